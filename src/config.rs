@@ -1,0 +1,372 @@
+//! `opsbook.toml` -> `Config`, and where a site's folders are.
+//!
+//! Every key is optional and has a default. Keys opsbook does not know are errors that name the
+//! file, line and column: a typo in configuration must never be silently ignored. The root
+//! detection rules (SPEC "Commands") live here too, because they decide whether a config is read.
+
+use crate::diagnostics::{LineIndex, Rule, Setting};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub const CONFIG_FILE: &str = "opsbook.toml";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub site: SiteConfig,
+    pub schema: SchemaConfig,
+    pub markdown: MarkdownConfig,
+    pub rules: BTreeMap<String, LevelName>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteConfig {
+    pub title: String,
+    pub base_url: String,
+    pub output_dir: String,
+    pub theme: String,
+    pub edit_url: Option<String>,
+    pub pretty_urls: bool,
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        SiteConfig {
+            title: "Runbooks".to_string(),
+            base_url: "/".to_string(),
+            output_dir: "public".to_string(),
+            theme: "default".to_string(),
+            edit_url: None,
+            pretty_urls: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchemaConfig {
+    pub required: Vec<String>,
+    pub allow_unknown_fields: bool,
+    pub fields: BTreeMap<String, FieldSpec>,
+    pub overrides: Vec<SchemaOverride>,
+    pub aliases: BTreeMap<String, Vec<String>>,
+    pub acceptance_headings: Vec<String>,
+    pub required_sections: Vec<String>,
+    pub owners_files: bool,
+}
+
+impl Default for SchemaConfig {
+    fn default() -> Self {
+        SchemaConfig {
+            required: vec![
+                "owner".to_string(),
+                "cadence".to_string(),
+                "acceptance_checks".to_string(),
+            ],
+            allow_unknown_fields: false,
+            fields: BTreeMap::new(),
+            overrides: Vec::new(),
+            aliases: BTreeMap::new(),
+            acceptance_headings: Vec::new(),
+            required_sections: Vec::new(),
+            owners_files: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    String,
+    Enum,
+    Date,
+    List,
+    Bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaOverride {
+    pub paths: Vec<String>,
+    pub required: Option<Vec<String>>,
+    #[serde(default)]
+    pub required_sections: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarkdownConfig {
+    pub highlight: bool,
+    pub unsafe_html: bool,
+}
+
+impl Default for MarkdownConfig {
+    fn default() -> Self {
+        MarkdownConfig {
+            highlight: true,
+            unsafe_html: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LevelName {
+    Error,
+    Warning,
+    Off,
+}
+
+/// A configuration error, positioned in the file when possible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: invalid configuration: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Parses opsbook.toml text. `path` is only used in error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let index = LineIndex::new(text);
+        let at = |offset: usize, message: String| {
+            let (line, column) = index.position(text, offset);
+            ConfigError {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            }
+        };
+        let config: Config = toml::from_str(text).map_err(|err| {
+            let offset = err.span().map(|s| s.start).unwrap_or(0);
+            at(offset, err.message().trim().to_string())
+        })?;
+        // Checks serde cannot express: rule names, enum values, glob syntax.
+        for name in config.rules.keys() {
+            if Rule::from_code(name).is_none() {
+                let offset = find_key(text, "rules", name).unwrap_or(0);
+                return Err(at(
+                    offset,
+                    format!("unknown rule `{name}` in [rules]; rule codes are listed in `opsbook check --help`"),
+                ));
+            }
+        }
+        for (name, spec) in &config.schema.fields {
+            if spec.kind == FieldType::Enum && spec.values.is_empty() {
+                let offset = find_key(text, &format!("schema.fields.{name}"), "type").unwrap_or(0);
+                return Err(at(offset, format!("field `{name}` is an enum but lists no `values`")));
+            }
+        }
+        for (i, o) in config.schema.overrides.iter().enumerate() {
+            for pattern in &o.paths {
+                if let Err(err) = globset::Glob::new(pattern) {
+                    let offset = text.find(&format!("\"{pattern}\"")).unwrap_or(0);
+                    return Err(at(
+                        offset,
+                        format!("[[schema.overrides]] #{}: bad glob `{pattern}`: {}", i + 1, err.kind()),
+                    ));
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    /// The level a rule runs at on this site.
+    pub fn setting(&self, rule: Rule) -> Setting {
+        match self.rules.get(rule.code()) {
+            Some(LevelName::Error) => Setting::Error,
+            Some(LevelName::Warning) => Setting::Warning,
+            Some(LevelName::Off) => Setting::Off,
+            None => rule.default_setting(),
+        }
+    }
+}
+
+/// Best-effort position of `key` inside table `table`, for errors found after parsing.
+fn find_key(text: &str, table: &str, key: &str) -> Option<usize> {
+    let header = format!("[{table}]");
+    let start = text.find(&header).map(|i| i + header.len()).unwrap_or(0);
+    let rest = &text[start..];
+    let mut offset = start;
+    for line in rest.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let bare = trimmed.trim_start_matches('"');
+        if bare.starts_with(key) && bare[key.len()..].trim_start_matches('"').trim_start().starts_with('=') {
+            return Some(offset + (line.len() - trimmed.len()));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Where a site's parts are, after root detection.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The ROOT given on the command line (or the current directory).
+    pub root: PathBuf,
+    /// The folder holding the runbooks.
+    pub content_dir: PathBuf,
+    /// `static/`, copied verbatim (absent in zero-config mode).
+    pub static_dir: Option<PathBuf>,
+    /// `themes/`, holding overrides of the built-in theme.
+    pub themes_dir: Option<PathBuf>,
+    pub config: Config,
+    /// Whether opsbook.toml was found.
+    pub has_config_file: bool,
+}
+
+#[derive(Debug)]
+pub enum ProjectError {
+    Root(String),
+    Config(ConfigError),
+}
+
+impl fmt::Display for ProjectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProjectError::Root(m) => f.write_str(m),
+            ProjectError::Config(e) => e.fmt(f),
+        }
+    }
+}
+
+impl Project {
+    /// SPEC root detection: a ROOT with opsbook.toml uses its settings and `content/`; without
+    /// it but with `content/`, uses `content/`; with neither, ROOT itself is the content folder.
+    pub fn detect(root: &Path) -> Result<Project, ProjectError> {
+        let meta = std::fs::metadata(root).map_err(|e| {
+            ProjectError::Root(format!("cannot read site root {}: {e}", root.display()))
+        })?;
+        if !meta.is_dir() {
+            return Err(ProjectError::Root(format!(
+                "site root {} is not a folder; pass the folder that holds opsbook.toml or the runbooks",
+                root.display()
+            )));
+        }
+        let config_path = root.join(CONFIG_FILE);
+        let (config, has_config_file) = if config_path.is_file() {
+            let text = std::fs::read_to_string(&config_path).map_err(|e| {
+                ProjectError::Root(format!("cannot read {}: {e}", config_path.display()))
+            })?;
+            let shown = Path::new(CONFIG_FILE);
+            (Config::parse(&text, shown).map_err(ProjectError::Config)?, true)
+        } else {
+            (Config::default(), false)
+        };
+        let content = root.join("content");
+        let zero_config = !has_config_file && !content.is_dir();
+        let content_dir = if zero_config { root.to_path_buf() } else { content };
+        if !zero_config && !content_dir.is_dir() {
+            return Err(ProjectError::Root(format!(
+                "{} has opsbook.toml but no content/ folder; create content/ and put runbooks in it (or run `opsbook init`)",
+                root.display()
+            )));
+        }
+        let existing = |name: &str| {
+            let p = root.join(name);
+            (!zero_config && p.is_dir()).then_some(p)
+        };
+        Ok(Project {
+            root: root.to_path_buf(),
+            static_dir: existing("static"),
+            themes_dir: existing("themes"),
+            content_dir,
+            config,
+            has_config_file,
+        })
+    }
+
+    /// The output folder: `--out` if given (relative to the current directory), else
+    /// `[site] output_dir` under ROOT.
+    pub fn output_dir(&self, out: Option<&Path>) -> PathBuf {
+        match out {
+            Some(p) => p.to_path_buf(),
+            None => self.root.join(&self.config.site.output_dir),
+        }
+    }
+
+    /// Path of a content file relative to ROOT, with `/` separators, as shown in findings.
+    pub fn display_path(&self, content_relative: &str) -> String {
+        let prefix = self
+            .content_dir
+            .strip_prefix(&self.root)
+            .map(crate::diagnostics::display_path)
+            .unwrap_or_default();
+        if prefix.is_empty() {
+            content_relative.to_string()
+        } else {
+            format!("{prefix}/{content_relative}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_when_empty() {
+        let c = Config::parse("", Path::new("opsbook.toml")).unwrap();
+        assert_eq!(c.site.output_dir, "public");
+        assert_eq!(c.schema.required, ["owner", "cadence", "acceptance_checks"]);
+        assert!(c.markdown.highlight);
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_with_position() {
+        let text = "[site]\ntitle = \"x\"\ntitel = \"y\"\n";
+        let err = Config::parse(text, Path::new("opsbook.toml")).unwrap_err();
+        assert_eq!((err.line, err.column), (3, 1), "{err}");
+        assert!(err.message.contains("titel"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_an_error_with_position() {
+        let text = "[site]\npretty_urls = \"yes\"\n";
+        let err = Config::parse(text, Path::new("opsbook.toml")).unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
+    }
+
+    #[test]
+    fn unknown_rule_is_an_error() {
+        let text = "[rules]\norphan = \"warning\"\norphans = \"off\"\n";
+        let err = Config::parse(text, Path::new("opsbook.toml")).unwrap_err();
+        assert_eq!(err.line, 3, "{err}");
+    }
+
+    #[test]
+    fn rule_levels_apply() {
+        let c = Config::parse("[rules]\norphan = \"error\"\n", Path::new("x")).unwrap();
+        assert_eq!(c.setting(Rule::Orphan), Setting::Error);
+        assert_eq!(c.setting(Rule::Secret), Setting::Error);
+    }
+}

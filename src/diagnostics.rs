@@ -1,0 +1,391 @@
+//! Findings: what every check produces, and how a person reads them.
+//!
+//! Checks push `Diagnostic`s into a list and keep going (never stop at the first problem); the
+//! command sorts the list once and reports it. Positions stay byte offsets until rendering, when
+//! `LineIndex` turns them into 1-based line and column (in characters) exactly once.
+
+use serde::Serialize;
+use std::fmt;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Named exit codes (SPEC "Exit codes").
+pub mod exit {
+    /// No error-level finding.
+    pub const OK: u8 = 0;
+    /// At least one error-level finding.
+    pub const FINDINGS: u8 = 1;
+    /// The command could not do its job.
+    pub const FAILURE: u8 = 2;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        })
+    }
+}
+
+/// A configured level: a rule can also be switched off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    Error,
+    Warning,
+    Off,
+}
+
+macro_rules! rules {
+    ($( $variant:ident = $code:literal, $default:ident, $description:literal; )*) => {
+        /// Every rule code in SPEC's table, with its default level.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Rule { $( $variant, )* }
+
+        impl Rule {
+            pub const ALL: &'static [Rule] = &[ $( Rule::$variant, )* ];
+
+            pub fn code(self) -> &'static str {
+                match self { $( Rule::$variant => $code, )* }
+            }
+
+            pub fn default_setting(self) -> Setting {
+                match self { $( Rule::$variant => Setting::$default, )* }
+            }
+
+            pub fn description(self) -> &'static str {
+                match self { $( Rule::$variant => $description, )* }
+            }
+        }
+    };
+}
+
+rules! {
+    FrontMatterSyntax = "front-matter-syntax", Error, "front matter is not valid YAML, or not a mapping";
+    InvalidUtf8 = "invalid-utf8", Error, "a source file is not UTF-8";
+    MissingOwner = "missing-owner", Error, "no owner, or a placeholder owner";
+    MissingCadence = "missing-cadence", Error, "no review cadence";
+    InvalidCadence = "invalid-cadence", Error, "a cadence entry that is neither an interval nor an event trigger";
+    MissingAcceptanceChecks = "missing-acceptance-checks", Error, "no acceptance checks section or list, or it has no items";
+    MissingSection = "missing-section", Error, "a section that the schema requires is absent";
+    MissingField = "missing-field", Error, "a field that the schema requires is absent";
+    InvalidField = "invalid-field", Error, "a field of the wrong type, an enum value not allowed, a bad date";
+    UnknownField = "unknown-field", Warning, "a front-matter key the schema does not know";
+    ConflictingField = "conflicting-field", Error, "front matter and body metadata disagree";
+    BrokenLink = "broken-link", Error, "a relative link or image to a file or runbook that does not exist";
+    BrokenAnchor = "broken-anchor", Error, "a #fragment that matches no heading of its target";
+    UnknownRelated = "unknown-related", Error, "a related entry that names no runbook";
+    UnresolvedReference = "unresolved-reference", Warning, "a related-operations item that names no existing runbook";
+    OutputCollision = "output-collision", Error, "two sources would write the same output file";
+    DuplicateTitle = "duplicate-title", Warning, "two runbooks share a title";
+    Secret = "secret", Error, "a credential in the text or code blocks";
+    Placeholder = "placeholder", Warning, "unfinished text outside code";
+    MissingLastReviewed = "missing-last-reviewed", Warning, "an interval cadence but no last_reviewed";
+    ReviewOverdue = "review-overdue", Warning, "the next review date is before today";
+    EmptySection = "empty-section", Warning, "a heading with nothing under it";
+    Orphan = "orphan", Off, "no other runbook or section page links to it";
+    UnclosedFence = "unclosed-fence", Warning, "a code fence that runs to the end of the file";
+    UnsafeHtml = "unsafe-html", Warning, "raw HTML that the sanitizer removed";
+    UnsafeLink = "unsafe-link", Error, "a link whose scheme is not http, https, mailto, tel or relative";
+    TooLarge = "too-large", Error, "a runbook over 2 MiB, or front matter too large or nested too deep";
+    BadSymlink = "bad-symlink", Error, "a symlink that leaves the content root, or a symlink loop";
+    BrokenRunbookUrl = "broken-runbook-url", Error, "an alert's runbook_url into this site that lands on no page";
+    UnknownAlert = "unknown-alert", Warning, "a runbook's alerts entry that no rule defines";
+    AlertWithoutRunbook = "alert-without-runbook", Warning, "an alert with no runbook_url and no runbook naming it";
+}
+
+impl Rule {
+    pub fn from_code(code: &str) -> Option<Rule> {
+        Rule::ALL.iter().copied().find(|r| r.code() == code)
+    }
+
+    /// Rules whose error-level findings make a built site wrong (SPEC "build").
+    pub fn breaks_site(self) -> bool {
+        matches!(
+            self,
+            Rule::FrontMatterSyntax
+                | Rule::OutputCollision
+                | Rule::BrokenLink
+                | Rule::BrokenAnchor
+                | Rule::Secret
+        )
+    }
+
+    /// Schema rules: a runbook is complete when none of them fires at error level.
+    pub fn is_schema(self) -> bool {
+        matches!(
+            self,
+            Rule::MissingOwner
+                | Rule::MissingCadence
+                | Rule::MissingAcceptanceChecks
+                | Rule::MissingSection
+                | Rule::MissingField
+                | Rule::InvalidCadence
+                | Rule::InvalidField
+                | Rule::ConflictingField
+        )
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One finding. `path` is relative to the site root with `/` separators; `offset` is a byte
+/// offset into that file's text (0 when the finding concerns the whole file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub rule: Rule,
+    pub level: Level,
+    pub path: String,
+    pub offset: usize,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(rule: Rule, path: &str, offset: usize, message: impl Into<String>) -> Self {
+        let level = match rule.default_setting() {
+            Setting::Warning => Level::Warning,
+            _ => Level::Error,
+        };
+        Diagnostic {
+            rule,
+            level,
+            path: path.to_string(),
+            offset,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Byte offset -> (line, column) for one file. Lines end at `\n`, so CRLF files number their
+/// lines exactly like LF files; columns count characters, not bytes, and ignore a trailing `\r`.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 1-based line and column of `offset` in `text`.
+    pub fn position(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let column = text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(0);
+        (line + 1, column + 1)
+    }
+
+    /// The text of a 1-based line, without its line ending.
+    pub fn line_text<'t>(&self, text: &'t str, line: usize) -> &'t str {
+        let Some(&start) = self.starts.get(line - 1) else {
+            return "";
+        };
+        let end = self.starts.get(line).copied().unwrap_or(text.len());
+        text.get(start..end)
+            .unwrap_or("")
+            .trim_end_matches('\n')
+            .trim_end_matches('\r')
+    }
+}
+
+/// A finding with its position resolved, ready to print or serialise.
+#[derive(Debug, Clone, Serialize)]
+pub struct Located {
+    pub rule: &'static str,
+    pub level: Level,
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    pub help: Option<String>,
+    #[serde(skip)]
+    pub source_line: Option<String>,
+}
+
+/// Source texts by path, for resolving offsets into lines. Implemented by the site model.
+pub trait Sources {
+    fn text(&self, path: &str) -> Option<(&str, &LineIndex)>;
+}
+
+/// Resolve every diagnostic's position and sort them by path, line, column and rule.
+pub fn locate(diagnostics: &[Diagnostic], sources: &dyn Sources) -> Vec<Located> {
+    let mut located: Vec<Located> = diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column, source_line) = match sources.text(&d.path) {
+                Some((text, index)) => {
+                    let (line, column) = index.position(text, d.offset);
+                    (line, column, Some(index.line_text(text, line).to_string()))
+                }
+                None => (1, 1, None),
+            };
+            Located {
+                rule: d.rule.code(),
+                level: d.level,
+                path: d.path.clone(),
+                line,
+                column,
+                message: d.message.clone(),
+                help: d.help.clone(),
+                source_line,
+            }
+        })
+        .collect();
+    located.sort_by(|a, b| {
+        (&a.path, a.line, a.column, a.rule, &a.message).cmp(&(
+            &b.path, b.line, b.column, b.rule, &b.message,
+        ))
+    });
+    located.dedup_by(|a, b| {
+        a.path == b.path && a.line == b.line && a.column == b.column && a.rule == b.rule && a.message == b.message
+    });
+    located
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+pub fn count(located: &[Located]) -> Counts {
+    let errors = located.iter().filter(|d| d.level == Level::Error).count();
+    Counts {
+        errors,
+        warnings: located.len() - errors,
+    }
+}
+
+/// Whether human output should use ANSI colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    pub fn enabled(self, is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// rustc-style rendering: `path:line:col: level[rule]: message`, the source line with a caret,
+/// and the help line.
+pub fn write_human(out: &mut dyn Write, located: &[Located], color: bool) -> io::Result<()> {
+    let paint = Paint { on: color };
+    for d in located {
+        let level_code = match d.level {
+            Level::Error => "1;31",
+            Level::Warning => "1;33",
+        };
+        writeln!(
+            out,
+            "{}: {}{} {}",
+            paint.wrap("1", &format!("{}:{}:{}", d.path, d.line, d.column)),
+            paint.wrap(level_code, &format!("{}[{}]", d.level, d.rule)),
+            paint.wrap("1", ":"),
+            paint.wrap("1", &d.message),
+        )?;
+        if let Some(source) = &d.source_line {
+            let gutter = d.line.to_string();
+            let pad = " ".repeat(gutter.len());
+            let shown: String = source.replace('\t', "    ");
+            let caret_col: usize = source
+                .chars()
+                .take(d.column.saturating_sub(1))
+                .map(|c| if c == '\t' { 4 } else { 1 })
+                .sum();
+            writeln!(out, "{pad} {}", paint.wrap("1;34", "|"))?;
+            writeln!(out, "{} {} {shown}", paint.wrap("1;34", &gutter), paint.wrap("1;34", "|"))?;
+            writeln!(
+                out,
+                "{pad} {} {}{}",
+                paint.wrap("1;34", "|"),
+                " ".repeat(caret_col),
+                paint.wrap(level_code, "^")
+            )?;
+        }
+        if let Some(help) = &d.help {
+            writeln!(out, "  = {}: {help}", paint.wrap("1", "help"))?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// Relative path with `/` separators, for messages and reports.
+pub fn display_path(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crlf_and_lf_give_the_same_positions() {
+        let lf = "a\nbé c\n";
+        let crlf = "a\r\nbé c\r\n";
+        let (il, ic) = (LineIndex::new(lf), LineIndex::new(crlf));
+        assert_eq!(il.position(lf, lf.find('c').unwrap()), (2, 4));
+        assert_eq!(ic.position(crlf, crlf.find('c').unwrap()), (2, 4));
+        assert_eq!(ic.line_text(crlf, 2), "bé c");
+    }
+
+    #[test]
+    fn every_rule_code_round_trips() {
+        for rule in Rule::ALL {
+            assert_eq!(Rule::from_code(rule.code()), Some(*rule));
+        }
+        assert_eq!(Rule::ALL.len(), 31);
+    }
+}

@@ -1,0 +1,475 @@
+//! Step 2b: one pass of pulldown-cmark over a runbook body.
+//!
+//! The pass renders HTML and, at the same time, collects what later steps need: headings with
+//! GitHub-compatible ids, every link and image with its position, list items by section (for
+//! acceptance checks and body metadata), suppression comments, and metadata-looking prose lines
+//! (for help hints). Link targets are not known yet (the whole site is needed), so links are
+//! written as markers `\u{1}N\u{1}` and filled in by `links::resolve` with a single linear scan.
+
+use pulldown_cmark::{
+    BlockQuoteKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html,
+};
+use std::collections::HashMap;
+
+/// Marker that surrounds a link index in rendered HTML until links are resolved.
+pub const LINK_MARK: char = '\u{1}';
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    pub level: u8,
+    pub text: String,
+    pub id: String,
+    /// Byte offset in the file.
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRef {
+    pub dest: String,
+    pub offset: usize,
+    pub image: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListItem {
+    /// Index into `Doc::headings` of the nearest heading above, if any.
+    pub heading: Option<usize>,
+    /// Plain text of the item (without nested lists).
+    pub text: String,
+    pub offset: usize,
+    /// 1 for items of a top-level list.
+    pub depth: usize,
+}
+
+/// A rendered body and what was learnt while rendering it.
+#[derive(Debug, Clone, Default)]
+pub struct Doc {
+    pub html: String,
+    pub headings: Vec<Heading>,
+    pub links: Vec<LinkRef>,
+    pub items: Vec<ListItem>,
+    /// `# Title` when it is the first block; it is not repeated in `html`.
+    pub leading_h1: Option<(String, usize)>,
+    /// Text of `<!-- opsbook-… -->` comments with their offsets.
+    pub directives: Vec<(String, usize)>,
+    /// Prose lines of the form `Label: value` outside code, with offsets (for help hints).
+    pub labelled_lines: Vec<(String, usize)>,
+    pub task_count: usize,
+}
+
+impl Doc {
+    /// The headings that belong to the section started by heading `h` (itself included).
+    pub fn section_range(&self, h: usize) -> std::ops::Range<usize> {
+        let level = self.headings[h].level;
+        let end = self.headings[h + 1..]
+            .iter()
+            .position(|x| x.level <= level)
+            .map(|p| h + 1 + p)
+            .unwrap_or(self.headings.len());
+        h..end
+    }
+
+    /// Top-level list items under heading `h`, including its subsections.
+    pub fn section_items(&self, h: usize) -> impl Iterator<Item = &ListItem> {
+        let range = self.section_range(h);
+        self.items
+            .iter()
+            .filter(move |i| i.depth == 1 && i.heading.is_some_and(|x| range.contains(&x)))
+    }
+}
+
+pub fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_GFM
+}
+
+/// GitHub's heading slug: lower-case, drop everything but letters, numbers, `_`, `-` and spaces,
+/// then spaces become `-`.
+pub fn slug(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            '-' | '_' => Some(c),
+            c if c.is_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Gives each heading a unique id the way GitHub does (`-1`, `-2`, … for repeats).
+#[derive(Default)]
+struct IdAllocator {
+    seen: HashMap<String, usize>,
+}
+
+impl IdAllocator {
+    fn claim(&mut self, base: &str) -> String {
+        let mut candidate = base.to_string();
+        while let Some(n) = self.seen.get(&candidate).copied() {
+            let next = n + 1;
+            self.seen.insert(candidate.clone(), next);
+            candidate = format!("{base}-{next}");
+            if !self.seen.contains_key(&candidate) {
+                break;
+            }
+        }
+        self.seen.insert(candidate.clone(), 0);
+        candidate
+    }
+}
+
+fn level_number(level: HeadingLevel) -> u8 {
+    level as u8
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    pulldown_cmark_escape::escape_html(&mut out, text).expect("writing to a String");
+    out
+}
+
+struct OpenItem {
+    text: String,
+    offset: usize,
+    depth: usize,
+    capturing: bool,
+}
+
+/// Renders a Markdown body. `base` is the body's byte offset in the file.
+pub fn render(body: &str, base: usize) -> Doc {
+    let mut doc = Doc::default();
+    let parser = Parser::new_ext(body, options()).into_offset_iter();
+    let mut events: Vec<Event> = Vec::new();
+    let mut ids = IdAllocator::default();
+
+    // Heading being collected: (index in `events` of its placeholder, level, text, offset,
+    // custom id, classes).
+    let mut heading: Option<(usize, u8, String, usize, Option<String>, Vec<String>)> = None;
+    let mut image: Option<(usize, String, String)> = None; // (link index, alt, title)
+    let mut in_code = 0usize;
+    let mut list_depth = 0usize;
+    let mut items: Vec<OpenItem> = Vec::new();
+    let mut quote_kinds: Vec<Option<BlockQuoteKind>> = Vec::new();
+    let mut first_block = true;
+    let mut skip_heading = false;
+
+    for (event, range) in parser {
+        let offset = base + range.start;
+        match event {
+            Event::Start(Tag::Heading { level, id, classes, .. }) => {
+                let lvl = level_number(level);
+                skip_heading = first_block && lvl == 1;
+                first_block = false;
+                events.push(Event::Html(CowStr::Borrowed("")));
+                heading = Some((
+                    events.len() - 1,
+                    lvl,
+                    String::new(),
+                    offset,
+                    id.map(|s| s.to_string()),
+                    classes.iter().map(|c| c.to_string()).collect(),
+                ));
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                let Some((at, lvl, text, h_offset, custom, classes)) = heading.take() else {
+                    continue;
+                };
+                let text = text.trim().to_string();
+                let id = ids.claim(&custom.unwrap_or_else(|| slug(&text)));
+                if skip_heading {
+                    // The leading `# Title` becomes the page title; drop what was rendered of it.
+                    events.truncate(at);
+                    doc.leading_h1 = Some((text.clone(), h_offset));
+                    skip_heading = false;
+                } else {
+                    let class_attr = if classes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" class=\"{}\"", escape(&classes.join(" ")))
+                    };
+                    events[at] = Event::Html(CowStr::from(format!(
+                        "<h{lvl} id=\"{id}\"{class_attr}>",
+                        id = escape(&id)
+                    )));
+                    events.push(Event::Html(CowStr::from(format!(
+                        "<a class=\"anchor\" href=\"#{id}\" aria-label=\"Link to this section\">#</a></h{n}>\n",
+                        id = escape(&id),
+                        n = level_number(level)
+                    ))));
+                }
+                doc.headings.push(Heading {
+                    level: lvl,
+                    text,
+                    id,
+                    offset: h_offset,
+                });
+            }
+            Event::Start(Tag::Link { dest_url, title, .. }) => {
+                let n = doc.links.len();
+                doc.links.push(LinkRef {
+                    dest: dest_url.to_string(),
+                    offset,
+                    image: false,
+                });
+                let title = if title.is_empty() {
+                    String::new()
+                } else {
+                    format!(" title=\"{}\"", escape(&title))
+                };
+                events.push(Event::InlineHtml(CowStr::from(format!(
+                    "<a href=\"{LINK_MARK}{n}{LINK_MARK}\"{title}>"
+                ))));
+            }
+            Event::End(TagEnd::Link) => events.push(Event::InlineHtml(CowStr::Borrowed("</a>"))),
+            Event::Start(Tag::Image { dest_url, title, .. }) => {
+                let n = doc.links.len();
+                doc.links.push(LinkRef {
+                    dest: dest_url.to_string(),
+                    offset,
+                    image: true,
+                });
+                image = Some((n, String::new(), title.to_string()));
+            }
+            Event::End(TagEnd::Image) => {
+                if let Some((n, alt, title)) = image.take() {
+                    let title = if title.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" title=\"{}\"", escape(&title))
+                    };
+                    events.push(Event::InlineHtml(CowStr::from(format!(
+                        "<img src=\"{LINK_MARK}{n}{LINK_MARK}\" alt=\"{}\"{title} loading=\"lazy\">",
+                        escape(&alt)
+                    ))));
+                }
+            }
+            Event::Text(text) | Event::Code(text) if image.is_some() => {
+                if let Some((_, alt, _)) = image.as_mut() {
+                    alt.push_str(&text);
+                }
+            }
+            Event::Start(Tag::BlockQuote(kind)) => {
+                first_block = false;
+                quote_kinds.push(kind);
+                match kind {
+                    Some(kind) => {
+                        let (class, label) = callout(kind);
+                        events.push(Event::Html(CowStr::from(format!(
+                            "<div class=\"callout callout-{class}\" role=\"note\"><p class=\"callout-title\">{label}</p>\n"
+                        ))));
+                    }
+                    None => events.push(Event::Start(Tag::BlockQuote(None))),
+                }
+            }
+            Event::End(TagEnd::BlockQuote(_)) => match quote_kinds.pop().flatten() {
+                Some(_) => events.push(Event::Html(CowStr::Borrowed("</div>\n"))),
+                None => events.push(Event::End(TagEnd::BlockQuote(None))),
+            },
+            Event::TaskListMarker(checked) => {
+                let n = doc.task_count;
+                doc.task_count += 1;
+                events.push(Event::InlineHtml(CowStr::from(format!(
+                    "<input type=\"checkbox\" class=\"task\" data-task=\"{n}\"{}> ",
+                    if checked { " checked" } else { "" }
+                ))));
+            }
+            Event::Html(raw) | Event::InlineHtml(raw) => {
+                let trimmed = raw.trim();
+                if trimmed.starts_with("<!--") {
+                    if let Some(inner) = trimmed.strip_prefix("<!--") {
+                        let inner = inner.trim_end_matches("-->").trim();
+                        if inner.starts_with("opsbook-") {
+                            doc.directives.push((inner.to_string(), offset));
+                        }
+                    }
+                    continue;
+                }
+                // Raw HTML is shown as text until the sanitizer lands: never passed through.
+                events.push(Event::Text(raw));
+            }
+            Event::Start(Tag::CodeBlock(kind)) => {
+                first_block = false;
+                in_code += 1;
+                events.push(Event::Start(Tag::CodeBlock(kind)));
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                in_code = in_code.saturating_sub(1);
+                events.push(Event::End(TagEnd::CodeBlock));
+            }
+            Event::Start(Tag::List(start)) => {
+                first_block = false;
+                list_depth += 1;
+                if let Some(item) = items.last_mut() {
+                    item.capturing = false;
+                }
+                events.push(Event::Start(Tag::List(start)));
+            }
+            Event::End(TagEnd::List(ordered)) => {
+                list_depth = list_depth.saturating_sub(1);
+                events.push(Event::End(TagEnd::List(ordered)));
+            }
+            Event::Start(Tag::Item) => {
+                items.push(OpenItem {
+                    text: String::new(),
+                    offset,
+                    depth: list_depth,
+                    capturing: true,
+                });
+                events.push(Event::Start(Tag::Item));
+            }
+            Event::End(TagEnd::Item) => {
+                if let Some(item) = items.pop() {
+                    doc.items.push(ListItem {
+                        heading: doc.headings.len().checked_sub(1),
+                        text: item.text.split_whitespace().collect::<Vec<_>>().join(" "),
+                        offset: item.offset,
+                        depth: item.depth,
+                    });
+                }
+                events.push(Event::End(TagEnd::Item));
+            }
+            Event::Text(text) => {
+                if let Some(h) = heading.as_mut() {
+                    h.2.push_str(&text);
+                }
+                if in_code == 0 {
+                    if let Some(item) = items.last_mut().filter(|i| i.capturing) {
+                        item.text.push_str(&text);
+                    } else if heading.is_none() {
+                        note_labelled_line(&mut doc, &text, offset);
+                    }
+                }
+                events.push(Event::Text(clean(text)));
+            }
+            Event::Code(text) => {
+                if let Some(h) = heading.as_mut() {
+                    h.2.push_str(&text);
+                }
+                if let Some(item) = items.last_mut().filter(|i| i.capturing) {
+                    item.text.push_str(&text);
+                }
+                events.push(Event::Code(clean(text)));
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(item) = items.last_mut().filter(|i| i.capturing) {
+                    item.text.push(' ');
+                }
+                events.push(event);
+            }
+            Event::Start(tag) => {
+                if matches!(tag, Tag::Paragraph | Tag::Table(_) | Tag::HtmlBlock) && items.is_empty() {
+                    first_block = false;
+                }
+                events.push(Event::Start(tag));
+            }
+            other => {
+                if matches!(other, Event::Rule) {
+                    first_block = false;
+                }
+                events.push(other);
+            }
+        }
+    }
+    doc.items.sort_by_key(|i| i.offset);
+    html::push_html(&mut doc.html, events.into_iter());
+    doc
+}
+
+/// Removes our link marker character from author text so it cannot forge a link.
+fn clean(text: CowStr<'_>) -> CowStr<'_> {
+    if text.contains(LINK_MARK) {
+        CowStr::from(text.replace(LINK_MARK, "\u{fffd}"))
+    } else {
+        text
+    }
+}
+
+fn note_labelled_line(doc: &mut Doc, text: &str, offset: usize) {
+    let t = text.trim();
+    if let Some((label, value)) = t.split_once(':') {
+        if !label.is_empty() && label.len() <= 24 && !value.trim().is_empty() {
+            doc.labelled_lines.push((t.to_string(), offset));
+        }
+    }
+}
+
+fn callout(kind: BlockQuoteKind) -> (&'static str, &'static str) {
+    match kind {
+        BlockQuoteKind::Note => ("note", "Note"),
+        BlockQuoteKind::Tip => ("tip", "Tip"),
+        BlockQuoteKind::Important => ("important", "Important"),
+        BlockQuoteKind::Warning => ("warning", "Warning"),
+        BlockQuoteKind::Caution => ("caution", "Caution"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_slugs() {
+        assert_eq!(slug("Owner and cadence"), "owner-and-cadence");
+        assert_eq!(slug("What's up? (v2.0)"), "whats-up-v20");
+        assert_eq!(slug("snake_case  two"), "snake_case--two");
+        assert_eq!(slug("Ünïcode Überall"), "ünïcode-überall");
+    }
+
+    #[test]
+    fn repeated_headings_get_suffixes() {
+        let doc = render("## Steps\n\n## Steps\n\n## Steps-1\n\n## Steps\n", 0);
+        let ids: Vec<_> = doc.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["steps", "steps-1", "steps-1-1", "steps-2"]);
+    }
+
+    #[test]
+    fn custom_heading_ids() {
+        let doc = render("## Failover {#fail}\n", 0);
+        assert_eq!(doc.headings[0].id, "fail");
+        assert!(doc.html.contains("<h2 id=\"fail\">"));
+    }
+
+    #[test]
+    fn leading_h1_is_the_title_not_body() {
+        let doc = render("# Database failover\n\nText\n", 10);
+        assert_eq!(doc.leading_h1, Some(("Database failover".to_string(), 10)));
+        assert!(!doc.html.contains("<h1"));
+    }
+
+    #[test]
+    fn links_become_markers() {
+        let doc = render("See [x](a.md#b) and ![i](img.png).\n", 0);
+        assert_eq!(doc.links.len(), 2);
+        assert_eq!(doc.links[0].dest, "a.md#b");
+        assert!(doc.links[1].image);
+        assert!(doc.html.contains("href=\"\u{1}0\u{1}\""));
+        assert!(doc.html.contains("src=\"\u{1}1\u{1}\" alt=\"i\""));
+    }
+
+    #[test]
+    fn items_know_their_section() {
+        let doc = render("## Acceptance checks\n\n- one\n- two\n  - nested\n\n## Next\n\n- three\n", 0);
+        let items: Vec<_> = doc.section_items(0).map(|i| i.text.as_str()).collect();
+        assert_eq!(items, ["one", "two"]);
+    }
+
+    #[test]
+    fn task_lists_and_alerts() {
+        let doc = render("- [ ] a\n- [x] b\n\n> [!WARNING]\n> Careful\n", 0);
+        assert_eq!(doc.task_count, 2);
+        assert!(doc.html.contains("data-task=\"1\" checked"));
+        assert!(doc.html.contains("callout-warning"));
+    }
+
+    #[test]
+    fn raw_html_is_escaped_and_directives_collected() {
+        let doc = render("<!-- opsbook-disable placeholder -->\n\nRun <script>x</script> now\n", 0);
+        assert_eq!(doc.directives[0].0, "opsbook-disable placeholder");
+        assert!(!doc.html.contains("<script>"));
+    }
+}

@@ -1,0 +1,188 @@
+//! Step 1 of the pipeline: find the site's files and read them.
+//!
+//! Discovery walks `content/` with walkdir in a fixed (sorted) order so that output never depends
+//! on the file system's listing order. It skips hidden files, editor backups, the output folder
+//! and opsbook's own staging folders, and never follows a symlink out of the content root: such a
+//! link, or a symlink loop, is a `bad-symlink` finding rather than a hang.
+
+pub mod front_matter;
+
+use crate::diagnostics::{Diagnostic, Rule, display_path};
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+/// Files that are a folder's section page rather than a runbook, in order of precedence.
+pub const SECTION_INDEX_NAMES: &[&str] = &["_index.md", "README.md", "index.md"];
+
+/// A discovered file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Path relative to the folder it was found in, with `/` separators.
+    pub rel: String,
+    pub abs: PathBuf,
+}
+
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// `*.md` files under content/.
+    pub markdown: Vec<Entry>,
+    /// Other files under content/ (images, attachments), copied next to the pages.
+    pub assets: Vec<Entry>,
+    /// Files under static/, copied verbatim to the output root.
+    pub statics: Vec<Entry>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Problems that stop the command (unreadable folders).
+    pub errors: Vec<String>,
+}
+
+/// Whether a file name is something an editor or the OS left behind.
+pub fn is_ignored_name(name: &str) -> bool {
+    name.starts_with('.')
+        || name.ends_with('~')
+        || (name.starts_with('#') && name.ends_with('#'))
+        || [".swp", ".swo", ".swx", ".tmp", ".bak", ".orig", ".rej"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+        || name == "4913" // vim's write test file
+}
+
+/// Walks `content_dir` (and `static_dir`), leaving out every path in `exclude` (the output
+/// folder and friends). `display_prefix` is how content paths are shown to the user (the content
+/// folder relative to the site root, or empty).
+pub fn discover(
+    content_dir: &Path,
+    static_dir: Option<&Path>,
+    exclude: &[PathBuf],
+    display_prefix: &str,
+) -> Discovery {
+    let mut found = Discovery::default();
+    let files = walk(content_dir, exclude, display_prefix, &mut found);
+    for entry in files {
+        if entry.rel.to_ascii_lowercase().ends_with(".md") {
+            found.markdown.push(entry);
+        } else {
+            found.assets.push(entry);
+        }
+    }
+    if let Some(dir) = static_dir {
+        let prefix = join_display(display_prefix_parent(display_prefix), "static");
+        found.statics = walk(dir, exclude, &prefix, &mut found);
+    }
+    found
+}
+
+fn display_prefix_parent(prefix: &str) -> &str {
+    match prefix.rfind('/') {
+        Some(i) => &prefix[..i],
+        None => "",
+    }
+}
+
+fn join_display(prefix: &str, rel: &str) -> String {
+    if prefix.is_empty() {
+        rel.to_string()
+    } else {
+        format!("{prefix}/{rel}")
+    }
+}
+
+fn walk(root: &Path, exclude: &[PathBuf], display_prefix: &str, found: &mut Discovery) -> Vec<Entry> {
+    let canonical_root = match root.canonicalize() {
+        Ok(p) => p,
+        Err(e) => {
+            found.errors.push(format!("cannot read {}: {e}", root.display()));
+            return Vec::new();
+        }
+    };
+    let canonical_excludes: Vec<PathBuf> = exclude
+        .iter()
+        .filter_map(|p| p.canonicalize().ok().or_else(|| Some(p.clone())))
+        .collect();
+    let mut out = Vec::new();
+    let mut escaped: Vec<Diagnostic> = Vec::new();
+    let walker = WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            let name = e.file_name().to_string_lossy();
+            if is_ignored_name(&name) {
+                return false;
+            }
+            let real = if e.path_is_symlink() {
+                match e.path().canonicalize() {
+                    Ok(p) => p,
+                    Err(_) => return true, // dangling: reported below as an error entry
+                }
+            } else {
+                e.path().to_path_buf()
+            };
+            if canonical_excludes.iter().any(|x| real.starts_with(x) || e.path().starts_with(x)) {
+                return false;
+            }
+            if e.path_is_symlink() && !real.starts_with(&canonical_root) {
+                let rel = rel_path(root, e.path());
+                escaped.push(
+                    Diagnostic::new(
+                        Rule::BadSymlink,
+                        &join_display(display_prefix, &rel),
+                        0,
+                        format!("symlink `{rel}` points outside the content folder"),
+                    )
+                    .with_help(format!(
+                        "it resolves to {}; copy the file into the content folder instead",
+                        real.display()
+                    )),
+                );
+                return false;
+            }
+            true
+        });
+    for item in walker {
+        match item {
+            Ok(e) if e.file_type().is_file() => {
+                let rel = rel_path(root, e.path());
+                out.push(Entry {
+                    rel,
+                    abs: e.path().to_path_buf(),
+                });
+            }
+            Ok(_) => {}
+            Err(err) => {
+                let path = err.path().map(|p| rel_path(root, p)).unwrap_or_default();
+                if err.loop_ancestor().is_some() {
+                    found.diagnostics.push(
+                        Diagnostic::new(
+                            Rule::BadSymlink,
+                            &join_display(display_prefix, &path),
+                            0,
+                            format!("symlink `{path}` makes a loop"),
+                        )
+                        .with_help("point the link at a file, or remove it"),
+                    );
+                } else if err.path().is_some_and(|p| p.is_symlink()) {
+                    found.diagnostics.push(
+                        Diagnostic::new(
+                            Rule::BadSymlink,
+                            &join_display(display_prefix, &path),
+                            0,
+                            format!("symlink `{path}` points to nothing"),
+                        )
+                        .with_help("fix the link target or remove the link"),
+                    );
+                } else {
+                    found.errors.push(format!("cannot read {}: {err}", display_path(Path::new(&path))));
+                }
+            }
+        }
+    }
+    found.diagnostics.extend(escaped);
+    out
+}
+
+fn rel_path(root: &Path, path: &Path) -> String {
+    display_path(path.strip_prefix(root).unwrap_or(path))
+}
