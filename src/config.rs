@@ -176,14 +176,19 @@ impl Config {
                 let offset = find_key(text, "rules", name).unwrap_or(0);
                 return Err(at(
                     offset,
-                    format!("unknown rule `{name}` in [rules]; rule codes are listed in `opsbook check --help`"),
+                    format!(
+                        "unknown rule `{name}` in [rules]; rule codes are listed in `opsbook check --help`"
+                    ),
                 ));
             }
         }
         for (name, spec) in &config.schema.fields {
             if spec.kind == FieldType::Enum && spec.values.is_empty() {
                 let offset = find_key(text, &format!("schema.fields.{name}"), "type").unwrap_or(0);
-                return Err(at(offset, format!("field `{name}` is an enum but lists no `values`")));
+                return Err(at(
+                    offset,
+                    format!("field `{name}` is an enum but lists no `values`"),
+                ));
             }
         }
         for (i, o) in config.schema.overrides.iter().enumerate() {
@@ -192,7 +197,11 @@ impl Config {
                     let offset = text.find(&format!("\"{pattern}\"")).unwrap_or(0);
                     return Err(at(
                         offset,
-                        format!("[[schema.overrides]] #{}: bad glob `{pattern}`: {}", i + 1, err.kind()),
+                        format!(
+                            "[[schema.overrides]] #{}: bad glob `{pattern}`: {}",
+                            i + 1,
+                            err.kind()
+                        ),
                     ));
                 }
             }
@@ -220,7 +229,12 @@ fn find_key(text: &str, table: &str, key: &str) -> Option<usize> {
     for line in rest.split_inclusive('\n') {
         let trimmed = line.trim_start();
         let bare = trimmed.trim_start_matches('"');
-        if bare.starts_with(key) && bare[key.len()..].trim_start_matches('"').trim_start().starts_with('=') {
+        if bare.starts_with(key)
+            && bare[key.len()..]
+                .trim_start_matches('"')
+                .trim_start()
+                .starts_with('=')
+        {
             return Some(offset + (line.len() - trimmed.len()));
         }
         offset += line.len();
@@ -278,13 +292,20 @@ impl Project {
                 ProjectError::Root(format!("cannot read {}: {e}", config_path.display()))
             })?;
             let shown = Path::new(CONFIG_FILE);
-            (Config::parse(&text, shown).map_err(ProjectError::Config)?, true)
+            (
+                Config::parse(&text, shown).map_err(ProjectError::Config)?,
+                true,
+            )
         } else {
             (Config::default(), false)
         };
         let content = root.join("content");
         let zero_config = !has_config_file && !content.is_dir();
-        let content_dir = if zero_config { root.to_path_buf() } else { content };
+        let content_dir = if zero_config {
+            root.to_path_buf()
+        } else {
+            content
+        };
         if !zero_config && !content_dir.is_dir() {
             return Err(ProjectError::Root(format!(
                 "{} has opsbook.toml but no content/ folder; create content/ and put runbooks in it (or run `opsbook init`)",

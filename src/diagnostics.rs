@@ -257,12 +257,15 @@ pub fn locate(diagnostics: &[Diagnostic], sources: &dyn Sources) -> Vec<Located>
         })
         .collect();
     located.sort_by(|a, b| {
-        (&a.path, a.line, a.column, a.rule, &a.message).cmp(&(
-            &b.path, b.line, b.column, b.rule, &b.message,
-        ))
+        (&a.path, a.line, a.column, a.rule, &a.message)
+            .cmp(&(&b.path, b.line, b.column, b.rule, &b.message))
     });
     located.dedup_by(|a, b| {
-        a.path == b.path && a.line == b.line && a.column == b.column && a.rule == b.rule && a.message == b.message
+        a.path == b.path
+            && a.line == b.line
+            && a.column == b.column
+            && a.rule == b.rule
+            && a.message == b.message
     });
     located
 }
@@ -296,7 +299,9 @@ impl ColorChoice {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            ColorChoice::Auto => {
+                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
         }
     }
 }
@@ -342,7 +347,12 @@ pub fn write_human(out: &mut dyn Write, located: &[Located], color: bool) -> io:
                 .map(|c| if c == '\t' { 4 } else { 1 })
                 .sum();
             writeln!(out, "{pad} {}", paint.wrap("1;34", "|"))?;
-            writeln!(out, "{} {} {shown}", paint.wrap("1;34", &gutter), paint.wrap("1;34", "|"))?;
+            writeln!(
+                out,
+                "{} {} {shown}",
+                paint.wrap("1;34", &gutter),
+                paint.wrap("1;34", "|")
+            )?;
             writeln!(
                 out,
                 "{pad} {} {}{}",

@@ -1,5 +1,13 @@
+pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod diagnostics;
+pub mod links;
 pub mod markdown;
+pub mod output;
+pub mod render;
+pub mod scaffold;
+pub mod schema;
+pub mod site;
 pub mod source;
 pub mod yaml;

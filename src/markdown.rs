@@ -161,7 +161,9 @@ pub fn render(body: &str, base: usize) -> Doc {
     for (event, range) in parser {
         let offset = base + range.start;
         match event {
-            Event::Start(Tag::Heading { level, id, classes, .. }) => {
+            Event::Start(Tag::Heading {
+                level, id, classes, ..
+            }) => {
                 let lvl = level_number(level);
                 skip_heading = first_block && lvl == 1;
                 first_block = false;
@@ -209,7 +211,9 @@ pub fn render(body: &str, base: usize) -> Doc {
                     offset: h_offset,
                 });
             }
-            Event::Start(Tag::Link { dest_url, title, .. }) => {
+            Event::Start(Tag::Link {
+                dest_url, title, ..
+            }) => {
                 let n = doc.links.len();
                 doc.links.push(LinkRef {
                     dest: dest_url.to_string(),
@@ -226,7 +230,9 @@ pub fn render(body: &str, base: usize) -> Doc {
                 ))));
             }
             Event::End(TagEnd::Link) => events.push(Event::InlineHtml(CowStr::Borrowed("</a>"))),
-            Event::Start(Tag::Image { dest_url, title, .. }) => {
+            Event::Start(Tag::Image {
+                dest_url, title, ..
+            }) => {
                 let n = doc.links.len();
                 doc.links.push(LinkRef {
                     dest: dest_url.to_string(),
@@ -362,7 +368,9 @@ pub fn render(body: &str, base: usize) -> Doc {
                 events.push(event);
             }
             Event::Start(tag) => {
-                if matches!(tag, Tag::Paragraph | Tag::Table(_) | Tag::HtmlBlock) && items.is_empty() {
+                if matches!(tag, Tag::Paragraph | Tag::Table(_) | Tag::HtmlBlock)
+                    && items.is_empty()
+                {
                     first_block = false;
                 }
                 events.push(Event::Start(tag));
@@ -453,7 +461,10 @@ mod tests {
 
     #[test]
     fn items_know_their_section() {
-        let doc = render("## Acceptance checks\n\n- one\n- two\n  - nested\n\n## Next\n\n- three\n", 0);
+        let doc = render(
+            "## Acceptance checks\n\n- one\n- two\n  - nested\n\n## Next\n\n- three\n",
+            0,
+        );
         let items: Vec<_> = doc.section_items(0).map(|i| i.text.as_str()).collect();
         assert_eq!(items, ["one", "two"]);
     }
@@ -468,7 +479,10 @@ mod tests {
 
     #[test]
     fn raw_html_is_escaped_and_directives_collected() {
-        let doc = render("<!-- opsbook-disable placeholder -->\n\nRun <script>x</script> now\n", 0);
+        let doc = render(
+            "<!-- opsbook-disable placeholder -->\n\nRun <script>x</script> now\n",
+            0,
+        );
         assert_eq!(doc.directives[0].0, "opsbook-disable placeholder");
         assert!(!doc.html.contains("<script>"));
     }

@@ -60,8 +60,38 @@ pub struct YamlError {
     pub offset: Option<usize>,
 }
 
-/// Parses a front-matter block. An empty block is an empty mapping; anything else must be a
-/// mapping with string keys.
+/// Parses a front-matter block that starts at byte `base` of its file; every offset in the result
+/// and in the error is a file offset. An empty block is an empty mapping; anything else must be a
+/// mapping.
+pub fn parse_front_matter(text: &str, base: usize) -> Result<Vec<(Node, Node)>, YamlError> {
+    match parse_mapping(text) {
+        Ok(mut entries) => {
+            for (k, v) in &mut entries {
+                shift(k, base);
+                shift(v, base);
+            }
+            Ok(entries)
+        }
+        Err(mut err) => {
+            err.offset = err.offset.map(|o| o + base);
+            Err(err)
+        }
+    }
+}
+
+fn shift(node: &mut Node, by: usize) {
+    node.offset += by;
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| shift(n, by)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            shift(k, by);
+            shift(v, by);
+        }),
+        _ => {}
+    }
+}
+
+/// Parses a YAML mapping; offsets are relative to `text`.
 pub fn parse_mapping(text: &str) -> Result<Vec<(Node, Node)>, YamlError> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
@@ -85,7 +115,10 @@ pub fn parse_mapping(text: &str) -> Result<Vec<(Node, Node)>, YamlError> {
         Value::Map(entries) => Ok(entries),
         Value::Null => Ok(Vec::new()),
         other => Err(YamlError {
-            message: format!("front matter must be a mapping of fields, found {}", other.type_name()),
+            message: format!(
+                "front matter must be a mapping of fields, found {}",
+                other.type_name()
+            ),
             offset: Some(root_offset),
         }),
     }
@@ -222,7 +255,9 @@ mod tests {
         assert_eq!(map[1].0.offset, text.find("owner").unwrap());
         assert_eq!(map[1].1.offset, text.find("dba").unwrap());
         assert_eq!(map[1].1.value, Value::String("dba".into()));
-        let Value::Seq(tags) = &map[2].1.value else { panic!() };
+        let Value::Seq(tags) = &map[2].1.value else {
+            panic!()
+        };
         assert_eq!(tags[1].offset, text.find("b]").unwrap());
     }
 
@@ -230,7 +265,11 @@ mod tests {
     fn duplicate_keys_are_errors_with_position() {
         let text = "owner: a\nowner: b\n";
         let err = parse_mapping(text).unwrap_err();
-        assert!(err.message.to_lowercase().contains("duplicate"), "{}", err.message);
+        assert!(
+            err.message.to_lowercase().contains("duplicate"),
+            "{}",
+            err.message
+        );
         assert_eq!(err.offset, Some(9));
     }
 
@@ -250,7 +289,14 @@ mod tests {
     fn alias_bomb_is_refused_quickly() {
         let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
         for i in 1..12 {
-            text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n", p = if i == 1 { String::new() } else { (i - 1).to_string() }));
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+                p = if i == 1 {
+                    String::new()
+                } else {
+                    (i - 1).to_string()
+                }
+            ));
         }
         assert!(parse_mapping(&text).is_err());
     }

@@ -17,7 +17,9 @@ pub struct Split<'a> {
 }
 
 fn is_fence(line: &str, marks: &[&str]) -> bool {
-    let t = line.trim_end_matches(['\n', '\r']).trim_end_matches([' ', '\t']);
+    let t = line
+        .trim_end_matches(['\n', '\r'])
+        .trim_end_matches([' ', '\t']);
     marks.contains(&t)
 }
 

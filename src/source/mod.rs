@@ -86,11 +86,18 @@ fn join_display(prefix: &str, rel: &str) -> String {
     }
 }
 
-fn walk(root: &Path, exclude: &[PathBuf], display_prefix: &str, found: &mut Discovery) -> Vec<Entry> {
+fn walk(
+    root: &Path,
+    exclude: &[PathBuf],
+    display_prefix: &str,
+    found: &mut Discovery,
+) -> Vec<Entry> {
     let canonical_root = match root.canonicalize() {
         Ok(p) => p,
         Err(e) => {
-            found.errors.push(format!("cannot read {}: {e}", root.display()));
+            found
+                .errors
+                .push(format!("cannot read {}: {e}", root.display()));
             return Vec::new();
         }
     };
@@ -120,7 +127,10 @@ fn walk(root: &Path, exclude: &[PathBuf], display_prefix: &str, found: &mut Disc
             } else {
                 e.path().to_path_buf()
             };
-            if canonical_excludes.iter().any(|x| real.starts_with(x) || e.path().starts_with(x)) {
+            if canonical_excludes
+                .iter()
+                .any(|x| real.starts_with(x) || e.path().starts_with(x))
+            {
                 return false;
             }
             if e.path_is_symlink() && !real.starts_with(&canonical_root) {
@@ -174,7 +184,10 @@ fn walk(root: &Path, exclude: &[PathBuf], display_prefix: &str, found: &mut Disc
                         .with_help("fix the link target or remove the link"),
                     );
                 } else {
-                    found.errors.push(format!("cannot read {}: {err}", display_path(Path::new(&path))));
+                    found.errors.push(format!(
+                        "cannot read {}: {err}",
+                        display_path(Path::new(&path))
+                    ));
                 }
             }
         }

@@ -1,0 +1,111 @@
+//! The command line: commands and flags, with help text taken from these doc comments.
+
+use crate::diagnostics::ColorChoice;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Check operations runbooks against a schema and render them into a searchable static site.
+#[derive(Debug, Parser)]
+#[command(name = "opsbook", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new site: opsbook.toml and content/ with example runbooks.
+    Init {
+        /// Folder to create the site in (default: the current folder).
+        dir: Option<PathBuf>,
+    },
+    /// Add a runbook from a template with every section the schema asks for.
+    New(NewArgs),
+    /// Check every runbook and report findings (exit 1 when any is an error).
+    Check(CheckArgs),
+    /// Check and render the site into the output folder.
+    Build(BuildArgs),
+    /// Remove the output folder, but only what opsbook wrote into it.
+    Clean {
+        /// Site root (default: the current folder).
+        root: Option<PathBuf>,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TemplateKind {
+    /// Responding to an incident: triage, mitigation, communication.
+    Incident,
+    /// A planned procedure: preparation, steps, rollback.
+    Maintenance,
+    /// The answer to one alert: meaning, impact, diagnosis, mitigation.
+    Alert,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Where to create the runbook, under content/ (e.g. `database/failover`).
+    pub path: String,
+    /// The runbook's title (default: from the file name).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Which kind of runbook to start from.
+    #[arg(long, value_enum, default_value_t = TemplateKind::Incident)]
+    pub template: TemplateKind,
+    /// Site root (default: the current folder).
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    /// Date written as last_reviewed (default: today).
+    #[arg(long, env = "OPSBOOK_TODAY", value_parser = parse_date)]
+    pub today: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Site root (default: the current folder).
+    pub root: Option<PathBuf>,
+    /// Treat warnings as errors for the exit code.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// The date review rules compare against (YYYY-MM-DD), for reproducible CI results.
+    #[arg(long, env = "OPSBOOK_TODAY", value_parser = parse_date)]
+    pub today: Option<NaiveDate>,
+    /// When to colour the report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Site root (default: the current folder).
+    pub root: Option<PathBuf>,
+    /// Output folder (default: `output_dir` from opsbook.toml, `public` under the root).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The URL the site is served from (overrides `[site] base_url`).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Include runbooks marked `draft: true`.
+    #[arg(long)]
+    pub drafts: bool,
+    /// Fail on any error-level finding, not only those that break the site.
+    #[arg(long)]
+    pub strict: bool,
+    /// The date review rules compare against (YYYY-MM-DD).
+    #[arg(long, env = "OPSBOOK_TODAY", value_parser = parse_date)]
+    pub today: Option<NaiveDate>,
+    /// When to colour findings.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date; write YYYY-MM-DD"))
+}

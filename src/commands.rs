@@ -1,0 +1,209 @@
+//! The commands: each runs the pipeline as far as it needs and returns an exit code.
+//!
+//! Messages for people go to stderr; a command's product (the `check` report, a completion
+//! script) goes to stdout.
+
+use crate::cli::{BuildArgs, CheckArgs, Cli, Command};
+use crate::config::Project;
+use crate::diagnostics::{self, Level, Located, exit};
+use crate::output;
+use crate::render::{self, Theme};
+use crate::site::{LoadOptions, Site};
+use chrono::NaiveDate;
+use clap::CommandFactory;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Init { dir } => crate::scaffold::init(dir.as_deref().unwrap_or(Path::new("."))),
+        Command::New(args) => crate::scaffold::new_runbook(&args),
+        Command::Check(args) => check(&args),
+        Command::Build(args) => build(&args),
+        Command::Clean { root } => clean(&root_or_cwd(root)),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "opsbook", &mut std::io::stdout());
+            exit::OK
+        }
+    }
+}
+
+/// Prints an error that stops the command.
+pub fn fail(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    exit::FAILURE
+}
+
+fn root_or_cwd(root: Option<PathBuf>) -> PathBuf {
+    root.unwrap_or_else(|| PathBuf::from("."))
+}
+
+pub fn today_or_now(today: Option<NaiveDate>) -> NaiveDate {
+    today.unwrap_or_else(|| chrono::Local::now().date_naive())
+}
+
+/// Loads the site, or returns the exit code of the failure (already reported).
+fn load(root: &Path, today: NaiveDate, drafts: bool, exclude: Vec<PathBuf>) -> Result<Site, u8> {
+    let project = Project::detect(root).map_err(fail)?;
+    let site = Site::load(
+        project,
+        &LoadOptions {
+            today,
+            drafts,
+            exclude,
+        },
+    );
+    if !site.errors.is_empty() {
+        for e in &site.errors {
+            eprintln!("error: {e}");
+        }
+        return Err(exit::FAILURE);
+    }
+    Ok(site)
+}
+
+fn summary(site: &Site, located: &[Located]) -> String {
+    let counts = diagnostics::count(located);
+    let complete = site.runbooks.iter().filter(|r| r.complete).count();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{} ({} complete): {}, {}",
+        plural(site.runbooks.len(), "runbook"),
+        complete,
+        plural(counts.errors, "error"),
+        plural(counts.warnings, "warning"),
+    )
+}
+
+pub fn check(args: &CheckArgs) -> u8 {
+    let root = root_or_cwd(args.root.clone());
+    let exclude = match Project::detect(&root) {
+        Ok(p) => vec![p.output_dir(None)],
+        Err(e) => return fail(e),
+    };
+    let site = match load(&root, today_or_now(args.today), true, exclude) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let located = diagnostics::locate(&site.diagnostics, &site);
+    let stdout = std::io::stdout();
+    let color = args.color.enabled(stdout.is_terminal());
+    let mut out = stdout.lock();
+    let written = diagnostics::write_human(&mut out, &located, color)
+        .and_then(|()| writeln!(out, "checked {}", summary(&site, &located)));
+    if let Err(e) = written {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return fail(format!("cannot write the report: {e}"));
+        }
+    }
+    let counts = diagnostics::count(&located);
+    if counts.errors > 0 || (args.deny_warnings && counts.warnings > 0) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    }
+}
+
+pub fn build(args: &BuildArgs) -> u8 {
+    let started = Instant::now();
+    let root = root_or_cwd(args.root.clone());
+    let mut project = match Project::detect(&root) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    if let Some(base) = &args.base_url {
+        project.config.site.base_url = base.clone();
+    }
+    let out = project.output_dir(args.out.as_deref());
+    if let Err(e) = output::check_output_dir(&out, &project.root, &project.content_dir) {
+        return fail(e);
+    }
+    let site = Site::load(
+        project,
+        &LoadOptions {
+            today: today_or_now(args.today),
+            drafts: args.drafts,
+            exclude: vec![out.clone()],
+        },
+    );
+    if !site.errors.is_empty() {
+        for e in &site.errors {
+            eprintln!("error: {e}");
+        }
+        return exit::FAILURE;
+    }
+    let located = diagnostics::locate(&site.diagnostics, &site);
+    let fatal: Vec<Located> = located
+        .iter()
+        .filter(|d| {
+            d.level == Level::Error
+                && (args.strict
+                    || crate::diagnostics::Rule::from_code(d.rule).is_some_and(|r| r.breaks_site()))
+        })
+        .cloned()
+        .collect();
+    let stderr = std::io::stderr();
+    let color = args.color.enabled(stderr.is_terminal());
+    if !fatal.is_empty() {
+        let _ = diagnostics::write_human(&mut stderr.lock(), &fatal, color);
+        eprintln!(
+            "error: build failed with {} error{}; the previous output in {} was left untouched",
+            fatal.len(),
+            if fatal.len() == 1 { "" } else { "s" },
+            out.display()
+        );
+        return exit::FINDINGS;
+    }
+    let theme = match Theme::load(
+        site.project.themes_dir.as_deref(),
+        &site.project.config.site.theme,
+    ) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    let files = match render::render_site(&site, &theme, &located) {
+        Ok(f) => f,
+        Err(e) => return fail(e),
+    };
+    if let Err(e) = output::write_site(&out, &files) {
+        return fail(e);
+    }
+    let incomplete = site.runbooks.iter().filter(|r| !r.complete).count();
+    eprintln!(
+        "built {} into {} ({} files) in {:.2}s",
+        summary(&site, &located),
+        out.display(),
+        files.len() + 1,
+        started.elapsed().as_secs_f64()
+    );
+    if incomplete > 0 || !located.is_empty() {
+        eprintln!("note: run `opsbook check` to see every finding");
+    }
+    exit::OK
+}
+
+pub fn clean(root: &Path) -> u8 {
+    let project = match Project::detect(root) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let out = project.output_dir(None);
+    match output::clean(&out) {
+        Ok(left) if left.is_empty() => {
+            eprintln!("removed {}", out.display());
+            exit::OK
+        }
+        Ok(left) => {
+            eprintln!(
+                "removed what opsbook wrote in {}; left {} file(s) it did not write: {}",
+                out.display(),
+                left.len(),
+                left.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            );
+            exit::OK
+        }
+        Err(e) => fail(e),
+    }
+}

@@ -1,0 +1,503 @@
+//! Step 4: resolve and check every link and image, then write the final body HTML.
+//!
+//! Relative links are resolved against the linking file, like on a Git host: `../db/failover.md`
+//! becomes the failover page's URL, `#anchors` preserved and checked against the target's heading
+//! ids. Every URL in the output is relative, so the site works under any sub-path and from
+//! file://. Links with a scheme other than http, https, mailto and tel are dropped (`unsafe-link`).
+
+use crate::diagnostics::{Diagnostic, Rule};
+use crate::markdown::{Doc, LINK_MARK};
+use crate::site::Site;
+use std::collections::HashMap;
+
+/// What a content path leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Runbook(usize),
+    Section(usize),
+    Asset(usize),
+}
+
+/// Relative URL from the page written at `from` to the output file `to` (both output-relative).
+/// With pretty URLs, `x/index.html` is linked as `x/`.
+pub fn relative_url(from: &str, to: &str, pretty: bool) -> String {
+    let depth = from.matches('/').count();
+    let mut url = "../".repeat(depth);
+    let to = if pretty {
+        match to.strip_suffix("index.html") {
+            Some(dir) if dir.is_empty() || dir.ends_with('/') => dir,
+            _ => to,
+        }
+    } else {
+        to
+    };
+    url.push_str(to);
+    if url.is_empty() {
+        url.push_str("./");
+    }
+    url
+}
+
+/// The lookup tables links are resolved against.
+pub struct Targets {
+    by_path: HashMap<String, Target>,
+    by_dir: HashMap<String, usize>,
+}
+
+impl Targets {
+    pub fn new(site: &Site) -> Targets {
+        let mut by_path = HashMap::new();
+        let mut by_dir = HashMap::new();
+        for (i, rb) in site.runbooks.iter().enumerate() {
+            by_path.insert(rb.document.rel.clone(), Target::Runbook(i));
+        }
+        for (i, s) in site.sections.iter().enumerate() {
+            by_dir.insert(s.dir.clone(), i);
+            if let Some(d) = &s.index {
+                by_path.insert(d.rel.clone(), Target::Section(i));
+            }
+        }
+        for (i, a) in site.assets.iter().enumerate() {
+            by_path.entry(a.output.clone()).or_insert(Target::Asset(i));
+        }
+        Targets { by_path, by_dir }
+    }
+
+    /// Finds what a normalised content path names: a file, a folder, or a runbook id.
+    pub fn lookup(&self, path: &str) -> Option<Target> {
+        let path = path.trim_end_matches('/');
+        if let Some(t) = self.by_path.get(path) {
+            return Some(*t);
+        }
+        if let Some(s) = self.by_dir.get(path) {
+            return Some(Target::Section(*s));
+        }
+        self.by_path.get(&format!("{path}.md")).copied()
+    }
+
+    /// The same lookup ignoring case, for a "did you mean" hint.
+    fn lookup_ignoring_case(&self, path: &str) -> Option<&str> {
+        let lower = path.to_lowercase();
+        self.by_path
+            .keys()
+            .find(|k| k.to_lowercase() == lower)
+            .map(String::as_str)
+    }
+}
+
+fn scheme(dest: &str) -> Option<String> {
+    // Browsers ignore ASCII whitespace and control characters inside a scheme.
+    let cleaned: String = dest
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
+        .take(40)
+        .collect();
+    let colon = cleaned.find(':')?;
+    let candidate = &cleaned[..colon];
+    let mut chars = candidate.chars();
+    let first = chars.next()?;
+    (first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)))
+        .then(|| candidate.to_ascii_lowercase())
+}
+
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+/// Joins a relative link onto the linking file's folder; `None` when it climbs out of the root.
+pub fn join(base_dir: &str, link: &str) -> Option<String> {
+    let mut parts: Vec<&str> = if link.starts_with('/') || base_dir.is_empty() {
+        Vec::new()
+    } else {
+        base_dir.split('/').collect()
+    };
+    for part in link.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn escape_attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    pulldown_cmark_escape::escape_href(&mut out, s).expect("writing to a String");
+    out
+}
+
+/// One document to resolve: where it is and who it is.
+struct Linker<'a> {
+    site: &'a Site,
+    targets: &'a Targets,
+    path: &'a str,
+    rel: &'a str,
+    output: &'a str,
+    doc: &'a Doc,
+    own_ids: &'a [String],
+}
+
+struct Resolved {
+    urls: Vec<String>,
+    diagnostics: Vec<Diagnostic>,
+    /// Runbooks this document links to.
+    links_to: Vec<usize>,
+}
+
+impl Linker<'_> {
+    fn anchor_ids(&self, target: Target) -> Option<Vec<&str>> {
+        let doc = match target {
+            Target::Runbook(i) => &self.site.runbooks[i].document.doc,
+            Target::Section(i) => &self.site.sections[i].index.as_ref()?.doc,
+            Target::Asset(_) => return None,
+        };
+        Some(doc.headings.iter().map(|h| h.id.as_str()).collect())
+    }
+
+    fn output_of(&self, target: Target) -> &str {
+        match target {
+            Target::Runbook(i) => &self.site.runbooks[i].document.output,
+            Target::Section(i) => &self.site.sections[i].output,
+            Target::Asset(i) => &self.site.assets[i].output,
+        }
+    }
+
+    /// Checks `#fragment` against the target's ids; returns the id to link (fixing case).
+    fn fragment(
+        &self,
+        fragment: &str,
+        ids: &[&str],
+        offset: usize,
+        target_name: &str,
+        out: &mut Vec<Diagnostic>,
+    ) -> String {
+        let wanted = percent_decode(fragment);
+        if wanted.is_empty() || ids.contains(&wanted.as_str()) {
+            return fragment.to_string();
+        }
+        if let Some(id) = ids.iter().find(|id| id.eq_ignore_ascii_case(&wanted)) {
+            return id.to_string();
+        }
+        let mut d = Diagnostic::new(
+            Rule::BrokenAnchor,
+            self.path,
+            offset,
+            format!("`#{wanted}` matches no heading in {target_name}"),
+        );
+        let near = ids.iter().find(|id| {
+            id.contains(wanted.to_lowercase().as_str()) || wanted.to_lowercase().contains(**id)
+        });
+        d = match near {
+            Some(id) => d.with_help(format!("did you mean `#{id}`?")),
+            None if ids.is_empty() => d.with_help("the target has no headings"),
+            None => d.with_help(format!(
+                "headings there: {}",
+                ids.iter()
+                    .take(6)
+                    .map(|i| format!("#{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        };
+        out.push(d);
+        fragment.to_string()
+    }
+
+    fn run(&self) -> Resolved {
+        let pretty = self.site.project.config.site.pretty_urls;
+        let base_dir = self.rel.rfind('/').map(|i| &self.rel[..i]).unwrap_or("");
+        let mut res = Resolved {
+            urls: Vec::with_capacity(self.doc.links.len()),
+            diagnostics: Vec::new(),
+            links_to: Vec::new(),
+        };
+        for link in &self.doc.links {
+            let dest = link.dest.trim();
+            let what = if link.image { "image" } else { "link" };
+            if let Some(scheme) = scheme(dest) {
+                if matches!(scheme.as_str(), "http" | "https" | "mailto" | "tel") {
+                    res.urls.push(escape_attr(dest));
+                } else {
+                    res.diagnostics.push(
+                        Diagnostic::new(
+                            Rule::UnsafeLink,
+                            self.path,
+                            link.offset,
+                            format!("{what} with scheme `{scheme}:` was removed"),
+                        )
+                        .with_help("only http, https, mailto, tel and relative links are kept"),
+                    );
+                    res.urls.push("#".to_string());
+                }
+                continue;
+            }
+            if dest.starts_with("//") || dest.is_empty() {
+                res.urls.push(escape_attr(dest));
+                continue;
+            }
+            let (path_part, fragment) = match dest.split_once('#') {
+                Some((p, f)) => (p, Some(f)),
+                None => (dest, None),
+            };
+            let path_part = path_part.split('?').next().unwrap_or("");
+            if path_part.is_empty() {
+                // Same-page anchor.
+                let fragment = fragment.unwrap_or("");
+                let ids: Vec<&str> = self.own_ids.iter().map(String::as_str).collect();
+                let id = self.fragment(
+                    fragment,
+                    &ids,
+                    link.offset,
+                    "this page",
+                    &mut res.diagnostics,
+                );
+                res.urls.push(format!("#{}", escape_attr(&id)));
+                continue;
+            }
+            let decoded = percent_decode(path_part);
+            let joined = join(base_dir, &decoded);
+            let target = joined.as_deref().and_then(|j| self.targets.lookup(j));
+            let Some(target) = target else {
+                let shown = joined.clone().unwrap_or_else(|| decoded.clone());
+                let mut d = Diagnostic::new(
+                    Rule::BrokenLink,
+                    self.path,
+                    link.offset,
+                    format!("{what} target `{path_part}` does not exist"),
+                );
+                d = match joined
+                    .as_deref()
+                    .and_then(|j| self.targets.lookup_ignoring_case(j))
+                {
+                    Some(found) => {
+                        d.with_help(format!("did you mean `{found}`? (letter case differs)"))
+                    }
+                    None if joined.is_none() => {
+                        d.with_help("the path climbs out of the content folder")
+                    }
+                    None => d.with_help(format!("no file at content path `{shown}`")),
+                };
+                res.diagnostics.push(d);
+                res.urls.push(escape_attr(dest));
+                continue;
+            };
+            if let Target::Runbook(i) = target {
+                res.links_to.push(i);
+            }
+            let mut url = relative_url(self.output, self.output_of(target), pretty);
+            if let Some(fragment) = fragment {
+                let fixed = match self.anchor_ids(target) {
+                    Some(ids) => {
+                        let name = format!("`{path_part}`");
+                        self.fragment(fragment, &ids, link.offset, &name, &mut res.diagnostics)
+                    }
+                    None => fragment.to_string(),
+                };
+                url.push('#');
+                url.push_str(&fixed);
+            }
+            res.urls.push(escape_attr(&url));
+        }
+        res
+    }
+}
+
+/// Replaces the link markers in `html` with the resolved URLs.
+pub fn fill(html: &str, urls: &[String]) -> String {
+    let mut out = String::with_capacity(html.len() + urls.iter().map(String::len).sum::<usize>());
+    let mut rest = html;
+    while let Some(start) = rest.find(LINK_MARK) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find(LINK_MARK) {
+            Some(end) => {
+                let n: Option<usize> = after[..end].parse().ok();
+                match n.and_then(|n| urls.get(n)) {
+                    Some(url) => out.push_str(url),
+                    None => out.push('\u{fffd}'),
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Resolves links in every runbook and section page, records backlinks, and writes final HTML.
+pub fn resolve(site: &mut Site) {
+    let targets = Targets::new(site);
+    let mut results: Vec<(bool, usize, Resolved, String)> = Vec::new();
+    let documents = site
+        .runbooks
+        .iter()
+        .enumerate()
+        .map(|(i, rb)| (true, i, &rb.document))
+        .chain(
+            site.sections
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| s.index.as_ref().map(|d| (false, i, d))),
+        );
+    for (is_runbook, i, document) in documents {
+        let own_ids: Vec<String> = document.doc.headings.iter().map(|h| h.id.clone()).collect();
+        let linker = Linker {
+            site,
+            targets: &targets,
+            path: site.source_path(document),
+            rel: &document.rel,
+            output: &document.output,
+            doc: &document.doc,
+            own_ids: &own_ids,
+        };
+        let resolved = linker.run();
+        let html = fill(&document.doc.html, &resolved.urls);
+        results.push((is_runbook, i, resolved, html));
+    }
+    let mut backlinks: Vec<Vec<usize>> = vec![Vec::new(); site.runbooks.len()];
+    for (is_runbook, i, resolved, html) in results {
+        site.diagnostics.extend(resolved.diagnostics);
+        if is_runbook {
+            for &t in &resolved.links_to {
+                if t != i && !backlinks[t].contains(&i) {
+                    backlinks[t].push(i);
+                }
+            }
+            site.runbooks[i].document.html = html;
+        } else if let Some(d) = site.sections[i].index.as_mut() {
+            d.html = html;
+        }
+    }
+    site.backlinks = backlinks;
+    resolve_related(site, &targets);
+}
+
+/// `related` entries name runbooks by id (`db/failover`) or by path relative to the runbook.
+fn resolve_related(site: &mut Site, targets: &Targets) {
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    for (i, rb) in site.runbooks.iter().enumerate() {
+        by_id.insert(rb.id.to_lowercase(), i);
+    }
+    let mut found = Vec::with_capacity(site.runbooks.len());
+    let mut diagnostics = Vec::new();
+    for rb in &site.runbooks {
+        let base_dir = rb
+            .document
+            .rel
+            .rfind('/')
+            .map(|i| &rb.document.rel[..i])
+            .unwrap_or("");
+        let mut list = Vec::new();
+        for entry in &rb.meta.related {
+            let wanted = entry.value.trim();
+            let bare = wanted.trim_end_matches(".md").trim_start_matches('/');
+            let hit = by_id.get(&bare.to_lowercase()).copied().or_else(|| {
+                match join(base_dir, wanted).and_then(|j| targets.lookup(&j)) {
+                    Some(Target::Runbook(i)) => Some(i),
+                    _ => None,
+                }
+            });
+            match hit {
+                Some(i) => {
+                    if !list.contains(&i) {
+                        list.push(i);
+                    }
+                }
+                None => diagnostics.push(
+                    Diagnostic::new(
+                        Rule::UnknownRelated,
+                        site.source_path(&rb.document),
+                        entry.offset,
+                        format!("related entry `{wanted}` names no runbook"),
+                    )
+                    .with_help("use a runbook id such as `database/failover` or a relative path to its .md file"),
+                ),
+            }
+        }
+        found.push(list);
+    }
+    for (rb, list) in site.runbooks.iter_mut().zip(found) {
+        rb.related = list;
+    }
+    site.diagnostics.extend(diagnostics);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_urls() {
+        assert_eq!(
+            relative_url("db/failover.html", "net/dns.html", false),
+            "../net/dns.html"
+        );
+        assert_eq!(
+            relative_url("index.html", "db/index.html", false),
+            "db/index.html"
+        );
+        assert_eq!(
+            relative_url("db/x/index.html", "index.html", true),
+            "../../"
+        );
+        assert_eq!(relative_url("a.html", "index.html", true), "./");
+        assert_eq!(relative_url("a/index.html", "b/index.html", true), "../b/");
+    }
+
+    #[test]
+    fn joins() {
+        assert_eq!(join("db", "../net/dns.md").as_deref(), Some("net/dns.md"));
+        assert_eq!(join("db", "./x.md").as_deref(), Some("db/x.md"));
+        assert_eq!(join("", "../x.md"), None);
+        assert_eq!(join("db/deep", "/top.md").as_deref(), Some("top.md"));
+    }
+
+    #[test]
+    fn schemes() {
+        assert_eq!(scheme("javascript:alert(1)").as_deref(), Some("javascript"));
+        assert_eq!(
+            scheme("JaVa\tScRiPt:alert(1)").as_deref(),
+            Some("javascript")
+        );
+        assert_eq!(scheme("../a.md"), None);
+        assert_eq!(
+            scheme("a.md#x:y"),
+            Some("a.md#x".to_string()).filter(|_| false)
+        );
+    }
+
+    #[test]
+    fn fills_markers() {
+        let html = "<a href=\"\u{1}0\u{1}\">x</a><img src=\"\u{1}1\u{1}\">";
+        assert_eq!(
+            fill(html, &["a.html".into(), "b.png".into()]),
+            "<a href=\"a.html\">x</a><img src=\"b.png\">"
+        );
+    }
+
+    #[test]
+    fn decodes_percent() {
+        assert_eq!(percent_decode("a%20b.md"), "a b.md");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+}

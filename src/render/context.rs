@@ -1,0 +1,441 @@
+//! Typed page contexts: what each template can use. README documents these names.
+
+use crate::diagnostics::Located;
+use crate::links::relative_url;
+use crate::schema::Origin;
+use crate::site::Site;
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Serialize)]
+struct Link {
+    title: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct NavSection {
+    title: String,
+    url: String,
+    count: usize,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct SiteCtx {
+    title: String,
+    /// Relative prefix to the site root, e.g. `../../`.
+    root: String,
+    home: String,
+    assets: String,
+    sections: Vec<NavSection>,
+}
+
+#[derive(Serialize)]
+struct TocEntry {
+    level: u8,
+    id: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Finding {
+    rule: &'static str,
+    level: String,
+    line: usize,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct ExtraField {
+    name: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct RunbookCtx {
+    id: String,
+    title: String,
+    html: String,
+    toc: Vec<TocEntry>,
+    owner: Option<String>,
+    owner_from: Option<&'static str>,
+    cadence: Vec<String>,
+    last_reviewed: Option<String>,
+    next_review: Option<String>,
+    overdue: bool,
+    complete: bool,
+    severity: Option<String>,
+    service: Option<String>,
+    team: Option<String>,
+    tags: Vec<String>,
+    alerts: Vec<String>,
+    extra: Vec<ExtraField>,
+    acceptance_checks: usize,
+    tasks: usize,
+    findings: Vec<Finding>,
+    edit_url: Option<String>,
+    source_path: String,
+    related: Vec<Link>,
+    backlinks: Vec<Link>,
+}
+
+#[derive(Serialize)]
+struct RunbookRow {
+    title: String,
+    url: String,
+    description: Option<String>,
+    owner: Option<String>,
+    next_review: Option<String>,
+    overdue: bool,
+    complete: bool,
+    severity: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SectionCtx {
+    title: String,
+    html: String,
+    children: Vec<NavSection>,
+    runbooks: Vec<RunbookRow>,
+}
+
+#[derive(Serialize)]
+struct Stats {
+    runbooks: usize,
+    complete: usize,
+    percent_complete: usize,
+    overdue: Vec<RunbookRow>,
+    sections: usize,
+}
+
+pub struct Builder<'a> {
+    site: &'a Site,
+    findings: &'a HashMap<&'a str, Vec<&'a Located>>,
+    pretty: bool,
+    /// Runbook counts per section, subsections included.
+    totals: Vec<usize>,
+    prev_next: HashMap<usize, (Option<usize>, Option<usize>)>,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(site: &'a Site, findings: &'a HashMap<&'a str, Vec<&'a Located>>) -> Builder<'a> {
+        let mut totals = vec![0; site.sections.len()];
+        for rb in &site.runbooks {
+            let mut s = Some(rb.section);
+            while let Some(i) = s {
+                totals[i] += 1;
+                s = site.sections[i].parent;
+            }
+        }
+        // Reading order: depth-first through sections, runbooks before subsections.
+        let mut order = Vec::with_capacity(site.runbooks.len());
+        fn walk(site: &Site, s: usize, order: &mut Vec<usize>) {
+            order.extend(site.sections[s].runbooks.iter().copied());
+            for &c in &site.sections[s].children {
+                walk(site, c, order);
+            }
+        }
+        if !site.sections.is_empty() {
+            walk(site, 0, &mut order);
+        }
+        let mut prev_next = HashMap::new();
+        for (k, &i) in order.iter().enumerate() {
+            let prev = k.checked_sub(1).map(|p| order[p]);
+            let next = order.get(k + 1).copied();
+            prev_next.insert(i, (prev, next));
+        }
+        Builder {
+            site,
+            findings,
+            pretty: site.project.config.site.pretty_urls,
+            totals,
+            prev_next,
+        }
+    }
+
+    fn url(&self, from: &str, to: &str) -> String {
+        relative_url(from, to, self.pretty)
+    }
+
+    fn site_ctx(
+        &self,
+        from: &str,
+        current_top: Option<usize>,
+        root_override: Option<&str>,
+    ) -> SiteCtx {
+        let root = match root_override {
+            Some(r) => r.to_string(),
+            None => "../".repeat(from.matches('/').count()),
+        };
+        let home = if root_override.is_some() || self.pretty {
+            if root.is_empty() {
+                "./".to_string()
+            } else {
+                root.clone()
+            }
+        } else {
+            format!("{root}index.html")
+        };
+        let sections = match self.site.sections.first() {
+            Some(top) => top
+                .children
+                .iter()
+                .map(|&c| {
+                    let s = &self.site.sections[c];
+                    let url = match root_override {
+                        Some(r) => format!("{r}{}", self.url("", &s.output)),
+                        None => self.url(from, &s.output),
+                    };
+                    NavSection {
+                        title: s.title.clone(),
+                        url,
+                        count: self.totals[c],
+                        current: current_top == Some(c),
+                    }
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        SiteCtx {
+            title: self.site.project.config.site.title.clone(),
+            assets: format!("{root}assets/"),
+            home,
+            root,
+            sections,
+        }
+    }
+
+    /// The top-level section that contains section `s`.
+    fn top_of(&self, mut s: usize) -> Option<usize> {
+        loop {
+            let parent = self.site.sections[s].parent?;
+            if parent == 0 {
+                return Some(s);
+            }
+            s = parent;
+        }
+    }
+
+    fn breadcrumbs(&self, from: &str, section: usize, include_self: bool) -> Vec<Link> {
+        let mut chain = Vec::new();
+        let mut s = Some(section);
+        while let Some(i) = s {
+            chain.push(i);
+            s = self.site.sections[i].parent;
+        }
+        chain.reverse();
+        if !include_self {
+            chain.pop();
+        }
+        chain
+            .into_iter()
+            .map(|i| {
+                let sec = &self.site.sections[i];
+                let title = if i == 0 {
+                    "Home".to_string()
+                } else {
+                    sec.title.clone()
+                };
+                Link {
+                    title,
+                    url: self.url(from, &sec.output),
+                }
+            })
+            .collect()
+    }
+
+    fn row(&self, from: &str, i: usize) -> RunbookRow {
+        let rb = &self.site.runbooks[i];
+        RunbookRow {
+            title: rb.document.title.clone(),
+            url: self.url(from, &rb.document.output),
+            description: rb.meta.description.clone(),
+            owner: rb.meta.owner.as_ref().map(|o| o.value.clone()),
+            next_review: rb.meta.next_review.map(|d| d.to_string()),
+            overdue: rb.meta.next_review.is_some_and(|d| d < self.site.today),
+            complete: rb.complete,
+            severity: rb.meta.severity.clone(),
+        }
+    }
+
+    fn link_to(&self, from: &str, i: usize) -> Link {
+        let rb = &self.site.runbooks[i];
+        Link {
+            title: rb.document.title.clone(),
+            url: self.url(from, &rb.document.output),
+        }
+    }
+
+    pub fn runbook(&self, i: usize) -> tera::Context {
+        let rb = &self.site.runbooks[i];
+        let from = rb.document.output.as_str();
+        let path = self.site.source_path(&rb.document);
+        let findings = self
+            .findings
+            .get(path)
+            .map(|list| {
+                list.iter()
+                    .map(|f| Finding {
+                        rule: f.rule,
+                        level: f.level.to_string(),
+                        line: f.line,
+                        message: f.message.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let edit_url = self
+            .site
+            .project
+            .config
+            .site
+            .edit_url
+            .as_ref()
+            .map(|t| t.replace("{path}", path));
+        let (prev, next) = self.prev_next.get(&i).copied().unwrap_or((None, None));
+        let related = rb.related.iter().map(|&t| self.link_to(from, t)).collect();
+        let meta = &rb.meta;
+        let ctx = RunbookCtx {
+            id: rb.id.clone(),
+            title: rb.document.title.clone(),
+            html: rb.document.html.clone(),
+            toc: rb
+                .document
+                .doc
+                .headings
+                .iter()
+                .filter(|h| (2..=3).contains(&h.level))
+                .map(|h| TocEntry {
+                    level: h.level,
+                    id: h.id.clone(),
+                    text: h.text.clone(),
+                })
+                .collect(),
+            owner: meta.owner.as_ref().map(|o| o.value.clone()),
+            owner_from: meta.owner.as_ref().map(|o| match o.origin {
+                Origin::FrontMatter => "front matter",
+                Origin::Body => "body",
+                Origin::OwnersFile => "OWNERS file",
+            }),
+            cadence: meta.cadence_text.clone(),
+            last_reviewed: meta.last_reviewed.as_ref().map(|l| l.value.clone()),
+            next_review: meta.next_review.map(|d| d.to_string()),
+            overdue: meta.next_review.is_some_and(|d| d < self.site.today),
+            complete: rb.complete,
+            severity: meta.severity.clone(),
+            service: meta.service.clone(),
+            team: meta.team.clone(),
+            tags: meta.tags.clone(),
+            alerts: meta.alerts.clone(),
+            extra: meta
+                .extra
+                .iter()
+                .map(|(k, v)| ExtraField {
+                    name: k.clone(),
+                    value: v.clone(),
+                })
+                .collect(),
+            acceptance_checks: meta.acceptance_checks.len(),
+            tasks: rb.document.doc.task_count,
+            findings,
+            edit_url,
+            source_path: path.to_string(),
+            related,
+            backlinks: self
+                .site
+                .backlinks
+                .get(i)
+                .map(|b| b.iter().map(|&j| self.link_to(from, j)).collect())
+                .unwrap_or_default(),
+        };
+        let mut c = tera::Context::new();
+        c.insert("kind", "runbook");
+        c.insert("page_title", &ctx.title);
+        c.insert("description", &meta.description);
+        c.insert("site", &self.site_ctx(from, self.top_of(rb.section), None));
+        c.insert("breadcrumbs", &self.breadcrumbs(from, rb.section, true));
+        c.insert("prev", &prev.map(|p| self.link_to(from, p)));
+        c.insert("next", &next.map(|n| self.link_to(from, n)));
+        c.insert("runbook", &ctx);
+        c
+    }
+
+    pub fn section(&self, i: usize) -> tera::Context {
+        let s = &self.site.sections[i];
+        let from = s.output.as_str();
+        let ctx = SectionCtx {
+            title: s.title.clone(),
+            html: s.index.as_ref().map(|d| d.html.clone()).unwrap_or_default(),
+            children: s
+                .children
+                .iter()
+                .map(|&c| {
+                    let child = &self.site.sections[c];
+                    NavSection {
+                        title: child.title.clone(),
+                        url: self.url(from, &child.output),
+                        count: self.totals[c],
+                        current: false,
+                    }
+                })
+                .collect(),
+            runbooks: s.runbooks.iter().map(|&r| self.row(from, r)).collect(),
+        };
+        let mut c = tera::Context::new();
+        c.insert("kind", if i == 0 { "home" } else { "section" });
+        c.insert("page_title", &ctx.title);
+        c.insert(
+            "description",
+            &s.index.as_ref().and_then(|d| d.description.clone()),
+        );
+        c.insert(
+            "site",
+            &self.site_ctx(from, if i == 0 { None } else { self.top_of(i) }, None),
+        );
+        c.insert("breadcrumbs", &self.breadcrumbs(from, i, false));
+        if i == 0 {
+            let complete = self.site.runbooks.iter().filter(|r| r.complete).count();
+            let total = self.site.runbooks.len();
+            let mut overdue: Vec<usize> = (0..total)
+                .filter(|&r| {
+                    self.site.runbooks[r]
+                        .meta
+                        .next_review
+                        .is_some_and(|d| d < self.site.today)
+                })
+                .collect();
+            overdue.sort_by_key(|&r| (self.site.runbooks[r].meta.next_review, r));
+            let stats = Stats {
+                runbooks: total,
+                complete,
+                percent_complete: if total == 0 {
+                    100
+                } else {
+                    complete * 100 / total
+                },
+                overdue: overdue.into_iter().map(|r| self.row(from, r)).collect(),
+                sections: self.site.sections.len().saturating_sub(1),
+            };
+            c.insert("stats", &stats);
+        }
+        c.insert("section", &ctx);
+        c
+    }
+
+    pub fn not_found(&self) -> tera::Context {
+        let base = self.site.project.config.site.base_url.clone();
+        let base = if base.ends_with('/') {
+            base
+        } else {
+            format!("{base}/")
+        };
+        let mut c = tera::Context::new();
+        c.insert("kind", "not-found");
+        c.insert("page_title", "Page not found");
+        c.insert("description", &None::<String>);
+        c.insert("site", &self.site_ctx("404.html", None, Some(&base)));
+        c.insert("breadcrumbs", &Vec::<Link>::new());
+        c
+    }
+}

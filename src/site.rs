@@ -1,0 +1,704 @@
+//! The whole site in memory: sources, runbooks, sections and their output paths.
+//!
+//! `Site::load` runs the pipeline up to checking: discover -> read -> parse -> validate -> link.
+//! `check` stops here; `build` hands the site to `render` and `output`. Everything a later step
+//! needs (headings, links, metadata, findings) is computed once here, so rendering and the
+//! generated pages never re-read or re-parse a file.
+
+use crate::config::Project;
+use crate::diagnostics::{Diagnostic, Level, LineIndex, Rule, Setting, Sources};
+use crate::markdown::{self, Doc};
+use crate::schema::{self, Runbook, Schema};
+use crate::source::{self, Entry, SECTION_INDEX_NAMES, front_matter};
+use crate::yaml;
+use chrono::NaiveDate;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use unicode_normalization::UnicodeNormalization;
+
+/// A runbook over this size is not parsed (SPEC "Output and limits").
+pub const MAX_RUNBOOK_BYTES: usize = 2 * 1024 * 1024;
+/// Front matter over this size is not parsed.
+pub const MAX_FRONT_MATTER_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub today: NaiveDate,
+    pub drafts: bool,
+    /// Folders discovery must never read (the output folder).
+    pub exclude: Vec<PathBuf>,
+}
+
+/// A source file's text, kept for positions and snippets.
+#[derive(Debug)]
+pub struct SourceText {
+    pub path: String,
+    pub text: String,
+    pub index: LineIndex,
+}
+
+/// A rendered Markdown file: a runbook or a section page.
+#[derive(Debug)]
+pub struct Document {
+    /// Content-relative path (`db/failover.md`).
+    pub rel: String,
+    /// Index into `Site::sources`.
+    pub source: usize,
+    pub doc: Doc,
+    /// Final body HTML, after link resolution.
+    pub html: String,
+    /// Output path relative to the output root.
+    pub output: String,
+    pub title: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct RunbookPage {
+    pub id: String,
+    pub document: Document,
+    pub meta: Runbook,
+    pub section: usize,
+    pub complete: bool,
+    /// Runbooks named in `related`, resolved.
+    pub related: Vec<usize>,
+}
+
+#[derive(Debug)]
+pub struct Section {
+    /// Content-relative folder, `""` for the root.
+    pub dir: String,
+    pub title: String,
+    pub parent: Option<usize>,
+    pub children: Vec<usize>,
+    pub runbooks: Vec<usize>,
+    /// The folder's `_index.md` (or README.md / index.md).
+    pub index: Option<Document>,
+    pub output: String,
+}
+
+/// A file copied as it is.
+#[derive(Debug, Clone)]
+pub struct Asset {
+    pub output: String,
+    pub source: PathBuf,
+}
+
+#[derive(Debug)]
+pub struct Site {
+    pub project: Project,
+    pub today: NaiveDate,
+    pub sources: Vec<SourceText>,
+    pub runbooks: Vec<RunbookPage>,
+    pub sections: Vec<Section>,
+    pub assets: Vec<Asset>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Problems that stop the command (exit 2).
+    pub errors: Vec<String>,
+    /// For each runbook, the runbooks that link to it.
+    pub backlinks: Vec<Vec<usize>>,
+    source_by_path: HashMap<String, usize>,
+}
+
+impl Sources for Site {
+    fn text(&self, path: &str) -> Option<(&str, &LineIndex)> {
+        let s = &self.sources[*self.source_by_path.get(path)?];
+        Some((s.text.as_str(), &s.index))
+    }
+}
+
+/// A parsed Markdown file before it is sorted into runbooks and sections.
+struct Parsed {
+    entry: Entry,
+    source: usize,
+    front_matter: Vec<(yaml::Node, yaml::Node)>,
+    doc: Doc,
+    ok: bool,
+}
+
+fn humanize(name: &str) -> String {
+    let words = name.replace(['-', '_'], " ");
+    let mut chars = words.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn parent_dir(rel: &str) -> &str {
+    rel.rfind('/').map(|i| &rel[..i]).unwrap_or("")
+}
+
+fn file_name(rel: &str) -> &str {
+    rel.rfind('/').map(|i| &rel[i + 1..]).unwrap_or(rel)
+}
+
+impl Site {
+    pub fn load(project: Project, options: &LoadOptions) -> Site {
+        let display_prefix = project
+            .content_dir
+            .strip_prefix(&project.root)
+            .map(crate::diagnostics::display_path)
+            .unwrap_or_default();
+        let mut exclude = options.exclude.clone();
+        for dir in [&project.static_dir, &project.themes_dir]
+            .into_iter()
+            .flatten()
+        {
+            exclude.push(dir.clone());
+        }
+        let found = source::discover(
+            &project.content_dir,
+            project.static_dir.as_deref(),
+            &exclude,
+            &display_prefix,
+        );
+        let mut site = Site {
+            today: options.today,
+            sources: Vec::new(),
+            runbooks: Vec::new(),
+            sections: Vec::new(),
+            assets: Vec::new(),
+            diagnostics: found.diagnostics,
+            errors: found.errors,
+            backlinks: Vec::new(),
+            source_by_path: HashMap::new(),
+            project,
+        };
+
+        // Read and parse every Markdown file.
+        let mut parsed = Vec::with_capacity(found.markdown.len());
+        for entry in found.markdown {
+            if let Some(p) = site.parse_file(entry) {
+                parsed.push(p);
+            }
+        }
+
+        // Which file is each folder's section page.
+        let mut index_of: BTreeMap<String, (usize, usize)> = BTreeMap::new(); // dir -> (rank, parsed idx)
+        for (i, p) in parsed.iter().enumerate() {
+            let name = file_name(&p.entry.rel);
+            if let Some(rank) = SECTION_INDEX_NAMES
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(name))
+            {
+                let dir = parent_dir(&p.entry.rel).to_string();
+                let better = index_of.get(&dir).is_none_or(|(r, _)| rank < *r);
+                if better {
+                    index_of.insert(dir, (rank, i));
+                }
+            }
+        }
+        let index_files: HashMap<usize, String> = index_of
+            .iter()
+            .map(|(dir, (_, i))| (*i, dir.clone()))
+            .collect();
+
+        let owners = if site.project.config.schema.owners_files {
+            read_owners_files(&found.assets, &mut site)
+        } else {
+            BTreeMap::new()
+        };
+
+        let mut section_docs: BTreeMap<String, Document> = BTreeMap::new();
+        let config = site.project.config.clone();
+        for (i, p) in parsed.into_iter().enumerate() {
+            let source = &site.sources[p.source];
+            if let Some(dir) = index_files.get(&i) {
+                let (title, description) = section_front_matter(&p.front_matter);
+                let title = title
+                    .or_else(|| p.doc.leading_h1.as_ref().map(|(t, _)| t.clone()))
+                    .unwrap_or_else(|| {
+                        if dir.is_empty() {
+                            config.site.title.clone()
+                        } else {
+                            humanize(file_name(dir))
+                        }
+                    });
+                section_docs.insert(
+                    dir.clone(),
+                    Document {
+                        rel: p.entry.rel.clone(),
+                        source: p.source,
+                        doc: p.doc,
+                        html: String::new(),
+                        output: String::new(),
+                        title,
+                        description,
+                    },
+                );
+                continue;
+            }
+            let rel = &p.entry.rel;
+            let id = rel[..rel.len() - 3].to_string();
+            let stem = file_name(&id).to_string();
+            let schema = Schema::for_path(&config.schema, rel, options.today);
+            let owner_from_file = nearest_owner(&owners, parent_dir(rel));
+            let input = schema::Input {
+                path: &source.path,
+                text: &source.text,
+                index: &source.index,
+                front_matter: &p.front_matter,
+                doc: &p.doc,
+                stem: &stem,
+                owners_file: owner_from_file.as_deref(),
+            };
+            let (meta, diags) = schema::read(&input, &schema);
+            if meta.draft && !options.drafts {
+                continue;
+            }
+            if p.ok {
+                site.diagnostics.extend(diags);
+            }
+            site.runbooks.push(RunbookPage {
+                document: Document {
+                    rel: rel.clone(),
+                    source: p.source,
+                    title: meta.title.clone(),
+                    description: meta.description.clone(),
+                    doc: p.doc,
+                    html: String::new(),
+                    output: String::new(),
+                },
+                id,
+                meta,
+                section: 0,
+                complete: false,
+                related: Vec::new(),
+            });
+        }
+
+        site.build_sections(section_docs);
+        site.assign_outputs(found.assets, found.statics);
+        crate::links::resolve(&mut site);
+        site.check_duplicate_titles();
+        site.finish_diagnostics();
+        site
+    }
+
+    /// Reads one file and runs the front-matter and Markdown passes over it.
+    fn parse_file(&mut self, entry: Entry) -> Option<Parsed> {
+        let path = self.project.display_path(&entry.rel);
+        let bytes = match std::fs::read(&entry.abs) {
+            Ok(b) => b,
+            Err(e) => {
+                self.errors.push(format!("cannot read {path}: {e}"));
+                return None;
+            }
+        };
+        if bytes.len() > MAX_RUNBOOK_BYTES {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Rule::TooLarge,
+                    &path,
+                    0,
+                    format!(
+                        "file is {:.1} MiB; runbooks over 2 MiB are not rendered",
+                        bytes.len() as f64 / (1024.0 * 1024.0)
+                    ),
+                )
+                .with_help("split it into several runbooks, or move large data into an attachment"),
+            );
+            return None;
+        }
+        let (text, utf8_ok) = match String::from_utf8(bytes) {
+            Ok(t) => (t, true),
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                self.diagnostics.push(
+                    Diagnostic::new(Rule::InvalidUtf8, &path, at, "file is not valid UTF-8")
+                        .with_help(
+                            "save the file as UTF-8 (most editors offer this under \"encoding\")",
+                        ),
+                );
+                (text, false)
+            }
+        };
+        let index = LineIndex::new(&text);
+        let source = self.sources.len();
+        self.source_by_path.insert(path.clone(), source);
+        self.sources.push(SourceText {
+            path: path.clone(),
+            text,
+            index,
+        });
+        let text = &self.sources[source].text;
+
+        let split = front_matter::split(text);
+        let mut ok = utf8_ok;
+        let mut fm = Vec::new();
+        if split.unclosed {
+            ok = false;
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Rule::FrontMatterSyntax,
+                    &path,
+                    split.body_offset,
+                    "front matter starts here but is never closed",
+                )
+                .with_help("end the front matter with a line containing only `---`"),
+            );
+        }
+        if let Some((yaml_text, yaml_offset)) = split.yaml {
+            if yaml_text.len() > MAX_FRONT_MATTER_BYTES {
+                ok = false;
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Rule::TooLarge,
+                        &path,
+                        yaml_offset,
+                        "front matter is over 64 KiB",
+                    )
+                    .with_help("keep front matter to metadata; move long text into the body"),
+                );
+            } else {
+                match yaml::parse_front_matter(yaml_text, yaml_offset) {
+                    Ok(entries) => fm = entries,
+                    Err(err) => {
+                        ok = false;
+                        let too_deep =
+                            err.message.contains("depth") || err.message.contains("budget");
+                        let rule = if too_deep {
+                            Rule::TooLarge
+                        } else {
+                            Rule::FrontMatterSyntax
+                        };
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                rule,
+                                &path,
+                                err.offset.unwrap_or(yaml_offset),
+                                format!("front matter: {}", err.message),
+                            )
+                            .with_help(if too_deep {
+                                "front matter may nest 16 levels and use a few YAML aliases at most"
+                            } else {
+                                "front matter must be a YAML mapping of `field: value` lines between `---` lines"
+                            }),
+                        );
+                    }
+                }
+            }
+        }
+        let doc = markdown::render(split.body, split.body_offset);
+        Some(Parsed {
+            entry,
+            source,
+            front_matter: fm,
+            doc,
+            ok,
+        })
+    }
+
+    fn build_sections(&mut self, mut docs: BTreeMap<String, Document>) {
+        // Every folder on the way to a runbook or a section page is a section.
+        let mut dirs: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        dirs.insert(String::new());
+        let mut add_ancestors = |dir: &str| {
+            let mut d = dir.to_string();
+            loop {
+                dirs.insert(d.clone());
+                if d.is_empty() {
+                    break;
+                }
+                d = parent_dir(&d).to_string();
+            }
+        };
+        for rb in &self.runbooks {
+            add_ancestors(parent_dir(&rb.document.rel));
+        }
+        for dir in docs.keys() {
+            add_ancestors(dir);
+        }
+        let site_title = self.project.config.site.title.clone();
+        let mut by_dir: HashMap<String, usize> = HashMap::new();
+        for dir in &dirs {
+            let index = docs.remove(dir);
+            let title = match &index {
+                Some(d) => d.title.clone(),
+                None if dir.is_empty() => site_title.clone(),
+                None => humanize(file_name(dir)),
+            };
+            let parent = if dir.is_empty() {
+                None
+            } else {
+                by_dir.get(parent_dir(dir)).copied()
+            };
+            let i = self.sections.len();
+            self.sections.push(Section {
+                dir: dir.clone(),
+                title,
+                parent,
+                children: Vec::new(),
+                runbooks: Vec::new(),
+                index,
+                output: String::new(),
+            });
+            if let Some(p) = parent {
+                self.sections[p].children.push(i);
+            }
+            by_dir.insert(dir.clone(), i);
+        }
+        for (i, rb) in self.runbooks.iter_mut().enumerate() {
+            let s = by_dir[parent_dir(&rb.document.rel)];
+            rb.section = s;
+            self.sections[s].runbooks.push(i);
+        }
+        // Readers browse by title; ties keep the path order.
+        let runbooks = &self.runbooks;
+        let title_key = |i: &usize| {
+            (
+                runbooks[*i].document.title.to_lowercase(),
+                runbooks[*i].id.clone(),
+            )
+        };
+        let sections_snapshot: Vec<String> = self
+            .sections
+            .iter()
+            .map(|s| s.title.to_lowercase())
+            .collect();
+        for s in &mut self.sections {
+            s.runbooks.sort_by_key(title_key);
+            s.children
+                .sort_by_key(|c| (sections_snapshot[*c].clone(), *c));
+        }
+    }
+
+    /// Output paths for every page and file, and `output-collision` where two sources meet.
+    fn assign_outputs(&mut self, assets: Vec<Entry>, statics: Vec<Entry>) {
+        let pretty = self.project.config.site.pretty_urls;
+        let mut claims: HashMap<String, String> = HashMap::new();
+        let mut claim = |site_diags: &mut Vec<Diagnostic>, output: &str, who: &str| {
+            let key: String = output.nfc().collect::<String>().to_lowercase();
+            match claims.get(&key) {
+                Some(first) if first != who => {
+                    site_diags.push(
+                        Diagnostic::new(
+                            Rule::OutputCollision,
+                            who,
+                            0,
+                            format!("`{who}` and `{first}` would both write {output}"),
+                        )
+                        .with_help("rename one of them (paths that differ only in case or Unicode form collide on many file systems)"),
+                    );
+                    false
+                }
+                Some(_) => true,
+                None => {
+                    claims.insert(key, who.to_string());
+                    true
+                }
+            }
+        };
+        let mut diags = Vec::new();
+        for s in &mut self.sections {
+            s.output = if s.dir.is_empty() {
+                "index.html".to_string()
+            } else {
+                format!("{}/index.html", s.dir)
+            };
+            let who = match &s.index {
+                Some(d) => self.project.display_path(&d.rel),
+                None => self.project.display_path(&format!("{}/", s.dir)),
+            };
+            claim(&mut diags, &s.output.clone(), &who);
+            if let Some(d) = s.index.as_mut() {
+                d.output = s.output.clone();
+            }
+        }
+        for rb in &mut self.runbooks {
+            rb.document.output = if pretty {
+                format!("{}/index.html", rb.id)
+            } else {
+                format!("{}.html", rb.id)
+            };
+            let who = self.project.display_path(&rb.document.rel);
+            claim(&mut diags, &rb.document.output.clone(), &who);
+        }
+        for a in assets {
+            let who = self.project.display_path(&a.rel);
+            if claim(&mut diags, &a.rel, &who) {
+                self.assets.push(Asset {
+                    output: a.rel,
+                    source: a.abs,
+                });
+            }
+        }
+        for a in statics {
+            let who = format!("static/{}", a.rel);
+            if claim(&mut diags, &a.rel, &who) {
+                self.assets.push(Asset {
+                    output: a.rel,
+                    source: a.abs,
+                });
+            }
+        }
+        self.diagnostics.extend(diags);
+    }
+
+    fn check_duplicate_titles(&mut self) {
+        let mut first: HashMap<String, usize> = HashMap::new();
+        for (i, rb) in self.runbooks.iter().enumerate() {
+            let key = rb.document.title.trim().to_lowercase();
+            match first.get(&key) {
+                Some(&j) => {
+                    let other = self.project.display_path(&self.runbooks[j].document.rel);
+                    let d = Diagnostic::new(
+                        Rule::DuplicateTitle,
+                        &self.sources[rb.document.source].path,
+                        rb.meta_title_offset(),
+                        format!("title \"{}\" is also used by {other}", rb.document.title),
+                    )
+                    .with_help("give each runbook a distinct title so readers and references can tell them apart");
+                    self.diagnostics.push(d);
+                }
+                None => {
+                    first.insert(key, i);
+                }
+            }
+        }
+    }
+
+    /// Applies rule levels and suppressions, then decides which runbooks are complete.
+    fn finish_diagnostics(&mut self) {
+        let config = &self.project.config;
+        let mut directives: HashMap<&str, Vec<(String, usize)>> = HashMap::new();
+        for rb in &self.runbooks {
+            directives.insert(
+                &self.sources[rb.document.source].path,
+                rb.document.doc.directives.clone(),
+            );
+        }
+        for s in &self.sections {
+            if let Some(d) = &s.index {
+                directives.insert(&self.sources[d.source].path, d.doc.directives.clone());
+            }
+        }
+        let sources = &self.sources;
+        let by_path: HashMap<&str, &SourceText> =
+            sources.iter().map(|s| (s.path.as_str(), s)).collect();
+        self.diagnostics.retain_mut(|d| {
+            match config.setting(d.rule) {
+                Setting::Off => return false,
+                Setting::Warning => d.level = Level::Warning,
+                Setting::Error => d.level = Level::Error,
+            }
+            let Some(list) = directives.get(d.path.as_str()) else {
+                return true;
+            };
+            let line_of = |offset: usize| {
+                by_path
+                    .get(d.path.as_str())
+                    .map(|s| s.index.position(&s.text, offset).0)
+                    .unwrap_or(1)
+            };
+            !list.iter().any(|(text, offset)| {
+                let mut words = text.split_whitespace();
+                let kind = words.next().unwrap_or("");
+                let names: Vec<&str> = words.collect();
+                let named =
+                    names.is_empty() || names.contains(&d.rule.code()) || names.contains(&"all");
+                match kind {
+                    "opsbook-disable" => named,
+                    "opsbook-disable-next-line" => {
+                        named && line_of(d.offset) == line_of(*offset) + 1
+                    }
+                    _ => false,
+                }
+            })
+        });
+        let incomplete: std::collections::HashSet<&str> = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.level == Level::Error && d.rule.is_schema())
+            .map(|d| d.path.as_str())
+            .collect();
+        for rb in &mut self.runbooks {
+            rb.complete = !incomplete.contains(sources[rb.document.source].path.as_str());
+        }
+    }
+
+    pub fn source_path(&self, document: &Document) -> &str {
+        &self.sources[document.source].path
+    }
+
+    /// Whether any error-level finding makes the built site wrong.
+    pub fn has_site_breaking_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.level == Level::Error && d.rule.breaks_site())
+    }
+}
+
+impl RunbookPage {
+    fn meta_title_offset(&self) -> usize {
+        self.document
+            .doc
+            .leading_h1
+            .as_ref()
+            .map(|(_, o)| *o)
+            .unwrap_or(0)
+    }
+}
+
+fn section_front_matter(fm: &[(yaml::Node, yaml::Node)]) -> (Option<String>, Option<String>) {
+    let get = |name: &str| {
+        fm.iter()
+            .find(|(k, _)| k.value.as_scalar_text().as_deref() == Some(name))
+            .and_then(|(_, v)| v.value.as_scalar_text())
+    };
+    (get("title"), get("description"))
+}
+
+/// Kubernetes-style OWNERS files: folder -> approvers.
+fn read_owners_files(assets: &[Entry], site: &mut Site) -> BTreeMap<String, String> {
+    let mut owners = BTreeMap::new();
+    for a in assets.iter().filter(|a| file_name(&a.rel) == "OWNERS") {
+        let Ok(text) = std::fs::read_to_string(&a.abs) else {
+            continue;
+        };
+        match yaml::parse_mapping(&text) {
+            Ok(map) => {
+                let approvers = map
+                    .iter()
+                    .find(|(k, _)| k.value.as_scalar_text().as_deref() == Some("approvers"));
+                if let Some((
+                    _,
+                    yaml::Node {
+                        value: yaml::Value::Seq(items),
+                        ..
+                    },
+                )) = approvers
+                {
+                    let names: Vec<String> = items
+                        .iter()
+                        .filter_map(|n| n.value.as_scalar_text())
+                        .collect();
+                    if !names.is_empty() {
+                        owners.insert(parent_dir(&a.rel).to_string(), names.join(", "));
+                    }
+                }
+            }
+            Err(err) => site.errors.push(format!(
+                "{}: OWNERS file is not valid YAML: {}",
+                site.project.display_path(&a.rel),
+                err.message
+            )),
+        }
+    }
+    owners
+}
+
+fn nearest_owner(owners: &BTreeMap<String, String>, dir: &str) -> Option<String> {
+    let mut d = dir;
+    loop {
+        if let Some(o) = owners.get(d) {
+            return Some(o.clone());
+        }
+        if d.is_empty() {
+            return None;
+        }
+        d = parent_dir(d);
+    }
+}
