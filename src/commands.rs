@@ -93,10 +93,10 @@ pub fn check(args: &CheckArgs) -> u8 {
     let mut out = stdout.lock();
     let written = diagnostics::write_human(&mut out, &located, color)
         .and_then(|()| writeln!(out, "checked {}", summary(&site, &located)));
-    if let Err(e) = written {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return fail(format!("cannot write the report: {e}"));
-        }
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return fail(format!("cannot write the report: {e}"));
     }
     let counts = diagnostics::count(&located);
     if counts.errors > 0 || (args.deny_warnings && counts.warnings > 0) {

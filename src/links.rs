@@ -105,12 +105,13 @@ pub fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(v) = u8::from_str_radix(s.get(i + 1..i + 3).unwrap_or("zz"), 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -282,10 +283,16 @@ impl Linker<'_> {
                     link.offset,
                     format!("{what} target `{path_part}` does not exist"),
                 );
+                let draft = joined.as_deref().filter(|j| {
+                    self.site.drafts.contains(*j) || self.site.drafts.contains(&format!("{j}.md"))
+                });
                 d = match joined
                     .as_deref()
                     .and_then(|j| self.targets.lookup_ignoring_case(j))
                 {
+                    _ if draft.is_some() => d.with_help(
+                        "the target is a draft, left out of this build; publish it (remove `draft: true`) or build with --drafts",
+                    ),
                     Some(found) => {
                         d.with_help(format!("did you mean `{found}`? (letter case differs)"))
                     }

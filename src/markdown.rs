@@ -133,6 +133,10 @@ fn escape(text: &str) -> String {
     out
 }
 
+/// A heading being collected: (index in the event list of its placeholder, level, text, offset,
+/// custom id, classes).
+type OpenHeading = (usize, u8, String, usize, Option<String>, Vec<String>);
+
 struct OpenItem {
     text: String,
     offset: usize,
@@ -149,7 +153,7 @@ pub fn render(body: &str, base: usize) -> Doc {
 
     // Heading being collected: (index in `events` of its placeholder, level, text, offset,
     // custom id, classes).
-    let mut heading: Option<(usize, u8, String, usize, Option<String>, Vec<String>)> = None;
+    let mut heading: Option<OpenHeading> = None;
     let mut image: Option<(usize, String, String)> = None; // (link index, alt, title)
     let mut in_code = 0usize;
     let mut list_depth = 0usize;
@@ -399,10 +403,12 @@ fn clean(text: CowStr<'_>) -> CowStr<'_> {
 
 fn note_labelled_line(doc: &mut Doc, text: &str, offset: usize) {
     let t = text.trim();
-    if let Some((label, value)) = t.split_once(':') {
-        if !label.is_empty() && label.len() <= 24 && !value.trim().is_empty() {
-            doc.labelled_lines.push((t.to_string(), offset));
-        }
+    if let Some((label, value)) = t.split_once(':')
+        && !label.is_empty()
+        && label.len() <= 24
+        && !value.trim().is_empty()
+    {
+        doc.labelled_lines.push((t.to_string(), offset));
     }
 }
 

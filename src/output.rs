@@ -197,11 +197,11 @@ fn stage(staging: &Path, files: &[OutputFile]) -> Result<(), OutputError> {
         for part in f.path.split('/') {
             target.push(part);
         }
-        if let Some(parent) = target.parent() {
-            if dirs.insert(parent.to_path_buf()) {
-                fs::create_dir_all(parent)
-                    .map_err(io_err(format!("cannot create {}", parent.display())))?;
-            }
+        if let Some(parent) = target.parent()
+            && dirs.insert(parent.to_path_buf())
+        {
+            fs::create_dir_all(parent)
+                .map_err(io_err(format!("cannot create {}", parent.display())))?;
         }
         match &f.content {
             Content::Bytes(bytes) => fs::write(&target, bytes),

@@ -230,10 +230,10 @@ pub fn new_runbook(args: &NewArgs) -> u8 {
         Err(e) => return fail(e),
     };
     let mut rel = args.path.trim().trim_start_matches("./").replace('\\', "/");
-    if project.content_dir != project.root {
-        if let Some(stripped) = rel.strip_prefix("content/") {
-            rel = stripped.to_string();
-        }
+    if project.content_dir != project.root
+        && let Some(stripped) = rel.strip_prefix("content/")
+    {
+        rel = stripped.to_string();
     }
     if rel.is_empty() || rel.split('/').any(|p| p == ".." || p.is_empty()) {
         return fail(format!(

@@ -95,6 +95,8 @@ pub struct Site {
     pub diagnostics: Vec<Diagnostic>,
     /// Problems that stop the command (exit 2).
     pub errors: Vec<String>,
+    /// Content paths of drafts left out of this build.
+    pub drafts: std::collections::HashSet<String>,
     /// For each runbook, the runbooks that link to it.
     pub backlinks: Vec<Vec<usize>>,
     source_by_path: HashMap<String, usize>,
@@ -141,12 +143,7 @@ impl Site {
             .map(crate::diagnostics::display_path)
             .unwrap_or_default();
         let mut exclude = options.exclude.clone();
-        for dir in [&project.static_dir, &project.themes_dir]
-            .into_iter()
-            .flatten()
-        {
-            exclude.push(dir.clone());
-        }
+        exclude.extend(project.themes_dir.clone());
         let found = source::discover(
             &project.content_dir,
             project.static_dir.as_deref(),
@@ -162,6 +159,7 @@ impl Site {
             diagnostics: found.diagnostics,
             errors: found.errors,
             backlinks: Vec::new(),
+            drafts: Default::default(),
             source_by_path: HashMap::new(),
             project,
         };
@@ -245,6 +243,7 @@ impl Site {
             };
             let (meta, diags) = schema::read(&input, &schema);
             if meta.draft && !options.drafts {
+                site.drafts.insert(rel.clone());
                 continue;
             }
             if p.ok {
@@ -611,7 +610,14 @@ impl Site {
         let incomplete: std::collections::HashSet<&str> = self
             .diagnostics
             .iter()
-            .filter(|d| d.level == Level::Error && d.rule.is_schema())
+            .filter(|d| {
+                d.level == Level::Error
+                    && (d.rule.is_schema()
+                        || matches!(
+                            d.rule,
+                            Rule::FrontMatterSyntax | Rule::InvalidUtf8 | Rule::TooLarge
+                        ))
+            })
             .map(|d| d.path.as_str())
             .collect();
         for rb in &mut self.runbooks {

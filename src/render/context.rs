@@ -409,11 +409,7 @@ impl<'a> Builder<'a> {
             let stats = Stats {
                 runbooks: total,
                 complete,
-                percent_complete: if total == 0 {
-                    100
-                } else {
-                    complete * 100 / total
-                },
+                percent_complete: (complete * 100).checked_div(total).unwrap_or(100),
                 overdue: overdue.into_iter().map(|r| self.row(from, r)).collect(),
                 sections: self.site.sections.len().saturating_sub(1),
             };

@@ -265,7 +265,13 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
     let mut title: Option<String> = None;
     let mut cadence_fm: Vec<Sourced<String>> = Vec::new();
     let mut checks_fm: Option<(Vec<String>, usize)> = None;
-    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let direct: std::collections::HashSet<String> = input
+        .front_matter
+        .iter()
+        .filter_map(|(k, _)| k.value.as_scalar_text())
+        .filter(|k| BUILTIN_FIELDS.contains(&k.as_str()))
+        .collect();
 
     for (key_node, node) in input.front_matter {
         let Some(key) = key_node.value.as_scalar_text() else {
@@ -295,18 +301,15 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
             }
             continue;
         };
-        // An alias counts only when the built-in field itself is absent.
-        if let Some(previous) = seen.get(field) {
-            if *previous == field || key != field {
-                continue;
-            }
+        // An alias counts only when the built-in field itself is absent (and the first alias
+        // wins when there are several).
+        let Some(field) = BUILTIN_FIELDS.iter().copied().find(|f| *f == field) else {
+            continue;
+        };
+        let is_alias = key != field;
+        if (is_alias && direct.contains(field)) || !seen.insert(field) {
+            continue;
         }
-        let field: &'static str = BUILTIN_FIELDS
-            .iter()
-            .find(|f| **f == field)
-            .copied()
-            .unwrap_or("");
-        seen.insert(field, if key == field { field } else { "alias" });
         match field {
             "title" => title = r.scalar(&key, node),
             "owner" => {
@@ -353,14 +356,14 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
 
     let body = body_metadata(input.doc);
     merge_body(&mut r, &mut rb, &mut cadence_fm, &body);
-    if rb.owner.is_none() {
-        if let Some(owner) = input.owners_file {
-            rb.owner = Some(Sourced {
-                value: owner.to_string(),
-                offset: 0,
-                origin: Origin::OwnersFile,
-            });
-        }
+    if rb.owner.is_none()
+        && let Some(owner) = input.owners_file
+    {
+        rb.owner = Some(Sourced {
+            value: owner.to_string(),
+            offset: 0,
+            origin: Origin::OwnersFile,
+        });
     }
 
     rb.cadence_text = cadence_fm.iter().map(|s| s.value.clone()).collect();
@@ -437,7 +440,7 @@ fn extra_field(
         }
         FieldType::Enum => {
             let text = r.scalar(key, node)?;
-            if !spec.values.iter().any(|v| *v == text) {
+            if !spec.values.contains(&text) {
                 r.push(
                     Diagnostic::new(
                         Rule::InvalidField,
@@ -706,9 +709,9 @@ fn check_reviews(r: &mut Reader, rb: &mut Runbook, schema: &Schema) {
                         path,
                         offset,
                         format!(
-                            "review was due on {due} (last reviewed {}, {} cadence)",
+                            "review was due on {due} (last reviewed {}, cadence {})",
                             reviewed.date,
-                            rb.cadence_text.join(", ")
+                            interval_text(&rb.cadence)
                         ),
                     )
                     .with_help("review the runbook, then update last_reviewed"),
@@ -726,6 +729,20 @@ fn check_reviews(r: &mut Reader, rb: &mut Runbook, schema: &Schema) {
         ),
         None => {}
     }
+}
+
+/// The text of the shortest interval entry, as the author wrote it.
+fn interval_text(c: &Cadence) -> String {
+    let shortest = c.shortest_interval();
+    c.entries
+        .iter()
+        .find_map(|e| match e {
+            cadence::Entry::Interval { text, interval } if Some(*interval) == shortest => {
+                Some(text.clone())
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 fn check_required_fields(r: &mut Reader, rb: &Runbook, schema: &Schema) {

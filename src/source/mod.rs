@@ -56,7 +56,11 @@ pub fn discover(
     display_prefix: &str,
 ) -> Discovery {
     let mut found = Discovery::default();
-    let files = walk(content_dir, exclude, display_prefix, &mut found);
+    // static/ (and themes/, which the caller passes in `exclude`) may sit inside the content
+    // folder in zero-config sites; they are never content.
+    let mut content_exclude = exclude.to_vec();
+    content_exclude.extend(static_dir.map(Path::to_path_buf));
+    let files = walk(content_dir, &content_exclude, display_prefix, &mut found);
     for entry in files {
         if entry.rel.to_ascii_lowercase().ends_with(".md") {
             found.markdown.push(entry);
@@ -101,10 +105,8 @@ fn walk(
             return Vec::new();
         }
     };
-    let canonical_excludes: Vec<PathBuf> = exclude
-        .iter()
-        .filter_map(|p| p.canonicalize().ok().or_else(|| Some(p.clone())))
-        .collect();
+    let canonical_excludes: Vec<PathBuf> =
+        exclude.iter().map(|p| crate::output::absolute(p)).collect();
     let mut out = Vec::new();
     let mut escaped: Vec<Diagnostic> = Vec::new();
     let walker = WalkDir::new(root)
@@ -119,17 +121,18 @@ fn walk(
             if is_ignored_name(&name) {
                 return false;
             }
+            let lexical = canonical_root.join(e.path().strip_prefix(root).unwrap_or(e.path()));
             let real = if e.path_is_symlink() {
                 match e.path().canonicalize() {
                     Ok(p) => p,
                     Err(_) => return true, // dangling: reported below as an error entry
                 }
             } else {
-                e.path().to_path_buf()
+                lexical.clone()
             };
             if canonical_excludes
                 .iter()
-                .any(|x| real.starts_with(x) || e.path().starts_with(x))
+                .any(|x| real.starts_with(x) || lexical.starts_with(x))
             {
                 return false;
             }

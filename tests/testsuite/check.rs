@@ -1,0 +1,108 @@
+//! `opsbook check` as a reviewer uses it: the body-metadata style of the seeds, zero-config
+//! folders, configuration errors and exit codes.
+
+use crate::helpers::{Site, fixtures};
+
+#[test]
+fn seed_with_metadata_in_the_body_counts_as_complete() {
+    let site = Site::fixture("seed-body-metadata");
+    let run = site.run(&["check"]);
+    run.expect_code(0)
+        .stdout_has("1 runbook (1 complete): 0 errors");
+}
+
+#[test]
+fn metadata_hints_point_at_the_line() {
+    let site = Site::empty();
+    site.write(
+        "content/workopti.md",
+        "# Incident Response\n\nOwner: Engineering\n\nLast reviewed: 2026-Q2\n",
+    );
+    site.run(&["check"])
+        .expect_code(1)
+        .stdout_has("found 'Owner: Engineering' at line 3, move it into front matter");
+}
+
+#[test]
+fn owner_in_a_table_or_code_block_is_not_metadata() {
+    let site = Site::empty();
+    site.write(
+        "content/a.md",
+        "# A\n\n| Action | Owner |\n|---|---|\n| Fix | ops |\n\n```\nOwner: name\n```\n\n## Owner and cadence\n\nNothing here.\n",
+    );
+    site.run(&["check"])
+        .expect_code(1)
+        .stdout_has("content/a.md:1:1: error[missing-owner]: runbook has no owner");
+}
+
+#[test]
+fn zero_config_folder_is_its_own_content() {
+    let site = Site::empty();
+    site.write("db/failover.md", "---\nowner: dba\ncadence: monthly\nlast_reviewed: 2026-11-01\n---\n# Failover\n\n## Acceptance checks\n\n- ok\n");
+    site.write(
+        "README.md",
+        "# Runbooks\n\nSee [failover](db/failover.md).\n",
+    );
+    site.run(&["check"])
+        .expect_code(0)
+        .stdout_has("1 runbook (1 complete)");
+    site.run(&["build"]).expect_code(0);
+    assert!(site.exists("public/db/failover.html"));
+    assert!(site.exists("public/index.html"));
+    // Discovery never reads its own output back.
+    site.run(&["check"])
+        .expect_code(0)
+        .stdout_has("1 runbook (1 complete)");
+    site.run(&["build"]).expect_code(0);
+}
+
+#[test]
+fn bad_configuration_is_exit_2_with_position() {
+    let site = Site::fixture("rules/missing-owner/clean");
+    site.write(
+        "opsbook.toml",
+        "[site]\ntitle = \"Ops\"\noutput_dri = \"out\"\n",
+    );
+    let run = site.run(&["check"]);
+    run.expect_code(2)
+        .stderr_has("opsbook.toml:3:1")
+        .stderr_has("output_dri");
+    site.write("opsbook.toml", "[markdown]\nhighlight = \"yes\"\n");
+    site.run(&["check"])
+        .expect_code(2)
+        .stderr_has("opsbook.toml:2:");
+}
+
+#[test]
+fn missing_root_is_exit_2() {
+    let site = Site::empty();
+    site.run(&["check", "does-not-exist"])
+        .expect_code(2)
+        .stderr_has("does-not-exist");
+    site.run(&["check", "--today", "yesterday"]).expect_code(2);
+}
+
+#[test]
+fn symlinks_out_of_the_root_and_loops_are_findings() {
+    let site = Site::fixture("rules/missing-owner/clean");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.md"), "# Secret\n").unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.md"),
+            site.path().join("content/leak.md"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(
+            site.path().join("content"),
+            site.path().join("content/loop"),
+        )
+        .unwrap();
+        let run = site.run(&["check"]);
+        run.expect_code(1)
+            .stdout_has("content/leak.md:1:1: error[bad-symlink]")
+            .stdout_has("error[bad-symlink]: symlink `loop` makes a loop");
+    }
+    let _ = fixtures();
+}

@@ -1,0 +1,9 @@
+//! One integration-test binary: each module pairs with fixture sites under `tests/fixtures/` and
+//! runs the real `opsbook` binary on a copy of them.
+
+mod build;
+mod check;
+mod cli;
+mod example;
+mod helpers;
+mod rules;

@@ -1,0 +1,210 @@
+//! Each rule of the first `check` fires on a minimal fixture, at the right place, and stays
+//! silent on its clean twin (`tests/fixtures/rules/<rule>/{bad,clean}`).
+
+use crate::helpers::Site;
+
+/// (rule, where the finding must point)
+const CASES: &[(&str, &str)] = &[
+    ("front-matter-syntax", "content/runbook.md:5:14"),
+    ("invalid-utf8", "content/runbook.md:8:25"),
+    ("missing-owner", "content/runbook.md:1:1"),
+    ("missing-cadence", "content/runbook.md:1:1"),
+    ("invalid-cadence", "content/runbook.md:4:10"),
+    ("missing-acceptance-checks", "content/runbook.md:15:1"),
+    ("conflicting-field", "content/runbook.md:21:1"),
+    ("broken-link", "content/runbook.md:12:20"),
+    ("broken-anchor", "content/runbook.md:12:20"),
+    ("output-collision", "content/api.md:1:1"),
+];
+
+#[test]
+fn each_rule_fires_on_its_fixture_at_the_right_position() {
+    for (rule, position) in CASES {
+        let site = Site::fixture(&format!("rules/{rule}/bad"));
+        let run = site.run(&["check"]);
+        run.expect_code(1)
+            .stdout_has(&format!("{position}: error[{rule}]"));
+        // rustc-style: the source line and a caret follow the heading line.
+        let after = run.stdout.split(&format!("error[{rule}]")).nth(1).unwrap();
+        assert!(
+            after.contains(" | ") && after.contains('^'),
+            "{rule}: no snippet\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn each_rule_is_silent_on_its_clean_twin() {
+    for (rule, _) in CASES {
+        let site = Site::fixture(&format!("rules/{rule}/clean"));
+        let run = site.run(&["check"]);
+        run.expect_code(0);
+        assert!(
+            !run.stdout.contains(&format!("[{rule}]")),
+            "{rule} fired on the clean twin:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn a_finding_names_what_to_do() {
+    let site = Site::fixture("rules/missing-owner/bad");
+    site.run(&["check"])
+        .stdout_has("= help: add `owner: <team>` to the front matter");
+    let site = Site::fixture("rules/broken-anchor/bad");
+    site.run(&["check"])
+        .stdout_has("= help: headings there: #steps, #acceptance-checks");
+}
+
+#[test]
+fn placeholder_owner_is_missing() {
+    let site = Site::fixture("rules/missing-owner/clean");
+    let text = site
+        .read("content/runbook.md")
+        .replace("owner: platform-team", "owner: TBD");
+    site.write("content/runbook.md", text);
+    site.run(&["check"])
+        .expect_code(1)
+        .stdout_has("content/runbook.md:3:8: error[missing-owner]: owner \"TBD\" is a placeholder");
+}
+
+#[test]
+fn invalid_yaml_is_reported_at_the_file_line() {
+    let site = Site::empty();
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\nowner: x\ntags: [a, b\ncadence: monthly\n---\nbody\n",
+    );
+    let run = site.run(&["check"]);
+    run.expect_code(1);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("[front-matter-syntax]"))
+        .unwrap();
+    // The YAML error is on line 5 of the file (line 4 of the YAML block + the opening `---`).
+    assert!(line.starts_with("content/a.md:5:"), "{line}");
+}
+
+#[test]
+fn duplicate_yaml_keys_are_front_matter_errors() {
+    let site = Site::empty();
+    site.write(
+        "content/a.md",
+        "---\nowner: a\ncadence: monthly\nowner: b\n---\n# A\n",
+    );
+    site.run(&["check"]).expect_code(1).stdout_has(
+        "content/a.md:4:1: error[front-matter-syntax]: front matter: duplicate mapping key: owner",
+    );
+}
+
+#[test]
+fn crlf_files_give_the_same_line_numbers() {
+    for rule in [
+        "front-matter-syntax",
+        "invalid-cadence",
+        "broken-anchor",
+        "conflicting-field",
+    ] {
+        let lf = Site::fixture(&format!("rules/{rule}/bad"));
+        let crlf = Site::fixture(&format!("rules/{rule}/bad"));
+        let text = crlf.read("content/runbook.md").replace('\n', "\r\n");
+        crlf.write("content/runbook.md", text);
+        let (a, b) = (lf.run(&["check"]), crlf.run(&["check"]));
+        let heads = |s: &str| {
+            s.lines()
+                .filter(|l| l.starts_with("content/"))
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(heads(&a.stdout), heads(&b.stdout), "{rule}");
+        assert!(
+            !b.stdout.contains('\r'),
+            "{rule}: CR leaked into the snippet"
+        );
+    }
+}
+
+#[test]
+fn unusual_files_never_panic() {
+    let site = Site::empty();
+    site.write("content/empty.md", "");
+    site.write("content/only-front-matter.md", "---\ntitle: Only metadata\nowner: x\ncadence: monthly\nlast_reviewed: 2026-11-01\nacceptance_checks: [works]\n---\n");
+    site.write("content/binary.md", [0u8, 159, 146, 150, 255, 0, 1, 2]);
+    site.write("content/unclosed.md", "---\ntitle: x\n# never closed\n");
+    site.write("content/scalar.md", "---\njust a string\n---\n# Title\n");
+    let run = site.run(&["check"]);
+    run.expect_code(1);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    run.stdout_has("content/binary.md:1:2: error[invalid-utf8]")
+        .stdout_has("content/empty.md:1:1: error[missing-owner]")
+        .stdout_has("content/unclosed.md:1:1: error[front-matter-syntax]: front matter starts here but is never closed")
+        .stdout_has("content/scalar.md:2:1: error[front-matter-syntax]: front matter: front matter must be a mapping");
+    assert!(
+        !run.stdout.contains("only-front-matter.md"),
+        "{}",
+        run.stdout
+    );
+    // And build renders what it can, refusing only the syntax errors.
+    site.run(&["build"])
+        .expect_code(1)
+        .stderr_has("previous output");
+}
+
+#[test]
+fn cadence_sentences_parse_and_nonsense_does_not() {
+    let site = Site::fixture("rules/invalid-cadence/clean");
+    let run = site.run(&["check"]);
+    run.expect_code(0);
+    assert!(!run.stdout.contains("invalid-cadence"));
+    let site = Site::fixture("rules/invalid-cadence/bad");
+    site.run(&["check"])
+        .expect_code(1)
+        .stdout_has("cadence entry \"sometimes\"");
+}
+
+#[test]
+fn output_collisions_ignore_letter_case() {
+    let site = Site::empty();
+    site.write("content/Failover.md", "# Failover\n");
+    site.write("content/failover.md", "# failover\n");
+    let probe = site.path().join("content");
+    // On a case-insensitive file system the second write replaced the first: nothing to test.
+    if std::fs::read_dir(&probe).unwrap().count() < 2 {
+        eprintln!("skipped: the temporary folder's file system ignores letter case");
+        return;
+    }
+    site.run(&["check"])
+        .expect_code(1)
+        .stdout_has("error[output-collision]");
+}
+
+#[test]
+fn suppression_comments_silence_one_rule() {
+    let site = Site::fixture("rules/broken-link/bad");
+    let text = site.read("content/runbook.md");
+    let text = text.replace(
+        "1. Drain the node",
+        "<!-- opsbook-disable-next-line broken-link -->\n1. Drain the node",
+    );
+    site.write("content/runbook.md", text);
+    site.run(&["check"]).expect_code(0);
+    let site = Site::fixture("rules/missing-owner/bad");
+    let text = site.read("content/runbook.md") + "\n<!-- opsbook-disable missing-owner -->\n";
+    site.write("content/runbook.md", text);
+    site.run(&["check"]).expect_code(0);
+}
+
+#[test]
+fn rule_levels_come_from_opsbook_toml() {
+    let site = Site::fixture("rules/missing-owner/bad");
+    site.write("opsbook.toml", "[rules]\nmissing-owner = \"warning\"\n");
+    let run = site.run(&["check"]);
+    run.expect_code(0).stdout_has("warning[missing-owner]");
+    site.run(&["check", "--deny-warnings"]).expect_code(1);
+    site.write("opsbook.toml", "[rules]\nmissing-owner = \"off\"\n");
+    let run = site.run(&["check"]);
+    assert!(!run.stdout.contains("missing-owner"));
+}
