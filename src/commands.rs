@@ -45,16 +45,8 @@ pub fn today_or_now(today: Option<NaiveDate>) -> NaiveDate {
 }
 
 /// Loads the site, or returns the exit code of the failure (already reported).
-fn load(root: &Path, today: NaiveDate, drafts: bool, exclude: Vec<PathBuf>) -> Result<Site, u8> {
-    let project = Project::detect(root).map_err(fail)?;
-    let site = Site::load(
-        project,
-        &LoadOptions {
-            today,
-            drafts,
-            exclude,
-        },
-    );
+fn load(project: Project, options: &LoadOptions) -> Result<Site, u8> {
+    let site = Site::load(project, options);
     if !site.errors.is_empty() {
         for e in &site.errors {
             eprintln!("error: {e}");
@@ -78,12 +70,17 @@ fn summary(site: &Site, located: &[Located]) -> String {
 }
 
 pub fn check(args: &CheckArgs) -> u8 {
-    let root = root_or_cwd(args.root.clone());
-    let exclude = match Project::detect(&root) {
-        Ok(p) => vec![p.output_dir(None)],
+    let project = match Project::detect(&root_or_cwd(args.root.clone())) {
+        Ok(p) => p,
         Err(e) => return fail(e),
     };
-    let site = match load(&root, today_or_now(args.today), true, exclude) {
+    // Drafts are checked too: they are work in progress, not exempt.
+    let options = LoadOptions {
+        today: today_or_now(args.today),
+        drafts: true,
+        exclude: vec![project.output_dir(None)],
+    };
+    let site = match load(project, &options) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -120,20 +117,15 @@ pub fn build(args: &BuildArgs) -> u8 {
     if let Err(e) = output::check_output_dir(&out, &project.root, &project.content_dir) {
         return fail(e);
     }
-    let site = Site::load(
-        project,
-        &LoadOptions {
-            today: today_or_now(args.today),
-            drafts: args.drafts,
-            exclude: vec![out.clone()],
-        },
-    );
-    if !site.errors.is_empty() {
-        for e in &site.errors {
-            eprintln!("error: {e}");
-        }
-        return exit::FAILURE;
-    }
+    let options = LoadOptions {
+        today: today_or_now(args.today),
+        drafts: args.drafts,
+        exclude: vec![out.clone()],
+    };
+    let site = match load(project, &options) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let located = diagnostics::locate(&site.diagnostics, &site);
     let fatal: Vec<Located> = located
         .iter()

@@ -193,7 +193,10 @@ impl Config {
         }
         for (i, o) in config.schema.overrides.iter().enumerate() {
             for pattern in &o.paths {
-                if let Err(err) = globset::Glob::new(pattern) {
+                if let Err(err) = globset::GlobBuilder::new(pattern)
+                    .literal_separator(true)
+                    .build()
+                {
                     let offset = text.find(&format!("\"{pattern}\"")).unwrap_or(0);
                     return Err(at(
                         offset,

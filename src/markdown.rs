@@ -144,8 +144,9 @@ struct OpenItem {
     capturing: bool,
 }
 
-/// Renders a Markdown body. `base` is the body's byte offset in the file.
-pub fn render(body: &str, base: usize) -> Doc {
+/// Renders a Markdown body. `base` is the body's byte offset in the file; `title` is the
+/// front-matter title, if any (a leading `# Heading` that differs from it stays in the body).
+pub fn render(body: &str, base: usize, title: Option<&str>) -> Doc {
     let mut doc = Doc::default();
     let parser = Parser::new_ext(body, options()).into_offset_iter();
     let mut events: Vec<Event> = Vec::new();
@@ -188,10 +189,15 @@ pub fn render(body: &str, base: usize) -> Doc {
                 let text = text.trim().to_string();
                 let id = ids.claim(&custom.unwrap_or_else(|| slug(&text)));
                 if skip_heading {
-                    // The leading `# Title` becomes the page title; drop what was rendered of it.
-                    events.truncate(at);
                     doc.leading_h1 = Some((text.clone(), h_offset));
                     skip_heading = false;
+                }
+                let is_title = doc.leading_h1.as_ref().is_some_and(|(_, o)| *o == h_offset)
+                    && title.is_none_or(|t| t.trim().eq_ignore_ascii_case(&text));
+                if is_title {
+                    // The leading `# Title` is the page title (the template shows it); drop what
+                    // was rendered of it so it does not appear twice.
+                    events.truncate(at);
                 } else {
                     let class_attr = if classes.is_empty() {
                         String::new()
@@ -436,28 +442,40 @@ mod tests {
 
     #[test]
     fn repeated_headings_get_suffixes() {
-        let doc = render("## Steps\n\n## Steps\n\n## Steps-1\n\n## Steps\n", 0);
+        let doc = render("## Steps\n\n## Steps\n\n## Steps-1\n\n## Steps\n", 0, None);
         let ids: Vec<_> = doc.headings.iter().map(|h| h.id.as_str()).collect();
         assert_eq!(ids, ["steps", "steps-1", "steps-1-1", "steps-2"]);
     }
 
     #[test]
     fn custom_heading_ids() {
-        let doc = render("## Failover {#fail}\n", 0);
+        let doc = render("## Failover {#fail}\n", 0, None);
         assert_eq!(doc.headings[0].id, "fail");
         assert!(doc.html.contains("<h2 id=\"fail\">"));
     }
 
     #[test]
     fn leading_h1_is_the_title_not_body() {
-        let doc = render("# Database failover\n\nText\n", 10);
+        let doc = render("# Database failover\n\nText\n", 10, None);
         assert_eq!(doc.leading_h1, Some(("Database failover".to_string(), 10)));
         assert!(!doc.html.contains("<h1"));
     }
 
     #[test]
+    fn leading_h1_that_differs_from_the_title_stays() {
+        let doc = render(
+            "# Failover procedure\n\nText\n",
+            0,
+            Some("Database failover"),
+        );
+        assert!(doc.html.contains("<h1 id=\"failover-procedure\">"));
+        let doc = render("# Database Failover\n", 0, Some("Database failover"));
+        assert!(!doc.html.contains("<h1"));
+    }
+
+    #[test]
     fn links_become_markers() {
-        let doc = render("See [x](a.md#b) and ![i](img.png).\n", 0);
+        let doc = render("See [x](a.md#b) and ![i](img.png).\n", 0, None);
         assert_eq!(doc.links.len(), 2);
         assert_eq!(doc.links[0].dest, "a.md#b");
         assert!(doc.links[1].image);
@@ -470,6 +488,7 @@ mod tests {
         let doc = render(
             "## Acceptance checks\n\n- one\n- two\n  - nested\n\n## Next\n\n- three\n",
             0,
+            None,
         );
         let items: Vec<_> = doc.section_items(0).map(|i| i.text.as_str()).collect();
         assert_eq!(items, ["one", "two"]);
@@ -477,7 +496,7 @@ mod tests {
 
     #[test]
     fn task_lists_and_alerts() {
-        let doc = render("- [ ] a\n- [x] b\n\n> [!WARNING]\n> Careful\n", 0);
+        let doc = render("- [ ] a\n- [x] b\n\n> [!WARNING]\n> Careful\n", 0, None);
         assert_eq!(doc.task_count, 2);
         assert!(doc.html.contains("data-task=\"1\" checked"));
         assert!(doc.html.contains("callout-warning"));
@@ -488,6 +507,7 @@ mod tests {
         let doc = render(
             "<!-- opsbook-disable placeholder -->\n\nRun <script>x</script> now\n",
             0,
+            None,
         );
         assert_eq!(doc.directives[0].0, "opsbook-disable placeholder");
         assert!(!doc.html.contains("<script>"));

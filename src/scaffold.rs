@@ -259,7 +259,8 @@ pub fn new_runbook(args: &NewArgs) -> u8 {
         .trim_end_matches(".md");
     let title = args.title.clone().unwrap_or_else(|| humanize(stem));
     let today = today_or_now(args.today);
-    let schema = Schema::for_path(&project.config.schema, &rel, today);
+    let overrides = crate::schema::Overrides::new(&project.config.schema);
+    let schema = Schema::for_path(&project.config.schema, &overrides, &rel, today);
 
     let mut text = format!(
         "---\ntitle: {}\nowner: TBD\ncadence: quarterly, after incidents\nlast_reviewed: {today}\n",

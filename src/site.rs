@@ -200,6 +200,7 @@ impl Site {
 
         let mut section_docs: BTreeMap<String, Document> = BTreeMap::new();
         let config = site.project.config.clone();
+        let overrides = schema::Overrides::new(&config.schema);
         for (i, p) in parsed.into_iter().enumerate() {
             let source = &site.sources[p.source];
             if let Some(dir) = index_files.get(&i) {
@@ -230,7 +231,7 @@ impl Site {
             let rel = &p.entry.rel;
             let id = rel[..rel.len() - 3].to_string();
             let stem = file_name(&id).to_string();
-            let schema = Schema::for_path(&config.schema, rel, options.today);
+            let schema = Schema::for_path(&config.schema, &overrides, rel, options.today);
             let owner_from_file = nearest_owner(&owners, parent_dir(rel));
             let input = schema::Input {
                 path: &source.path,
@@ -380,7 +381,11 @@ impl Site {
                 }
             }
         }
-        let doc = markdown::render(split.body, split.body_offset);
+        let title = fm
+            .iter()
+            .find(|(k, _)| k.value.as_scalar_text().as_deref() == Some("title"))
+            .and_then(|(_, v)| v.value.as_scalar_text());
+        let doc = markdown::render(split.body, split.body_offset, title.as_deref());
         Some(Parsed {
             entry,
             source,

@@ -105,18 +105,44 @@ pub struct Schema<'a> {
     pub today: NaiveDate,
 }
 
+/// The `[[schema.overrides]]` path globs, compiled once per build. `*` stays within one folder;
+/// `**` crosses folders.
+pub struct Overrides {
+    sets: Vec<globset::GlobSet>,
+}
+
+impl Overrides {
+    pub fn new(config: &SchemaConfig) -> Overrides {
+        let sets = config
+            .overrides
+            .iter()
+            .map(|o| {
+                let mut b = globset::GlobSetBuilder::new();
+                for p in &o.paths {
+                    // Patterns were validated when opsbook.toml was read.
+                    if let Ok(g) = globset::GlobBuilder::new(p).literal_separator(true).build() {
+                        b.add(g);
+                    }
+                }
+                b.build().unwrap_or_else(|_| globset::GlobSet::empty())
+            })
+            .collect();
+        Overrides { sets }
+    }
+}
+
 impl<'a> Schema<'a> {
     /// The schema for the runbook with content path `rel` (e.g. `alerts/disk.md`).
-    pub fn for_path(config: &'a SchemaConfig, rel: &str, today: NaiveDate) -> Schema<'a> {
+    pub fn for_path(
+        config: &'a SchemaConfig,
+        overrides: &Overrides,
+        rel: &str,
+        today: NaiveDate,
+    ) -> Schema<'a> {
         let mut required = config.required.clone();
         let mut required_sections = config.required_sections.clone();
-        for o in &config.overrides {
-            let matches = o.paths.iter().any(|p| {
-                globset::Glob::new(p)
-                    .map(|g| g.compile_matcher().is_match(rel))
-                    .unwrap_or(false)
-            });
-            if matches {
+        for (o, set) in config.overrides.iter().zip(&overrides.sets) {
+            if set.is_match(rel) {
                 if let Some(r) = &o.required {
                     required = r.clone();
                 }
