@@ -110,15 +110,24 @@ impl Theme {
         let mut tera = Tera::new();
         tera.autoescape_on(vec![".html", ".xml"]);
         tera.add_raw_templates(templates.iter().map(|(n, t)| (n.as_str(), t.as_str())))
-            .map_err(|e| format!("template error: {e}"))?;
+            .map_err(|e| format!("in the theme's templates: {}", tera_message(&e)))?;
         Ok(Theme { tera, statics })
     }
 
     fn render(&self, template: &str, ctx: &tera::Context) -> Result<String, String> {
-        self.tera
-            .render(template, ctx)
-            .map_err(|e| format!("template `{template}` failed to render: {e}"))
+        self.tera.render(template, ctx).map_err(|e| {
+            format!(
+                "template `{template}` failed to render: {}",
+                tera_message(&e)
+            )
+        })
     }
+}
+
+/// Tera's report (with the template line and a caret), without its own `error:` prefix.
+fn tera_message(e: &tera::Error) -> String {
+    let text = e.to_string();
+    text.strip_prefix("error: ").unwrap_or(&text).to_string()
 }
 
 /// Renders every page and lists every file of the site.

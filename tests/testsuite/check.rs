@@ -106,3 +106,67 @@ fn symlinks_out_of_the_root_and_loops_are_findings() {
     }
     let _ = fixtures();
 }
+
+#[test]
+fn hidden_files_and_editor_leftovers_are_ignored() {
+    let site = Site::fixture("rules/missing-owner/clean");
+    for name in [
+        ".draft.md",
+        "runbook.md~",
+        "#runbook.md#",
+        ".runbook.md.swp",
+        "runbook.md.orig",
+        ".git/notes.md",
+    ] {
+        site.write(&format!("content/{name}"), "# not a runbook\n");
+    }
+    site.run(&["check"])
+        .expect_code(0)
+        .stdout_has("checked 1 runbook (1 complete)");
+    site.run(&["build"]).expect_code(0);
+    assert!(!site.exists("public/runbook.md~"));
+}
+
+#[test]
+fn field_aliases_from_real_collections_are_read() {
+    let site = Site::empty();
+    site.write(
+        "content/a.md",
+        "---\nowner_slack: \"#team-db\"\nreview_cadence: quarterly\nreviewed: 2026-10-01\n---\n# A\n\n## Acceptance checks\n\n- ok\n",
+    );
+    site.run(&["check"])
+        .expect_code(0)
+        .stdout_has("1 runbook (1 complete)");
+    // The built-in field wins over its alias.
+    site.write(
+        "content/a.md",
+        "---\nowner_slack: TBD\nowner: db-team\ncadence: monthly\nlast_reviewed: 2026-11-01\n---\n# A\n\n## Acceptance checks\n\n- ok\n",
+    );
+    site.run(&["check"]).expect_code(0);
+    // A site adds its own.
+    site.write(
+        "content/a.md",
+        "---\nmaintainer: db-team\ncadence: monthly\nlast_reviewed: 2026-11-01\n---\n# A\n\n## Acceptance checks\n\n- ok\n",
+    );
+    site.write(
+        "opsbook.toml",
+        "[schema.aliases]\nowner = [\"maintainer\"]\n",
+    );
+    site.run(&["check"]).expect_code(0);
+}
+
+#[test]
+fn review_dates_follow_the_cadence() {
+    let site = Site::empty();
+    site.write(
+        "content/a.md",
+        "---\nowner: db\ncadence: quarterly\nlast_reviewed: 2026-Q1\n---\n# A\n\n## Acceptance checks\n\n- ok\n",
+    );
+    // Q1 counts as 2026-03-31; quarterly makes it due 2026-06-30.
+    site.run(&["check"])
+        .expect_code(0)
+        .stdout_has("content/a.md:4:16: warning[review-overdue]: review was due on 2026-06-30");
+    site.run(&["check", "--today", "2026-06-30"])
+        .expect_code(0)
+        .stdout_has("0 warnings");
+}
