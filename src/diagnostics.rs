@@ -150,6 +150,9 @@ pub struct Diagnostic {
     pub offset: usize,
     pub message: String,
     pub help: Option<String>,
+    /// Bytes of the file that must never be printed (a secret); the source line shows them
+    /// masked.
+    pub redact: Option<std::ops::Range<usize>>,
 }
 
 impl Diagnostic {
@@ -165,7 +168,13 @@ impl Diagnostic {
             offset,
             message: message.into(),
             help: None,
+            redact: None,
         }
+    }
+
+    pub fn redacting(mut self, range: std::ops::Range<usize>) -> Self {
+        self.redact = Some(range);
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
@@ -240,7 +249,11 @@ pub fn locate(diagnostics: &[Diagnostic], sources: &dyn Sources) -> Vec<Located>
             let (line, column, source_line) = match sources.text(&d.path) {
                 Some((text, index)) => {
                     let (line, column) = index.position(text, d.offset);
-                    (line, column, Some(index.line_text(text, line).to_string()))
+                    let shown = match &d.redact {
+                        Some(r) => masked_line(text, index, line, r.clone()),
+                        None => index.line_text(text, line).to_string(),
+                    };
+                    (line, column, Some(shown))
                 }
                 None => (1, 1, None),
             };
@@ -268,6 +281,28 @@ pub fn locate(diagnostics: &[Diagnostic], sources: &dyn Sources) -> Vec<Located>
             && a.message == b.message
     });
     located
+}
+
+/// The text of `line` with the bytes of `secret` replaced by `*` (character for character, so
+/// the caret still lines up).
+fn masked_line(
+    text: &str,
+    index: &LineIndex,
+    line: usize,
+    secret: std::ops::Range<usize>,
+) -> String {
+    let shown = index.line_text(text, line);
+    let line_start = shown.as_ptr() as usize - text.as_ptr() as usize;
+    let mut out = String::with_capacity(shown.len());
+    for (i, c) in shown.char_indices() {
+        let at = line_start + i;
+        if secret.contains(&at) && (at - secret.start) >= 4 {
+            out.push('*');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Counts for the summary line.
@@ -337,13 +372,15 @@ pub fn write_human(out: &mut dyn Write, located: &[Located], color: bool) -> io:
             paint.wrap("1", ":"),
             paint.wrap("1", &d.message),
         )?;
-        if let Some(source) = &d.source_line {
+        if let Some(full) = &d.source_line {
+            let (source, column) = window(full, d.column);
+            let source = &source;
             let gutter = d.line.to_string();
             let pad = " ".repeat(gutter.len());
             let shown: String = source.replace('\t', "    ");
             let caret_col: usize = source
                 .chars()
-                .take(d.column.saturating_sub(1))
+                .take(column.saturating_sub(1))
                 .map(|c| if c == '\t' { 4 } else { 1 })
                 .sum();
             writeln!(out, "{pad} {}", paint.wrap("1;34", "|"))?;
@@ -367,6 +404,38 @@ pub fn write_human(out: &mut dyn Write, located: &[Located], color: bool) -> io:
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// At most `max` characters of `s`, with `…` when cut.
+pub fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// The part of a long source line around `column` (1-based, in characters), and the column of
+/// the caret within it: rustc-style, so a minified or flattened file does not flood the report.
+fn window(line: &str, column: usize) -> (String, usize) {
+    const WIDTH: usize = 100;
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= WIDTH {
+        return (line.to_string(), column);
+    }
+    let at = column.saturating_sub(1).min(chars.len());
+    let start = at.saturating_sub(WIDTH / 3);
+    let end = (start + WIDTH).min(chars.len());
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, at - start + 1 + usize::from(start > 0))
 }
 
 /// Relative path with `/` separators, for messages and reports.

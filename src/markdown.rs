@@ -7,7 +7,7 @@
 //! written as markers `\u{1}N\u{1}` and filled in by `links::resolve` with a single linear scan.
 
 use pulldown_cmark::{
-    BlockQuoteKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html,
+    BlockQuoteKind, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html,
 };
 use std::collections::HashMap;
 
@@ -21,6 +21,8 @@ pub struct Heading {
     pub id: String,
     /// Byte offset in the file.
     pub offset: usize,
+    /// Whether anything but headings follows it before the next heading.
+    pub content: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +41,8 @@ pub struct ListItem {
     pub offset: usize,
     /// 1 for items of a top-level list.
     pub depth: usize,
+    /// Whether the item contains a link.
+    pub has_link: bool,
 }
 
 /// A rendered body and what was learnt while rendering it.
@@ -55,6 +59,11 @@ pub struct Doc {
     /// Prose lines of the form `Label: value` outside code, with offsets (for help hints).
     pub labelled_lines: Vec<(String, usize)>,
     pub task_count: usize,
+    /// File byte ranges of code (blocks and inline) and HTML comments: not prose.
+    pub non_prose: Vec<std::ops::Range<usize>>,
+    /// Code fences that are never closed: (offset, whether they run to the end of the file
+    /// rather than to the end of their list item or quote).
+    pub unclosed_fences: Vec<(usize, bool)>,
 }
 
 impl Doc {
@@ -142,6 +151,24 @@ struct OpenItem {
     offset: usize,
     depth: usize,
     capturing: bool,
+    has_link: bool,
+}
+
+/// Whether a fenced code block's source (opening fence to end of block) has a closing fence.
+fn fence_is_closed(block: &str) -> bool {
+    let mut lines = block.lines();
+    let Some(open) = lines.next() else {
+        return true;
+    };
+    let open = open.trim_start();
+    let Some(mark) = open.chars().next().filter(|c| *c == '`' || *c == '~') else {
+        return true;
+    };
+    let width = open.chars().take_while(|c| *c == mark).count();
+    lines.any(|l| {
+        let t = l.trim();
+        t.chars().take_while(|c| *c == mark).count() >= width && t.chars().all(|c| c == mark)
+    })
 }
 
 /// Renders a Markdown body. `base` is the body's byte offset in the file; `title` is the
@@ -165,6 +192,18 @@ pub fn render(body: &str, base: usize, title: Option<&str>) -> Doc {
 
     for (event, range) in parser {
         let offset = base + range.start;
+        let is_heading_event = matches!(
+            event,
+            Event::Start(Tag::Heading { .. }) | Event::End(TagEnd::Heading(_))
+        );
+        let is_comment = matches!(&event, Event::Html(raw) | Event::InlineHtml(raw) if raw.trim_start().starts_with("<!--"));
+        if heading.is_none()
+            && !is_heading_event
+            && !is_comment
+            && let Some(h) = doc.headings.last_mut()
+        {
+            h.content = true;
+        }
         match event {
             Event::Start(Tag::Heading {
                 level, id, classes, ..
@@ -219,6 +258,7 @@ pub fn render(body: &str, base: usize, title: Option<&str>) -> Doc {
                     text,
                     id,
                     offset: h_offset,
+                    content: false,
                 });
             }
             Event::Start(Tag::Link {
@@ -230,6 +270,9 @@ pub fn render(body: &str, base: usize, title: Option<&str>) -> Doc {
                     offset,
                     image: false,
                 });
+                if let Some(item) = items.last_mut().filter(|i| i.capturing) {
+                    item.has_link = true;
+                }
                 let title = if title.is_empty() {
                     String::new()
                 } else {
@@ -297,6 +340,7 @@ pub fn render(body: &str, base: usize, title: Option<&str>) -> Doc {
             Event::Html(raw) | Event::InlineHtml(raw) => {
                 let trimmed = raw.trim();
                 if trimmed.starts_with("<!--") {
+                    doc.non_prose.push(offset..base + range.end);
                     if let Some(inner) = trimmed.strip_prefix("<!--") {
                         let inner = inner.trim_end_matches("-->").trim();
                         if inner.starts_with("opsbook-") {
@@ -311,6 +355,13 @@ pub fn render(body: &str, base: usize, title: Option<&str>) -> Doc {
             Event::Start(Tag::CodeBlock(kind)) => {
                 first_block = false;
                 in_code += 1;
+                doc.non_prose.push(offset..base + range.end);
+                if matches!(kind, CodeBlockKind::Fenced(_))
+                    && !fence_is_closed(&body[range.clone()])
+                {
+                    doc.unclosed_fences
+                        .push((offset, range.end >= body.trim_end().len()));
+                }
                 events.push(Event::Start(Tag::CodeBlock(kind)));
             }
             Event::End(TagEnd::CodeBlock) => {
@@ -335,6 +386,7 @@ pub fn render(body: &str, base: usize, title: Option<&str>) -> Doc {
                     offset,
                     depth: list_depth,
                     capturing: true,
+                    has_link: false,
                 });
                 events.push(Event::Start(Tag::Item));
             }
@@ -345,6 +397,7 @@ pub fn render(body: &str, base: usize, title: Option<&str>) -> Doc {
                         text: item.text.split_whitespace().collect::<Vec<_>>().join(" "),
                         offset: item.offset,
                         depth: item.depth,
+                        has_link: item.has_link,
                     });
                 }
                 events.push(Event::End(TagEnd::Item));
@@ -363,6 +416,7 @@ pub fn render(body: &str, base: usize, title: Option<&str>) -> Doc {
                 events.push(Event::Text(clean(text)));
             }
             Event::Code(text) => {
+                doc.non_prose.push(offset..base + range.end);
                 if let Some(h) = heading.as_mut() {
                     h.2.push_str(&text);
                 }
@@ -471,6 +525,24 @@ mod tests {
         assert!(doc.html.contains("<h1 id=\"failover-procedure\">"));
         let doc = render("# Database Failover\n", 0, Some("Database failover"));
         assert!(!doc.html.contains("<h1"));
+    }
+
+    #[test]
+    fn empty_sections_and_unclosed_fences() {
+        let doc = render(
+            "## Empty\n\n## Parent\n\n### Child\n\ntext\n\n## Last\n",
+            0,
+            None,
+        );
+        let content: Vec<bool> = doc.headings.iter().map(|h| h.content).collect();
+        assert_eq!(content, [false, false, true, false]);
+        let doc = render(
+            "## A\n\n```bash\nls\n```\n\n~~~~\nnever closed\n~~~\n",
+            0,
+            None,
+        );
+        assert_eq!(doc.unclosed_fences, [(22, true)]);
+        assert_eq!(doc.non_prose.len(), 2);
     }
 
     #[test]

@@ -386,6 +386,12 @@ impl Site {
             .find(|(k, _)| k.value.as_scalar_text().as_deref() == Some("title"))
             .and_then(|(_, v)| v.value.as_scalar_text());
         let doc = markdown::render(split.body, split.body_offset, title.as_deref());
+        let mut found = Vec::new();
+        schema::text::secrets(&path, text, &mut found);
+        schema::text::placeholders(&path, text, split.body_offset, &doc, &mut found);
+        schema::text::empty_sections(&path, &doc, &mut found);
+        schema::text::unclosed_fences(&path, &doc, &mut found);
+        self.diagnostics.extend(found);
         Some(Parsed {
             entry,
             source,

@@ -6,6 +6,7 @@
 //! are read as the built-in field. Each rule is one small function that pushes findings.
 
 pub mod cadence;
+pub mod text;
 
 use crate::config::{FieldType, SchemaConfig};
 use crate::diagnostics::{Diagnostic, LineIndex, Rule};
@@ -624,13 +625,19 @@ fn acceptance_headings(doc: &Doc, config: &SchemaConfig) -> Vec<usize> {
 
 /// A prose line such as "Owner: Engineering" elsewhere in the file, for help hints.
 fn hint(input: &Input, labels: &[&str]) -> Option<String> {
-    input.doc.labelled_lines.iter().find_map(|(line, offset)| {
+    let prose = input
+        .doc
+        .labelled_lines
+        .iter()
+        .map(|(l, o)| (l.as_str(), *o));
+    let items = input.doc.items.iter().map(|i| (i.text.as_str(), i.offset));
+    prose.chain(items).find_map(|(line, offset)| {
         let (label, _) = line.split_once(':')?;
-        let label = normalize(label);
+        let label = normalize(label.trim_start_matches(['-', '*', ' ']));
         labels.contains(&label.as_str()).then(|| {
-            let (l, _) = input.index.position(input.text, *offset);
-            let shown: String = line.chars().take(60).collect();
-            format!("found '{shown}' at line {l}, move it into front matter")
+            let (l, _) = input.index.position(input.text, offset);
+            let shown = crate::diagnostics::shorten(line, 60);
+            format!("found '{shown}' at line {l}, move it into front matter (or under an \"Owner and cadence\" heading)")
         })
     })
 }
