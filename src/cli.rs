@@ -26,6 +26,11 @@ pub enum Command {
     Check(CheckArgs),
     /// Check and render the site into the output folder.
     Build(BuildArgs),
+    /// Print the JSON Schema of the front matter (the site's own fields included), for editors.
+    Schema {
+        /// Site root (default: the current folder).
+        root: Option<PathBuf>,
+    },
     /// Remove the output folder, but only what opsbook wrote into it.
     Clean {
         /// Site root (default: the current folder).
@@ -70,6 +75,18 @@ pub struct NewArgs {
 pub struct CheckArgs {
     /// Site root (default: the current folder).
     pub root: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = crate::report::Format::Human)]
+    pub format: crate::report::Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Report only findings that are not in this earlier `--format json` report.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Prometheus rule files: check each alert's runbook_url and the runbooks' `alerts` lists.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub alert_rules: Vec<PathBuf>,
     /// Treat warnings as errors for the exit code.
     #[arg(long)]
     pub deny_warnings: bool,

@@ -8,6 +8,7 @@ use crate::config::Project;
 use crate::diagnostics::{self, Level, Located, exit};
 use crate::output;
 use crate::render::{self, Theme};
+use crate::report::{self, Baseline, Format};
 use crate::site::{LoadOptions, Site};
 use chrono::NaiveDate;
 use clap::CommandFactory;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Check(args) => check(&args),
         Command::Build(args) => build(&args),
         Command::Clean { root } => clean(&root_or_cwd(root)),
+        Command::Schema { root } => schema(&root_or_cwd(root)),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "opsbook", &mut std::io::stdout());
@@ -74,26 +76,69 @@ pub fn check(args: &CheckArgs) -> u8 {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
+    let mut baseline = match &args.baseline {
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => return fail(format!("cannot read baseline {}: {e}", path.display())),
+            };
+            match Baseline::parse(&text) {
+                Ok(b) => Some(b),
+                Err(e) => return fail(format!("baseline {} {e}", path.display())),
+            }
+        }
+        None => None,
+    };
     // Drafts are checked too: they are work in progress, not exempt.
     let options = LoadOptions {
         today: today_or_now(args.today),
         drafts: true,
         exclude: vec![project.output_dir(None)],
+        alert_rules: args.alert_rules.clone(),
     };
     let site = match load(project, &options) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let located = diagnostics::locate(&site.diagnostics, &site);
-    let stdout = std::io::stdout();
-    let color = args.color.enabled(stdout.is_terminal());
-    let mut out = stdout.lock();
-    let written = diagnostics::write_human(&mut out, &located, color)
-        .and_then(|()| writeln!(out, "checked {}", summary(&site, &located)));
-    if let Err(e) = written
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        return fail(format!("cannot write the report: {e}"));
+    let mut located = diagnostics::locate(&site.diagnostics, &site);
+    if let Some(b) = baseline.as_mut() {
+        let known = b.filter(&mut located);
+        if known > 0 {
+            eprintln!("{known} finding(s) already in the baseline were not reported");
+        }
+    }
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let text = match args.format {
+        Format::Human => {
+            let mut buf = Vec::new();
+            let _ = diagnostics::write_human(&mut buf, &located, args.color.enabled(to_terminal));
+            let _ = writeln!(buf, "checked {}", summary(&site, &located));
+            String::from_utf8_lossy(&buf).into_owned()
+        }
+        Format::Json => report::json(&site, &located),
+        Format::Sarif => report::sarif(&located),
+        Format::Github => report::github(&located),
+        Format::Junit => report::junit(&site, &located),
+    };
+    let written = match &args.output {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(format!("cannot write the report: {e}"))
+                }
+                _ => Ok(()),
+            }
+        }
+    };
+    if let Err(e) = written {
+        return fail(e);
+    }
+    if args.output.is_some() || args.format != Format::Human {
+        eprintln!("checked {}", summary(&site, &located));
     }
     let counts = diagnostics::count(&located);
     if counts.errors > 0 || (args.deny_warnings && counts.warnings > 0) {
@@ -101,6 +146,19 @@ pub fn check(args: &CheckArgs) -> u8 {
     } else {
         exit::OK
     }
+}
+
+pub fn schema(root: &Path) -> u8 {
+    let project = match Project::detect(root) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let schema = crate::schema::json_schema::json_schema(&project.config.schema);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&schema).expect("schema serializes")
+    );
+    exit::OK
 }
 
 pub fn build(args: &BuildArgs) -> u8 {
@@ -121,6 +179,7 @@ pub fn build(args: &BuildArgs) -> u8 {
         today: today_or_now(args.today),
         drafts: args.drafts,
         exclude: vec![out.clone()],
+        alert_rules: Vec::new(),
     };
     let site = match load(project, &options) {
         Ok(s) => s,

@@ -1,3 +1,4 @@
+pub mod alerts;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -6,6 +7,7 @@ pub mod links;
 pub mod markdown;
 pub mod output;
 pub mod render;
+pub mod report;
 pub mod scaffold;
 pub mod schema;
 pub mod site;

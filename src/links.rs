@@ -382,21 +382,243 @@ pub fn resolve(site: &mut Site) {
         results.push((is_runbook, i, resolved, html));
     }
     let mut backlinks: Vec<Vec<usize>> = vec![Vec::new(); site.runbooks.len()];
+    let mut linked_from_sections = vec![false; site.runbooks.len()];
     for (is_runbook, i, resolved, html) in results {
         site.diagnostics.extend(resolved.diagnostics);
         if is_runbook {
             for &t in &resolved.links_to {
-                if t != i && !backlinks[t].contains(&i) {
+                if t != i {
                     backlinks[t].push(i);
                 }
             }
             site.runbooks[i].document.html = html;
-        } else if let Some(d) = site.sections[i].index.as_mut() {
-            d.html = html;
+        } else {
+            for &t in &resolved.links_to {
+                linked_from_sections[t] = true;
+            }
+            if let Some(d) = site.sections[i].index.as_mut() {
+                d.html = html;
+            }
+        }
+    }
+    resolve_related(site, &targets);
+    for (i, rb) in site.runbooks.iter().enumerate() {
+        for &t in &rb.related {
+            if t != i {
+                backlinks[t].push(i);
+            }
+        }
+    }
+    let refs = resolve_title_references(site);
+    for r in &refs {
+        match r.from {
+            Some(from) if from != r.to => backlinks[r.to].push(from),
+            None => linked_from_sections[r.to] = true,
+            _ => {}
+        }
+    }
+    site.title_refs = refs;
+    for list in &mut backlinks {
+        list.sort_unstable();
+        list.dedup();
+    }
+    for (i, rb) in site.runbooks.iter().enumerate() {
+        if backlinks[i].is_empty() && !linked_from_sections[i] {
+            site.diagnostics.push(
+                Diagnostic::new(
+                    Rule::Orphan,
+                    site.source_path(&rb.document),
+                    0,
+                    format!("no other runbook or section page links to `{}`", rb.id),
+                )
+                .with_help("link it from its section's _index.md or from a related runbook, so readers can find it without search"),
+            );
         }
     }
     site.backlinks = backlinks;
-    resolve_related(site, &targets);
+}
+
+/// A runbook named by its title in a related-operations list.
+#[derive(Debug, Clone)]
+pub struct TitleRef {
+    /// The runbook whose list names it (`None` for a section page).
+    pub from: Option<usize>,
+    pub to: usize,
+    /// The title as written in the item.
+    pub text: String,
+}
+
+/// A title that a related-operations item names but no runbook has.
+#[derive(Debug, Clone)]
+pub struct Wanted {
+    pub title: String,
+    /// Source path and output page of the document that asked for it.
+    pub path: String,
+    pub output: String,
+    pub from_title: String,
+}
+
+const RELATED_HEADINGS: &[&str] = &[
+    "related operations",
+    "related runbooks",
+    "related documents",
+    "see also",
+];
+
+fn title_key(s: &str) -> String {
+    words(s).join(" ")
+}
+
+/// Lower-case words with surrounding punctuation removed.
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// The likeliest runbook title in a sentence: the longest run of capitalised words (small words
+/// such as "and" or "of" may join them), without a sentence-initial verb ("Use …", "Start …").
+pub fn likely_title(sentence: &str) -> String {
+    const JOINERS: &[&str] = &[
+        "and", "of", "the", "for", "to", "in", "on", "&", "a", "with",
+    ];
+    const VERBS: &[&str] = &[
+        "use",
+        "start",
+        "escalate",
+        "coordinate",
+        "review",
+        "see",
+        "follow",
+        "run",
+        "check",
+        "read",
+        "open",
+        "call",
+        "contact",
+        "pair",
+        "consult",
+        "apply",
+        "then",
+        "after",
+        "before",
+        "if",
+    ];
+    let tokens: Vec<&str> = sentence.split_whitespace().collect();
+    let capital = |w: &str| {
+        w.trim_start_matches(|c: char| !c.is_alphanumeric())
+            .starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit())
+    };
+    let mut best: Option<(usize, usize)> = None;
+    let mut i = 0;
+    while i < tokens.len() {
+        if !capital(tokens[i]) {
+            i += 1;
+            continue;
+        }
+        let mut start = i;
+        let mut end = i + 1;
+        while end < tokens.len() {
+            if capital(tokens[end]) {
+                end += 1;
+            } else if JOINERS.contains(&tokens[end].to_lowercase().as_str())
+                && tokens.get(end + 1).is_some_and(|t| capital(t))
+            {
+                end += 2;
+            } else {
+                break;
+            }
+        }
+        i = end;
+        if start == 0 && VERBS.contains(&tokens[0].to_lowercase().as_str()) {
+            start = 1;
+            while start < end && !capital(tokens[start]) {
+                start += 1;
+            }
+        }
+        if end > start && best.is_none_or(|(s, e)| end - start > e - s) {
+            best = Some((start, end));
+        }
+    }
+    match best {
+        Some((s, e)) => tokens[s..e]
+            .join(" ")
+            .trim_end_matches(|c: char| !c.is_alphanumeric())
+            .to_string(),
+        None => sentence.trim().trim_end_matches('.').to_string(),
+    }
+}
+
+/// In "Related operations"-style sections, every list item must link to or name an existing
+/// runbook by title; items that do neither are `unresolved-reference` and feed "Wanted runbooks".
+fn resolve_title_references(site: &mut Site) -> Vec<TitleRef> {
+    let mut titles: HashMap<String, usize> = HashMap::new();
+    let mut longest = 1;
+    for (i, rb) in site.runbooks.iter().enumerate() {
+        let key = title_key(&rb.document.title);
+        longest = longest.max(key.split(' ').count());
+        titles.entry(key).or_insert(i);
+    }
+    let documents = site
+        .runbooks
+        .iter()
+        .enumerate()
+        .map(|(i, rb)| (Some(i), &rb.document))
+        .chain(
+            site.sections
+                .iter()
+                .filter_map(|s| s.index.as_ref().map(|d| (None, d))),
+        );
+    let mut refs = Vec::new();
+    let mut wanted = Vec::new();
+    let mut diagnostics = Vec::new();
+    for (from, document) in documents {
+        let doc = &document.doc;
+        for (h, heading) in doc.headings.iter().enumerate() {
+            if !RELATED_HEADINGS.contains(&title_key(&heading.text).as_str()) {
+                continue;
+            }
+            for item in doc.section_items(h) {
+                if item.has_link || item.text.trim().is_empty() {
+                    continue;
+                }
+                let tokens = words(&item.text);
+                let found = (1..=longest.min(tokens.len())).rev().find_map(|n| {
+                    tokens
+                        .windows(n)
+                        .find_map(|w| titles.get(&w.join(" ")).map(|&t| (t, w.join(" "))))
+                });
+                match found {
+                    Some((to, text)) => refs.push(TitleRef { from, to, text }),
+                    None => {
+                        let title = likely_title(&item.text);
+                        diagnostics.push(
+                            Diagnostic::new(
+                                Rule::UnresolvedReference,
+                                site.source_path(document),
+                                item.offset,
+                                format!("\"{}\" names no runbook: no runbook is titled \"{title}\"", crate::diagnostics::shorten(&item.text, 80)),
+                            )
+                            .with_help("write that runbook, link the item to an existing one, or correct the title"),
+                        );
+                        wanted.push(Wanted {
+                            title,
+                            path: site.source_path(document).to_string(),
+                            output: document.output.clone(),
+                            from_title: document.title.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    site.diagnostics.extend(diagnostics);
+    site.wanted = wanted;
+    refs
 }
 
 /// `related` entries name runbooks by id (`db/failover`) or by path relative to the runbook.
@@ -452,6 +674,33 @@ fn resolve_related(site: &mut Site, targets: &Targets) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn likely_titles() {
+        assert_eq!(
+            likely_title("Start evidence review with Audit Log Review."),
+            "Audit Log Review"
+        );
+        assert_eq!(
+            likely_title("Use Incident Response Runbook when production behavior is affected."),
+            "Incident Response Runbook"
+        );
+        assert_eq!(
+            likely_title("Escalate with Diagnostics and Support."),
+            "Diagnostics and Support"
+        );
+        assert_eq!(
+            likely_title(
+                "Use Post-Incident Review and Prevention before returning paused work to normal scope."
+            ),
+            "Post-Incident Review and Prevention"
+        );
+        assert_eq!(
+            likely_title("Coordinate releases with Update and Rollback."),
+            "Update and Rollback"
+        );
+        assert_eq!(likely_title("see the wiki"), "see the wiki");
+    }
 
     #[test]
     fn relative_urls() {

@@ -27,6 +27,8 @@ pub struct LoadOptions {
     pub drafts: bool,
     /// Folders discovery must never read (the output folder).
     pub exclude: Vec<PathBuf>,
+    /// Prometheus rule files to check against the runbooks (`check --alert-rules`).
+    pub alert_rules: Vec<PathBuf>,
 }
 
 /// A source file's text, kept for positions and snippets.
@@ -95,6 +97,10 @@ pub struct Site {
     pub diagnostics: Vec<Diagnostic>,
     /// Problems that stop the command (exit 2).
     pub errors: Vec<String>,
+    /// Runbooks named by title in related-operations lists.
+    pub title_refs: Vec<crate::links::TitleRef>,
+    /// Titles that related-operations lists name but no runbook has.
+    pub wanted: Vec<crate::links::Wanted>,
     /// Content paths of drafts left out of this build.
     pub drafts: std::collections::HashSet<String>,
     /// For each runbook, the runbooks that link to it.
@@ -160,6 +166,8 @@ impl Site {
             errors: found.errors,
             backlinks: Vec::new(),
             drafts: Default::default(),
+            title_refs: Vec::new(),
+            wanted: Vec::new(),
             source_by_path: HashMap::new(),
             project,
         };
@@ -271,6 +279,9 @@ impl Site {
         site.build_sections(section_docs);
         site.assign_outputs(found.assets, found.statics);
         crate::links::resolve(&mut site);
+        if !options.alert_rules.is_empty() {
+            crate::alerts::check(&mut site, &options.alert_rules);
+        }
         site.check_duplicate_titles();
         site.finish_diagnostics();
         site
@@ -634,6 +645,13 @@ impl Site {
         for rb in &mut self.runbooks {
             rb.complete = !incomplete.contains(sources[rb.document.source].path.as_str());
         }
+    }
+
+    /// Registers a file findings may point into (e.g. an alert rules file).
+    pub fn add_source(&mut self, source: SourceText) {
+        self.source_by_path
+            .insert(source.path.clone(), self.sources.len());
+        self.sources.push(source);
     }
 
     pub fn source_path(&self, document: &Document) -> &str {

@@ -93,17 +93,27 @@ fn shift(node: &mut Node, by: usize) {
 
 /// Parses a YAML mapping; offsets are relative to `text`.
 pub fn parse_mapping(text: &str) -> Result<Vec<(Node, Node)>, YamlError> {
+    parse_mapping_within(text, 1)
+}
+
+/// Parses a larger YAML file (alerting rules, OWNERS): the same shape limits, 20 times the
+/// volume.
+pub fn parse_file_mapping(text: &str) -> Result<Vec<(Node, Node)>, YamlError> {
+    parse_mapping_within(text, 20)
+}
+
+fn parse_mapping_within(text: &str, scale: usize) -> Result<Vec<(Node, Node)>, YamlError> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
-            max_aliases: 64,
-            max_anchors: 64,
+            max_aliases: 64 * scale,
+            max_anchors: 64 * scale,
             max_depth: MAX_DEPTH + 1,
-            max_events: 100_000,
-            max_nodes: 50_000,
-            max_recorded_anchor_events: 10_000,
+            max_events: 100_000 * scale,
+            max_nodes: 50_000 * scale,
+            max_recorded_anchor_events: 10_000 * scale,
             max_documents: 1,
         },
         duplicate_keys: DuplicateKeyPolicy::Error,
@@ -116,7 +126,7 @@ pub fn parse_mapping(text: &str) -> Result<Vec<(Node, Node)>, YamlError> {
         Value::Null => Ok(Vec::new()),
         other => Err(YamlError {
             message: format!(
-                "front matter must be a mapping of fields, found {}",
+                "expected a mapping of `key: value` lines, found {}",
                 other.type_name()
             ),
             offset: Some(root_offset),
@@ -282,7 +292,7 @@ mod tests {
     #[test]
     fn scalar_root_is_refused() {
         let err = parse_mapping("just text").unwrap_err();
-        assert!(err.message.contains("mapping"));
+        assert!(err.message.contains("mapping"), "{}", err.message);
     }
 
     #[test]

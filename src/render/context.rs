@@ -327,7 +327,7 @@ impl<'a> Builder<'a> {
             service: meta.service.clone(),
             team: meta.team.clone(),
             tags: meta.tags.clone(),
-            alerts: meta.alerts.clone(),
+            alerts: meta.alerts.iter().map(|a| a.value.clone()).collect(),
             extra: meta
                 .extra
                 .iter()

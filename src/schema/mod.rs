@@ -6,6 +6,7 @@
 //! are read as the built-in field. Each rule is one small function that pushes findings.
 
 pub mod cadence;
+pub mod json_schema;
 pub mod text;
 
 use crate::config::{FieldType, SchemaConfig};
@@ -77,7 +78,7 @@ pub struct Runbook {
     pub team: Option<String>,
     pub description: Option<String>,
     pub tags: Vec<String>,
-    pub alerts: Vec<String>,
+    pub alerts: Vec<Sourced<String>>,
     pub related: Vec<Sourced<String>>,
     pub aliases: Vec<Sourced<String>>,
     pub draft: bool,
@@ -363,7 +364,7 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
             "team" => rb.team = r.scalar(&key, node),
             "description" => rb.description = r.scalar(&key, node),
             "tags" => rb.tags = values(r.list(&key, node)),
-            "alerts" => rb.alerts = values(r.list(&key, node)),
+            "alerts" => rb.alerts = r.list(&key, node),
             "related" => rb.related = r.list(&key, node),
             "aliases" => rb.aliases = r.list(&key, node),
             "draft" => match &node.value {

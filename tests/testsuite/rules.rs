@@ -141,7 +141,7 @@ fn unusual_files_never_panic() {
     run.stdout_has("content/binary.md:1:2: error[invalid-utf8]")
         .stdout_has("content/empty.md:1:1: error[missing-owner]")
         .stdout_has("content/unclosed.md:1:1: error[front-matter-syntax]: front matter starts here but is never closed")
-        .stdout_has("content/scalar.md:2:1: error[front-matter-syntax]: front matter: front matter must be a mapping");
+        .stdout_has("content/scalar.md:2:1: error[front-matter-syntax]: front matter: expected a mapping of `key: value` lines");
     assert!(
         !run.stdout.contains("only-front-matter.md"),
         "{}",
