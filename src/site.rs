@@ -368,8 +368,7 @@ impl Site {
                     Ok(entries) => fm = entries,
                     Err(err) => {
                         ok = false;
-                        let too_deep =
-                            err.message.contains("depth") || err.message.contains("budget");
+                        let too_deep = err.over_limit;
                         let rule = if too_deep {
                             Rule::TooLarge
                         } else {
@@ -383,7 +382,7 @@ impl Site {
                                 format!("front matter: {}", err.message),
                             )
                             .with_help(if too_deep {
-                                "front matter may nest 16 levels and use a few YAML aliases at most"
+                                "keep front matter to flat metadata: at most 16 levels deep and a few YAML aliases"
                             } else {
                                 "front matter must be a YAML mapping of `field: value` lines between `---` lines"
                             }),

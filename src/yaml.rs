@@ -58,6 +58,8 @@ impl Value {
 pub struct YamlError {
     pub message: String,
     pub offset: Option<usize>,
+    /// The input broke a size limit (depth, aliases, volume) rather than YAML syntax.
+    pub over_limit: bool,
 }
 
 /// Parses a front-matter block that starts at byte `base` of its file; every offset in the result
@@ -130,6 +132,7 @@ fn parse_mapping_within(text: &str, scale: usize) -> Result<Vec<(Node, Node)>, Y
                 other.type_name()
             ),
             offset: Some(root_offset),
+            over_limit: false,
         }),
     }
 }
@@ -145,7 +148,22 @@ fn convert_error(text: &str, err: &serde_saphyr::Error) -> YamlError {
     if let Some(idx) = message.find(", set DuplicateKeyPolicy") {
         message.truncate(idx);
     }
-    YamlError { message, offset }
+    let over_limit = message.contains("budget breached") || message.contains("recursion limit");
+    if over_limit {
+        let lower = message.to_lowercase();
+        message = if lower.contains("depth") || lower.contains("recursion") {
+            format!("nested deeper than {MAX_DEPTH} levels")
+        } else if lower.contains("alias") || lower.contains("anchor") || lower.contains("replay") {
+            "uses more YAML aliases than allowed (an alias bomb?)".to_string()
+        } else {
+            format!("is larger than opsbook reads ({message})")
+        };
+    }
+    YamlError {
+        message,
+        offset,
+        over_limit,
+    }
 }
 
 fn location_offset(text: &str, loc: serde_saphyr::Location) -> Option<usize> {
@@ -293,6 +311,13 @@ mod tests {
     fn scalar_root_is_refused() {
         let err = parse_mapping("just text").unwrap_err();
         assert!(err.message.contains("mapping"), "{}", err.message);
+    }
+
+    #[test]
+    fn limits_are_named() {
+        let deep = format!("a: {}{}", "[".repeat(40), "]".repeat(40));
+        let err = parse_mapping(&deep).unwrap_err();
+        assert!(err.over_limit && err.message.contains("deeper"), "{err:?}");
     }
 
     #[test]

@@ -338,6 +338,10 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
         if (is_alias && direct.contains(field)) || !seen.insert(field) {
             continue;
         }
+        // A site may type a built-in field too (e.g. severity as an enum).
+        if let Some(spec) = schema.config.fields.get(field) {
+            extra_field(&mut r, &key, node, spec);
+        }
         match field {
             "title" => title = r.scalar(&key, node),
             "owner" => {

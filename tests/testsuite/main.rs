@@ -6,4 +6,5 @@ mod check;
 mod cli;
 mod example;
 mod helpers;
+mod reports;
 mod rules;

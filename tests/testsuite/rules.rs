@@ -15,7 +15,66 @@ const CASES: &[(&str, &str)] = &[
     ("broken-link", "content/runbook.md:12:20"),
     ("broken-anchor", "content/runbook.md:12:20"),
     ("output-collision", "content/api.md:1:1"),
+    ("secret", "content/runbook.md:15:24"),
+    ("unsafe-link", "content/runbook.md:12:20"),
+    ("missing-section", "content/runbook.md:1:1"),
+    ("missing-field", "content/runbook.md:1:1"),
+    ("invalid-field", "content/runbook.md:4:11"),
+    ("unknown-related", "content/runbook.md:4:11"),
+    ("too-large", "content/runbook.md:4:24"),
 ];
+
+/// Rules whose default level is warning: (rule, position).
+const WARNING_CASES: &[(&str, &str)] = &[
+    ("placeholder", "content/runbook.md:8:61"),
+    ("empty-section", "content/runbook.md:15:1"),
+    ("unclosed-fence", "content/runbook.md:21:1"),
+    ("unresolved-reference", "content/runbook.md:21:1"),
+    ("orphan", "content/drain.md:1:1"),
+    ("unknown-field", "content/runbook.md:4:1"),
+    ("duplicate-title", "content/runbook.md:1:1"),
+    ("missing-last-reviewed", "content/runbook.md:1:1"),
+    ("review-overdue", "content/runbook.md:5:16"),
+];
+
+#[test]
+fn each_warning_rule_fires_on_its_fixture_and_not_on_its_twin() {
+    for (rule, position) in WARNING_CASES {
+        let site = Site::fixture(&format!("rules/{rule}/bad"));
+        let run = site.run(&["check"]);
+        run.expect_code(0)
+            .stdout_has(&format!("{position}: warning[{rule}]"));
+        site.run(&["check", "--deny-warnings"]).expect_code(1);
+        let clean = Site::fixture(&format!("rules/{rule}/clean"));
+        let run = clean.run(&["check", "--deny-warnings"]);
+        run.expect_code(0);
+        assert!(
+            !run.stdout.contains(&format!("[{rule}]")),
+            "{rule} fired on the clean twin:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn secrets_are_never_printed() {
+    let secret = "ghp_R2d2C3poBb8Lk9Qw7Er5Ty3Ui1Op0AsDfGhJ";
+    let site = Site::fixture("rules/secret/bad");
+    for format in ["human", "json", "sarif", "github", "junit"] {
+        let run = site.run(&["check", "--format", format]);
+        assert!(
+            !run.stdout.contains(secret) && !run.stdout.contains(&secret[4..]),
+            "{format} printed the secret:\n{}",
+            run.stdout
+        );
+    }
+    site.run(&["check"]).stdout_has("ghp_****");
+    // And a build refuses to publish it.
+    site.run(&["build"])
+        .expect_code(1)
+        .stderr_has("error[secret]");
+    assert!(!site.exists("public/runbook.html"));
+}
 
 #[test]
 fn each_rule_fires_on_its_fixture_at_the_right_position() {
@@ -207,4 +266,60 @@ fn rule_levels_come_from_opsbook_toml() {
     site.write("opsbook.toml", "[rules]\nmissing-owner = \"off\"\n");
     let run = site.run(&["check"]);
     assert!(!run.stdout.contains("missing-owner"));
+}
+
+#[test]
+fn related_operations_name_runbooks_by_title() {
+    let site = Site::fixture("seed-body-metadata");
+    let run = site.run(&["check"]);
+    run.expect_code(0)
+        .stdout_has("warning[unresolved-reference]: \"Start evidence review with Audit Log Review.\" names no runbook: no runbook is titled \"Audit Log Review\"");
+    // Once a runbook has that title, the reference resolves.
+    site.write(
+        "content/audit-log-review.md",
+        "---\ntitle: Audit Log Review\nowner: support\ncadence: monthly\nlast_reviewed: 2026-11-01\n---\n\n## Acceptance checks\n\n- done\n",
+    );
+    let run = site.run(&["check"]);
+    assert!(
+        !run.stdout.contains("titled \"Audit Log Review\""),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn hostile_sizes_are_findings_not_stalls() {
+    let site = Site::fixture("rules/missing-owner/clean");
+    // 10 MB runbook.
+    let big = format!(
+        "# Big\n\n{}",
+        "All work and no play. ".repeat(10 * 1024 * 1024 / 22)
+    );
+    site.write("content/big.md", big);
+    // 20,000 nested brackets in the body and in front matter.
+    site.write(
+        "content/brackets.md",
+        format!(
+            "# Brackets\n\n{}x{}\n",
+            "[".repeat(20_000),
+            "]".repeat(20_000)
+        ),
+    );
+    site.write(
+        "content/deep.md",
+        format!(
+            "---\nowner: {}x{}\n---\n# Deep\n",
+            "[".repeat(20_000),
+            "]".repeat(20_000)
+        ),
+    );
+    let started = std::time::Instant::now();
+    let run = site.run(&["check"]);
+    run.expect_code(1)
+        .stdout_has("content/big.md:1:1: error[too-large]")
+        .stdout_has("content/deep.md:2:")
+        .stdout_has("error[too-large]: front matter: nested deeper than 16 levels");
+    assert!(!run.stderr.contains("panicked"));
+    // Not a timing assertion on the code: a generous bound that only a hang would break.
+    assert!(started.elapsed().as_secs() < 60);
 }
