@@ -95,6 +95,7 @@ pub fn check(args: &CheckArgs) -> u8 {
         drafts: true,
         exclude: vec![project.output_dir(None)],
         alert_rules: args.alert_rules.clone(),
+        render_html: false,
     };
     let site = match load(project, &options) {
         Ok(s) => s,
@@ -141,6 +142,8 @@ pub fn check(args: &CheckArgs) -> u8 {
         eprintln!("checked {}", summary(&site, &located));
     }
     let counts = diagnostics::count(&located);
+    // The process ends now: freeing a large site piece by piece would only cost time.
+    std::mem::forget(site);
     if counts.errors > 0 || (args.deny_warnings && counts.warnings > 0) {
         exit::FINDINGS
     } else {
@@ -180,6 +183,7 @@ pub fn build(args: &BuildArgs) -> u8 {
         drafts: args.drafts,
         exclude: vec![out.clone()],
         alert_rules: Vec::new(),
+        render_html: true,
     };
     let site = match load(project, &options) {
         Ok(s) => s,
@@ -232,6 +236,8 @@ pub fn build(args: &BuildArgs) -> u8 {
     if incomplete > 0 || !located.is_empty() {
         eprintln!("note: run `opsbook check` to see every finding");
     }
+    // The process ends now: freeing a large site piece by piece would only cost time.
+    std::mem::forget((site, files));
     exit::OK
 }
 

@@ -302,22 +302,18 @@ impl Project {
         } else {
             (Config::default(), false)
         };
+        // A folder without content/ is itself the content folder; with opsbook.toml it keeps its
+        // settings (so an existing repository of runbooks can add one without moving files).
         let content = root.join("content");
-        let zero_config = !has_config_file && !content.is_dir();
-        let content_dir = if zero_config {
+        let root_is_content = !content.is_dir();
+        let content_dir = if root_is_content {
             root.to_path_buf()
         } else {
             content
         };
-        if !zero_config && !content_dir.is_dir() {
-            return Err(ProjectError::Root(format!(
-                "{} has opsbook.toml but no content/ folder; create content/ and put runbooks in it (or run `opsbook init`)",
-                root.display()
-            )));
-        }
         let existing = |name: &str| {
             let p = root.join(name);
-            (!zero_config && p.is_dir()).then_some(p)
+            ((has_config_file || !root_is_content) && p.is_dir()).then_some(p)
         };
         Ok(Project {
             root: root.to_path_buf(),

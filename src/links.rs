@@ -378,7 +378,11 @@ pub fn resolve(site: &mut Site) {
             own_ids: &own_ids,
         };
         let resolved = linker.run();
-        let html = fill(&document.doc.html, &resolved.urls);
+        let html = if site.render_html {
+            fill(&document.doc.html, &resolved.urls)
+        } else {
+            String::new()
+        };
         results.push((is_runbook, i, resolved, html));
     }
     let mut backlinks: Vec<Vec<usize>> = vec![Vec::new(); site.runbooks.len()];

@@ -174,9 +174,14 @@ fn fence_is_closed(block: &str) -> bool {
 /// Renders a Markdown body. `base` is the body's byte offset in the file; `title` is the
 /// front-matter title, if any (a leading `# Heading` that differs from it stays in the body).
 pub fn render(body: &str, base: usize, title: Option<&str>) -> Doc {
+    analyze(body, base, title, true)
+}
+
+/// The same pass; with `html` false it only collects (what `check` needs), which is faster.
+pub fn analyze(body: &str, base: usize, title: Option<&str>, want_html: bool) -> Doc {
     let mut doc = Doc::default();
     let parser = Parser::new_ext(body, options()).into_offset_iter();
-    let mut events: Vec<Event> = Vec::new();
+    let mut events: Vec<Event> = Vec::with_capacity(if want_html { body.len() / 12 } else { 0 });
     let mut ids = IdAllocator::default();
 
     // Heading being collected: (index in `events` of its placeholder, level, text, offset,
@@ -448,7 +453,10 @@ pub fn render(body: &str, base: usize, title: Option<&str>) -> Doc {
         }
     }
     doc.items.sort_by_key(|i| i.offset);
-    html::push_html(&mut doc.html, events.into_iter());
+    if want_html {
+        doc.html.reserve(body.len() + body.len() / 2);
+        html::push_html(&mut doc.html, events.into_iter());
+    }
     doc
 }
 

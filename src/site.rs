@@ -29,6 +29,8 @@ pub struct LoadOptions {
     pub exclude: Vec<PathBuf>,
     /// Prometheus rule files to check against the runbooks (`check --alert-rules`).
     pub alert_rules: Vec<PathBuf>,
+    /// Whether pages will be rendered (`build`), or only checked.
+    pub render_html: bool,
 }
 
 /// A source file's text, kept for positions and snippets.
@@ -106,6 +108,8 @@ pub struct Site {
     /// For each runbook, the runbooks that link to it.
     pub backlinks: Vec<Vec<usize>>,
     source_by_path: HashMap<String, usize>,
+    /// Whether Markdown is rendered to HTML (false for `check`).
+    pub render_html: bool,
 }
 
 impl Sources for Site {
@@ -169,6 +173,7 @@ impl Site {
             title_refs: Vec::new(),
             wanted: Vec::new(),
             source_by_path: HashMap::new(),
+            render_html: options.render_html,
             project,
         };
 
@@ -395,7 +400,12 @@ impl Site {
             .iter()
             .find(|(k, _)| k.value.as_scalar_text().as_deref() == Some("title"))
             .and_then(|(_, v)| v.value.as_scalar_text());
-        let doc = markdown::render(split.body, split.body_offset, title.as_deref());
+        let doc = markdown::analyze(
+            split.body,
+            split.body_offset,
+            title.as_deref(),
+            self.render_html,
+        );
         let mut found = Vec::new();
         schema::text::secrets(&path, text, &mut found);
         schema::text::placeholders(&path, text, split.body_offset, &doc, &mut found);

@@ -188,6 +188,25 @@ fn parse_interval(text: &str) -> Option<Interval> {
             return Some(iso);
         }
     }
+    // "once a month", "twice a year"
+    if let [times @ ("once" | "twice"), "a" | "per" | "every", unit] = words.as_slice() {
+        let base = match unit.trim_end_matches('s') {
+            "week" => days(7),
+            "month" => months(1),
+            "quarter" => months(3),
+            "year" => months(12),
+            _ => return None,
+        };
+        return Some(if *times == "once" {
+            base
+        } else if base.months > 0 && base.months % 2 == 0 {
+            months(base.months / 2)
+        } else if base.months > 0 {
+            days(base.months * 30 / 2)
+        } else {
+            days(base.days / 2)
+        });
+    }
     let rest: &[&str] = match words.as_slice() {
         ["every", rest @ ..] => rest,
         rest => rest,
@@ -334,6 +353,10 @@ mod tests {
             ("P3M", months(3)),
             ("P1Y6M", months(18)),
             ("P2W", days(14)),
+            ("twice a year", months(6)),
+            ("once a quarter", months(3)),
+            ("twice a month", days(15)),
+            ("every other week", days(14)),
         ] {
             assert_eq!(parse_interval(text), Some(want), "{text}");
         }
