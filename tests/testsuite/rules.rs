@@ -323,3 +323,70 @@ fn hostile_sizes_are_findings_not_stalls() {
     // Not a timing assertion on the code: a generous bound that only a hang would break.
     assert!(started.elapsed().as_secs() < 60);
 }
+
+#[test]
+fn yaml_alias_bomb_is_a_finding() {
+    let site = Site::fixture("rules/missing-owner/clean");
+    let mut fm = String::from("---\nowner: x\na0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let refs = vec![format!("*a{}", i - 1); 9].join(", ");
+        fm.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    site.write("content/bomb.md", fm + "---\n# Bomb\n");
+    site.run(&["check"])
+        .expect_code(1)
+        .stdout_has("error[too-large]: front matter: uses more YAML aliases than allowed");
+}
+
+#[test]
+fn typed_fields_and_overrides_from_opsbook_toml() {
+    let site = Site::fixture("rules/missing-owner/clean");
+    site.write(
+        "opsbook.toml",
+        r#"[schema.fields.runbook_type]
+type = "enum"
+values = ["alert", "incident"]
+[schema.fields.retired_on]
+type = "date"
+[schema.fields.platforms]
+type = "list"
+[schema.fields.customer_facing]
+type = "bool"
+[schema.fields.pager]
+type = "string"
+
+[[schema.overrides]]
+paths = ["alerts/**"]
+required = ["owner", "cadence", "acceptance_checks", "alerts"]
+required_sections = ["Meaning"]
+"#,
+    );
+    let text = site.read("content/runbook.md").replace(
+        "owner: platform-team\n",
+        "owner: platform-team\nrunbook_type: playbook\nretired_on: someday\nplatforms: [linux]\ncustomer_facing: maybe\npager: [1, 2]\n",
+    );
+    site.write("content/runbook.md", text.clone());
+    site.write(
+        "content/alerts/disk.md",
+        site.read("content/runbook.md")
+            .replace("runbook_type: playbook", "runbook_type: alert"),
+    );
+    let run = site.run(&["check"]);
+    run.expect_code(1)
+        .stdout_has("content/runbook.md:4:15: error[invalid-field]: `runbook_type` has a value that is not allowed: `playbook`")
+        .stdout_has("content/runbook.md:5:13: error[invalid-field]: `retired_on` is not a date")
+        .stdout_has("content/runbook.md:7:18: error[invalid-field]: `customer_facing` must be true or false")
+        .stdout_has("content/runbook.md:8:8: error[invalid-field]: `pager` must be text, found a list")
+        .stdout_has("content/alerts/disk.md:1:1: error[missing-field]: required field `alerts` is missing")
+        .stdout_has("content/alerts/disk.md:1:1: error[missing-section]: required section \"Meaning\" is missing");
+    assert!(
+        !run.stdout.contains("runbook.md:1:1: error[missing-field]"),
+        "the override applies to alerts/ only"
+    );
+    assert!(!run.stdout.contains("platforms"), "{}", run.stdout);
+    // A mistake in the configuration is an error at its position.
+    site.write("opsbook.toml", "[schema.fields.tier]\ntype = \"number\"\n");
+    site.run(&["check"])
+        .expect_code(2)
+        .stderr_has("opsbook.toml:2:8");
+}
