@@ -99,6 +99,7 @@ rules! {
     BrokenRunbookUrl = "broken-runbook-url", Error, "an alert's runbook_url into this site that lands on no page";
     UnknownAlert = "unknown-alert", Warning, "a runbook's alerts entry that no rule defines";
     AlertWithoutRunbook = "alert-without-runbook", Warning, "an alert with no runbook_url and no runbook naming it";
+    UnknownShortcode = "unknown-shortcode", Warning, "a Hugo shortcode other than ref/relref, left out of the page";
 }
 
 impl Rule {
@@ -465,6 +466,6 @@ mod tests {
         for rule in Rule::ALL {
             assert_eq!(Rule::from_code(rule.code()), Some(*rule));
         }
-        assert_eq!(Rule::ALL.len(), 31);
+        assert_eq!(Rule::ALL.len(), 32);
     }
 }

@@ -8,6 +8,7 @@ pub mod markdown;
 pub mod output;
 pub mod render;
 pub mod report;
+pub mod sanitize;
 pub mod scaffold;
 pub mod schema;
 pub mod site;

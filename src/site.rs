@@ -400,13 +400,19 @@ impl Site {
             .iter()
             .find(|(k, _)| k.value.as_scalar_text().as_deref() == Some("title"))
             .and_then(|(_, v)| v.value.as_scalar_text());
-        let doc = markdown::analyze(
+        let markdown_config = &self.project.config.markdown;
+        let mut doc = markdown::analyze(
             split.body,
             split.body_offset,
-            title.as_deref(),
-            self.render_html,
+            &markdown::RenderOptions {
+                title: title.as_deref(),
+                html: self.render_html,
+                unsafe_html: markdown_config.unsafe_html,
+                highlight: markdown_config.highlight,
+                path: &path,
+            },
         );
-        let mut found = Vec::new();
+        let mut found = std::mem::take(&mut doc.findings);
         schema::text::secrets(&path, text, &mut found);
         schema::text::placeholders(&path, text, split.body_offset, &doc, &mut found);
         schema::text::empty_sections(&path, &doc, &mut found);

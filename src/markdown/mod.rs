@@ -6,6 +6,8 @@
 //! (for help hints). Link targets are not known yet (the whole site is needed), so links are
 //! written as markers `\u{1}N\u{1}` and filled in by `links::resolve` with a single linear scan.
 
+pub mod compat;
+
 use pulldown_cmark::{
     BlockQuoteKind, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html,
 };
@@ -64,6 +66,8 @@ pub struct Doc {
     /// Code fences that are never closed: (offset, whether they run to the end of the file
     /// rather than to the end of their list item or quote).
     pub unclosed_fences: Vec<(usize, bool)>,
+    /// Findings made while rendering (removed raw HTML, unknown shortcodes).
+    pub findings: Vec<crate::diagnostics::Diagnostic>,
 }
 
 impl Doc {
@@ -174,11 +178,53 @@ fn fence_is_closed(block: &str) -> bool {
 /// Renders a Markdown body. `base` is the body's byte offset in the file; `title` is the
 /// front-matter title, if any (a leading `# Heading` that differs from it stays in the body).
 pub fn render(body: &str, base: usize, title: Option<&str>) -> Doc {
-    analyze(body, base, title, true)
+    analyze(
+        body,
+        base,
+        &RenderOptions {
+            title,
+            ..RenderOptions::default()
+        },
+    )
+}
+
+/// How to render one body.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions<'a> {
+    /// The front-matter title, if any (a leading `# Heading` that differs from it stays).
+    pub title: Option<&'a str>,
+    /// Produce HTML (`build`), or only collect what `check` needs.
+    pub html: bool,
+    /// `[markdown] unsafe_html`: pass raw HTML through unsanitized.
+    pub unsafe_html: bool,
+    /// `[markdown] highlight`: highlight fenced code on the server.
+    pub highlight: bool,
+    /// The file's path as shown in findings.
+    pub path: &'a str,
+}
+
+impl Default for RenderOptions<'_> {
+    fn default() -> Self {
+        RenderOptions {
+            title: None,
+            html: true,
+            unsafe_html: false,
+            highlight: true,
+            path: "",
+        }
+    }
 }
 
 /// The same pass; with `html` false it only collects (what `check` needs), which is faster.
-pub fn analyze(body: &str, base: usize, title: Option<&str>, want_html: bool) -> Doc {
+pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
+    let title = opts.title;
+    let want_html = opts.html;
+    let rewritten = compat::rewrite(original);
+    let body = rewritten
+        .as_ref()
+        .map(|r| r.text.as_str())
+        .unwrap_or(original);
+    let at = |i: usize| base + rewritten.as_ref().map_or(i, |r| r.original_offset(i));
     let mut doc = Doc::default();
     let parser = Parser::new_ext(body, options()).into_offset_iter();
     let mut events: Vec<Event> = Vec::with_capacity(if want_html { body.len() / 12 } else { 0 });
@@ -196,7 +242,7 @@ pub fn analyze(body: &str, base: usize, title: Option<&str>, want_html: bool) ->
     let mut skip_heading = false;
 
     for (event, range) in parser {
-        let offset = base + range.start;
+        let offset = at(range.start);
         let is_heading_event = matches!(
             event,
             Event::Start(Tag::Heading { .. }) | Event::End(TagEnd::Heading(_))
@@ -344,8 +390,17 @@ pub fn analyze(body: &str, base: usize, title: Option<&str>, want_html: bool) ->
             }
             Event::Html(raw) | Event::InlineHtml(raw) => {
                 let trimmed = raw.trim();
+                if !trimmed.starts_with("<!--") {
+                    let html = if opts.unsafe_html {
+                        raw.to_string()
+                    } else {
+                        crate::sanitize::clean(&raw, offset, opts.path, &mut doc.findings)
+                    };
+                    events.push(Event::InlineHtml(CowStr::from(html)));
+                    continue;
+                }
                 if trimmed.starts_with("<!--") {
-                    doc.non_prose.push(offset..base + range.end);
+                    doc.non_prose.push(offset..at(range.end));
                     if let Some(inner) = trimmed.strip_prefix("<!--") {
                         let inner = inner.trim_end_matches("-->").trim();
                         if inner.starts_with("opsbook-") {
@@ -354,13 +409,11 @@ pub fn analyze(body: &str, base: usize, title: Option<&str>, want_html: bool) ->
                     }
                     continue;
                 }
-                // Raw HTML is shown as text until the sanitizer lands: never passed through.
-                events.push(Event::Text(raw));
             }
             Event::Start(Tag::CodeBlock(kind)) => {
                 first_block = false;
                 in_code += 1;
-                doc.non_prose.push(offset..base + range.end);
+                doc.non_prose.push(offset..at(range.end));
                 if matches!(kind, CodeBlockKind::Fenced(_))
                     && !fence_is_closed(&body[range.clone()])
                 {
@@ -421,7 +474,7 @@ pub fn analyze(body: &str, base: usize, title: Option<&str>, want_html: bool) ->
                 events.push(Event::Text(clean(text)));
             }
             Event::Code(text) => {
-                doc.non_prose.push(offset..base + range.end);
+                doc.non_prose.push(offset..at(range.end));
                 if let Some(h) = heading.as_mut() {
                     h.2.push_str(&text);
                 }
@@ -453,11 +506,45 @@ pub fn analyze(body: &str, base: usize, title: Option<&str>, want_html: bool) ->
         }
     }
     doc.items.sort_by_key(|i| i.offset);
+    if let Some(r) = &rewritten {
+        for (name, offset) in &r.removed_shortcodes {
+            doc.findings.push(
+                crate::diagnostics::Diagnostic::new(
+                    crate::diagnostics::Rule::UnknownShortcode,
+                    opts.path,
+                    base + offset,
+                    format!("Hugo shortcode `{name}` is not supported and was left out"),
+                )
+                .with_help("write it as Markdown; only ref and relref are understood"),
+            );
+        }
+    }
     if want_html {
         doc.html.reserve(body.len() + body.len() / 2);
         html::push_html(&mut doc.html, events.into_iter());
+        if body.contains(compat::TOC_MARK) {
+            let toc = toc_html(&doc.headings);
+            doc.html = doc
+                .html
+                .replace(&format!("<p>{}</p>", compat::TOC_MARK), &toc);
+        }
     }
     doc
+}
+
+/// The table of contents for `[[_TOC_]]`: level 2 and 3 headings.
+fn toc_html(headings: &[Heading]) -> String {
+    let mut out = String::from("<nav class=\"toc toc-inline\" aria-label=\"Contents\"><ol>");
+    for h in headings.iter().filter(|h| (2..=3).contains(&h.level)) {
+        out.push_str(&format!(
+            "<li class=\"toc-{}\"><a href=\"#{}\">{}</a></li>",
+            h.level,
+            escape(&h.id),
+            escape(&h.text)
+        ));
+    }
+    out.push_str("</ol></nav>\n");
+    out
 }
 
 /// Removes our link marker character from author text so it cannot forge a link.
