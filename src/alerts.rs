@@ -149,6 +149,8 @@ pub fn check(site: &mut Site, files: &[std::path::PathBuf]) {
     for s in &site.sections {
         pages.insert(s.output.clone());
     }
+    pages.extend(site.pages.alerts.iter().filter_map(|a| a.output.clone()));
+    pages.extend(site.pages.redirects.iter().map(|r| r.output.clone()));
     let mut diagnostics = Vec::new();
     for (path, rule) in &rules {
         match &rule.runbook_url {

@@ -99,6 +99,8 @@ pub struct Site {
     pub diagnostics: Vec<Diagnostic>,
     /// Problems that stop the command (exit 2).
     pub errors: Vec<String>,
+    /// Where the generated pages go.
+    pub pages: crate::pages::Plan,
     /// Runbooks named by title in related-operations lists.
     pub title_refs: Vec<crate::links::TitleRef>,
     /// Titles that related-operations lists name but no runbook has.
@@ -171,6 +173,7 @@ impl Site {
             backlinks: Vec::new(),
             drafts: Default::default(),
             title_refs: Vec::new(),
+            pages: Default::default(),
             wanted: Vec::new(),
             source_by_path: HashMap::new(),
             render_html: options.render_html,
@@ -284,6 +287,7 @@ impl Site {
         site.build_sections(section_docs);
         site.assign_outputs(found.assets, found.statics);
         crate::links::resolve(&mut site);
+        site.pages = crate::pages::plan(&mut site);
         if !options.alert_rules.is_empty() {
             crate::alerts::check(&mut site, &options.alert_rules);
         }

@@ -66,6 +66,9 @@ pub struct Doc {
     /// Code fences that are never closed: (offset, whether they run to the end of the file
     /// rather than to the end of their list item or quote).
     pub unclosed_fences: Vec<(usize, bool)>,
+    /// Plain text of the body (prose and code, not headings), for the search index; only when
+    /// rendering HTML.
+    pub text: String,
     /// Findings made while rendering (removed raw HTML, unknown shortcodes).
     pub findings: Vec<crate::diagnostics::Diagnostic>,
 }
@@ -235,6 +238,8 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
     let mut heading: Option<OpenHeading> = None;
     let mut image: Option<(usize, String, String)> = None; // (link index, alt, title)
     let mut in_code = 0usize;
+    // The fenced block being collected: (info string, code).
+    let mut code: Option<(String, String)> = None;
     let mut list_depth = 0usize;
     let mut items: Vec<OpenItem> = Vec::new();
     let mut quote_kinds: Vec<Option<BlockQuoteKind>> = Vec::new();
@@ -420,11 +425,23 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     doc.unclosed_fences
                         .push((offset, range.end >= body.trim_end().len()));
                 }
-                events.push(Event::Start(Tag::CodeBlock(kind)));
+                let info = match &kind {
+                    CodeBlockKind::Fenced(info) => info.to_string(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                code = Some((info, String::new()));
             }
             Event::End(TagEnd::CodeBlock) => {
                 in_code = in_code.saturating_sub(1);
-                events.push(Event::End(TagEnd::CodeBlock));
+                if let Some((info, text)) = code.take()
+                    && want_html
+                {
+                    events.push(Event::Html(CowStr::from(code_block(
+                        &info,
+                        &text,
+                        opts.highlight,
+                    ))));
+                }
             }
             Event::Start(Tag::List(start)) => {
                 first_block = false;
@@ -460,6 +477,15 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 }
                 events.push(Event::End(TagEnd::Item));
             }
+            Event::Text(text) if code.is_some() => {
+                if let Some((_, buf)) = code.as_mut() {
+                    buf.push_str(&text);
+                }
+                if want_html {
+                    doc.text.push_str(&text);
+                    doc.text.push(' ');
+                }
+            }
             Event::Text(text) => {
                 if let Some(h) = heading.as_mut() {
                     h.2.push_str(&text);
@@ -471,6 +497,10 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                         note_labelled_line(&mut doc, &text, offset);
                     }
                 }
+                if want_html && heading.is_none() {
+                    doc.text.push_str(&text);
+                    doc.text.push(' ');
+                }
                 events.push(Event::Text(clean(text)));
             }
             Event::Code(text) => {
@@ -480,6 +510,10 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 }
                 if let Some(item) = items.last_mut().filter(|i| i.capturing) {
                     item.text.push_str(&text);
+                }
+                if want_html && heading.is_none() {
+                    doc.text.push_str(&text);
+                    doc.text.push(' ');
                 }
                 events.push(Event::Code(clean(text)));
             }
@@ -530,6 +564,33 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
         }
     }
     doc
+}
+
+/// A code block: highlighted when we know its language, with a copy button (the theme's script
+/// copies the code; without JavaScript the button stays hidden).
+fn code_block(info: &str, code: &str, highlight: bool) -> String {
+    let cleaned;
+    let code = if code.contains(LINK_MARK) {
+        cleaned = code.replace(LINK_MARK, "\u{fffd}");
+        cleaned.as_str()
+    } else {
+        code
+    };
+    let lang = info.split([' ', ',', '{']).next().unwrap_or("").trim();
+    let body = if highlight {
+        crate::highlight::highlight(lang, code)
+    } else {
+        None
+    }
+    .unwrap_or_else(|| escape(code));
+    let class = if lang.is_empty() {
+        String::new()
+    } else {
+        format!(" class=\"language-{}\"", escape(lang))
+    };
+    format!(
+        "<div class=\"code\"><button type=\"button\" class=\"copy\" hidden>Copy</button><pre><code{class}>{body}</code></pre></div>\n"
+    )
 }
 
 /// The table of contents for `[[_TOC_]]`: level 2 and 3 headings.

@@ -5,7 +5,7 @@ use crate::links::relative_url;
 use crate::schema::Origin;
 use crate::site::Site;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Serialize)]
 struct Link {
@@ -29,6 +29,8 @@ struct SiteCtx {
     home: String,
     assets: String,
     sections: Vec<NavSection>,
+    /// Generated pages for browsing: owners, tags, alerts, review calendar, …
+    browse: Vec<Link>,
 }
 
 #[derive(Serialize)]
@@ -197,12 +199,45 @@ impl<'a> Builder<'a> {
                 .collect(),
             None => Vec::new(),
         };
+        let plan = &self.site.pages;
+        let target = |output: &str| match root_override {
+            Some(r) => format!("{r}{}", self.url("", output)),
+            None => self.url(from, output),
+        };
+        let mut browse: Vec<Link> = plan
+            .facets
+            .iter()
+            .filter(|f| !f.values.is_empty())
+            .map(|f| Link {
+                title: f.facet.title().to_string(),
+                url: target(&f.index),
+            })
+            .collect();
+        if !plan.alerts.is_empty() {
+            browse.push(Link {
+                title: "Alerts".into(),
+                url: target(&plan.alerts_index),
+            });
+        }
+        browse.push(Link {
+            title: "Review calendar".into(),
+            url: target(&plan.calendar),
+        });
+        browse.push(Link {
+            title: "Completeness".into(),
+            url: target(&plan.completeness),
+        });
+        browse.push(Link {
+            title: "Wanted runbooks".into(),
+            url: target(&plan.wanted),
+        });
         SiteCtx {
             title: self.site.project.config.site.title.clone(),
             assets: format!("{root}assets/"),
             home,
             root,
             sections,
+            browse,
         }
     }
 
@@ -432,6 +467,267 @@ impl<'a> Builder<'a> {
         c.insert("description", &None::<String>);
         c.insert("site", &self.site_ctx("404.html", None, Some(&base)));
         c.insert("breadcrumbs", &Vec::<Link>::new());
+        c
+    }
+
+    fn base(&self, kind: &str, title: &str, from: &str) -> tera::Context {
+        let mut c = tera::Context::new();
+        c.insert("kind", kind);
+        c.insert("page_title", title);
+        c.insert("description", &None::<String>);
+        c.insert("site", &self.site_ctx(from, None, None));
+        c.insert(
+            "breadcrumbs",
+            &vec![Link {
+                title: "Home".into(),
+                url: self.url(from, "index.html"),
+            }],
+        );
+        c
+    }
+
+    fn rows(&self, from: &str, runbooks: &[usize]) -> Vec<RunbookRow> {
+        let mut list: Vec<usize> = runbooks.to_vec();
+        list.sort_by_key(|&r| (self.site.runbooks[r].document.title.to_lowercase(), r));
+        list.into_iter().map(|r| self.row(from, r)).collect()
+    }
+
+    /// The list of values of one facet (owners, tags, …).
+    pub fn taxonomy(&self, f: usize) -> (String, tera::Context) {
+        let pages = &self.site.pages.facets[f];
+        let from = pages.index.as_str();
+        let mut c = self.base("taxonomy", pages.facet.title(), from);
+        let values: Vec<NavSection> = pages
+            .values
+            .iter()
+            .map(|v| NavSection {
+                title: v.name.clone(),
+                url: self.url(from, &v.output),
+                count: v.runbooks.len(),
+                current: false,
+            })
+            .collect();
+        c.insert(
+            "taxonomy",
+            &serde_json::json!({ "title": pages.facet.title(), "values": values }),
+        );
+        (pages.index.clone(), c)
+    }
+
+    /// The runbooks with one value of a facet.
+    pub fn facet_value(&self, f: usize, v: usize) -> (String, tera::Context) {
+        let pages = &self.site.pages.facets[f];
+        let value = &pages.values[v];
+        let from = value.output.as_str();
+        let title = format!("{}: {}", pages.facet.singular(), value.name);
+        let mut c = self.base("listing", &title, from);
+        c.insert(
+            "breadcrumbs",
+            &vec![
+                Link {
+                    title: "Home".into(),
+                    url: self.url(from, "index.html"),
+                },
+                Link {
+                    title: pages.facet.title().into(),
+                    url: self.url(from, &pages.index),
+                },
+            ],
+        );
+        c.insert(
+            "listing",
+            &serde_json::json!({
+                "title": title,
+                "intro": null,
+                "groups": [{ "title": null, "runbooks": self.rows(from, &value.runbooks) }],
+            }),
+        );
+        (value.output.clone(), c)
+    }
+
+    pub fn alerts_index(&self) -> (String, tera::Context) {
+        let plan = &self.site.pages;
+        let from = plan.alerts_index.as_str();
+        let mut c = self.base("taxonomy", "Alerts", from);
+        let values: Vec<serde_json::Value> = plan
+            .alerts
+            .iter()
+            .map(|a| {
+                let url = match &a.output {
+                    Some(o) => self.url(from, o),
+                    None => self.url(from, &format!("alerts/{}.html", a.name)),
+                };
+                let runbooks: Vec<Link> = a.runbooks.iter().map(|&r| self.link_to(from, r)).collect();
+                serde_json::json!({ "title": a.name, "url": url, "count": a.runbooks.len(), "runbooks": runbooks })
+            })
+            .collect();
+        c.insert("taxonomy", &serde_json::json!({
+            "title": "Alerts",
+            "intro": "Each alert has a stable page at alerts/<AlertName>.html: point your alerting rules' runbook_url there.",
+            "values": values,
+        }));
+        (plan.alerts_index.clone(), c)
+    }
+
+    /// The stable page of one alert: straight to its runbook when there is exactly one.
+    pub fn alert(&self, a: usize) -> Option<(String, tera::Context)> {
+        let alert = &self.site.pages.alerts[a];
+        let output = alert.output.clone()?;
+        let from = output.as_str();
+        let title = format!("Alert {}", alert.name);
+        let mut c = self.base("alert", &title, from);
+        let runbooks: Vec<Link> = alert
+            .runbooks
+            .iter()
+            .map(|&r| self.link_to(from, r))
+            .collect();
+        c.insert(
+            "redirect",
+            &(runbooks.len() == 1).then(|| runbooks[0].url.clone()),
+        );
+        c.insert(
+            "alert",
+            &serde_json::json!({ "name": alert.name, "runbooks": runbooks }),
+        );
+        Some((output, c))
+    }
+
+    pub fn calendar(&self) -> (String, tera::Context) {
+        let from = self.site.pages.calendar.as_str();
+        let mut c = self.base("calendar", "Review calendar", from);
+        let today = self.site.today;
+        let mut dated: Vec<usize> = (0..self.site.runbooks.len())
+            .filter(|&r| self.site.runbooks[r].meta.next_review.is_some())
+            .collect();
+        dated.sort_by_key(|&r| {
+            (
+                self.site.runbooks[r].meta.next_review,
+                self.site.runbooks[r].document.title.to_lowercase(),
+            )
+        });
+        let (overdue, upcoming): (Vec<usize>, Vec<usize>) = dated.into_iter().partition(|&r| {
+            self.site.runbooks[r]
+                .meta
+                .next_review
+                .is_some_and(|d| d < today)
+        });
+        let mut groups = vec![
+            serde_json::json!({ "title": "Overdue", "runbooks": overdue.iter().map(|&r| self.row(from, r)).collect::<Vec<_>>() }),
+        ];
+        let mut by_month: Vec<(String, Vec<RunbookRow>)> = Vec::new();
+        for r in upcoming {
+            let month = self.site.runbooks[r]
+                .meta
+                .next_review
+                .map(|d| d.format("%B %Y").to_string())
+                .unwrap_or_default();
+            match by_month.last_mut() {
+                Some((m, rows)) if *m == month => rows.push(self.row(from, r)),
+                _ => by_month.push((month, vec![self.row(from, r)])),
+            }
+        }
+        for (month, rows) in by_month {
+            groups.push(serde_json::json!({ "title": month, "runbooks": rows }));
+        }
+        let undated: Vec<usize> = (0..self.site.runbooks.len())
+            .filter(|&r| self.site.runbooks[r].meta.next_review.is_none())
+            .collect();
+        groups.push(serde_json::json!({
+            "title": "No review date",
+            "note": "Reviewed on events only, or missing last_reviewed: these have no due date.",
+            "runbooks": self.rows(from, &undated),
+        }));
+        c.insert(
+            "listing",
+            &serde_json::json!({
+                "title": "Review calendar",
+                "intro": format!("Next review dates as of {today}, overdue first."),
+                "groups": groups,
+            }),
+        );
+        (from.to_string(), c)
+    }
+
+    pub fn completeness(&self) -> (String, tera::Context) {
+        let from = self.site.pages.completeness.as_str();
+        let mut c = self.base("completeness", "Completeness", from);
+        let mut rows: Vec<serde_json::Value> = Vec::new();
+        let mut order: Vec<usize> = (0..self.site.runbooks.len()).collect();
+        order.sort_by_key(|&r| {
+            (
+                self.site.runbooks[r].complete,
+                self.site.runbooks[r].id.clone(),
+            )
+        });
+        for r in order {
+            let rb = &self.site.runbooks[r];
+            let path = self.site.source_path(&rb.document);
+            let findings = self.findings.get(path).map(|f| f.len()).unwrap_or(0);
+            let errors = self
+                .findings
+                .get(path)
+                .map(|f| {
+                    f.iter()
+                        .filter(|d| d.level == crate::diagnostics::Level::Error)
+                        .count()
+                })
+                .unwrap_or(0);
+            rows.push(serde_json::json!({
+                "title": rb.document.title,
+                "url": self.url(from, &rb.document.output),
+                "owner": rb.meta.owner.as_ref().map(|o| o.value.clone()),
+                "cadence": rb.meta.cadence_text.join(", "),
+                "acceptance_checks": rb.meta.acceptance_checks.len(),
+                "last_reviewed": rb.meta.last_reviewed.as_ref().map(|l| l.value.clone()),
+                "overdue": rb.meta.next_review.is_some_and(|d| d < self.site.today),
+                "complete": rb.complete,
+                "findings": findings,
+                "errors": errors,
+            }));
+        }
+        let total = self.site.runbooks.len();
+        let complete = self.site.runbooks.iter().filter(|r| r.complete).count();
+        c.insert(
+            "report",
+            &serde_json::json!({
+                "runbooks": total,
+                "complete": complete,
+                "percent_complete": (complete * 100).checked_div(total).unwrap_or(100),
+                "rows": rows,
+            }),
+        );
+        (from.to_string(), c)
+    }
+
+    pub fn wanted(&self) -> (String, tera::Context) {
+        let from = self.site.pages.wanted.as_str();
+        let mut c = self.base("wanted", "Wanted runbooks", from);
+        let mut by_title: BTreeMap<String, (String, Vec<Link>)> = BTreeMap::new();
+        for w in &self.site.wanted {
+            let entry = by_title
+                .entry(w.title.to_lowercase())
+                .or_insert_with(|| (w.title.clone(), Vec::new()));
+            let link = Link {
+                title: w.from_title.clone(),
+                url: self.url(from, &w.output),
+            };
+            if !entry.1.iter().any(|l| l.url == link.url) {
+                entry.1.push(link);
+            }
+        }
+        let wanted: Vec<serde_json::Value> = by_title
+            .into_values()
+            .map(|(title, refs)| serde_json::json!({ "title": title, "referenced_by": refs }))
+            .collect();
+        c.insert("wanted", &wanted);
+        (from.to_string(), c)
+    }
+
+    /// A page that sends readers of an old path to the runbook's current page.
+    pub fn redirect(&self, output: &str, runbook: usize) -> tera::Context {
+        let rb = &self.site.runbooks[runbook];
+        let mut c = self.base("redirect", &rb.document.title, output);
+        c.insert("redirect", &Some(self.url(output, &rb.document.output)));
         c
     }
 }

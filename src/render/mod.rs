@@ -40,6 +40,30 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
         "404.html",
         include_str!("../../themes/default/templates/404.html"),
     ),
+    (
+        "taxonomy.html",
+        include_str!("../../themes/default/templates/taxonomy.html"),
+    ),
+    (
+        "list.html",
+        include_str!("../../themes/default/templates/list.html"),
+    ),
+    (
+        "completeness.html",
+        include_str!("../../themes/default/templates/completeness.html"),
+    ),
+    (
+        "wanted.html",
+        include_str!("../../themes/default/templates/wanted.html"),
+    ),
+    (
+        "alert.html",
+        include_str!("../../themes/default/templates/alert.html"),
+    ),
+    (
+        "redirect.html",
+        include_str!("../../themes/default/templates/redirect.html"),
+    ),
 ];
 
 /// Static files of the built-in theme: (output path, bytes).
@@ -51,6 +75,10 @@ pub const DEFAULT_STATIC: &[(&str, &[u8])] = &[
     (
         "assets/opsbook.js",
         include_bytes!("../../themes/default/static/assets/opsbook.js"),
+    ),
+    (
+        "assets/opsbook-search.js",
+        include_bytes!("../../themes/default/static/assets/opsbook-search.js"),
     ),
 ];
 
@@ -130,6 +158,36 @@ fn tera_message(e: &tera::Error) -> String {
     text.strip_prefix("error: ").unwrap_or(&text).to_string()
 }
 
+/// sitemap.xml: every runbook and section page, under `base_url`.
+fn sitemap(site: &Site) -> String {
+    let base = &site.project.config.site.base_url;
+    let base = if base.ends_with('/') {
+        base.clone()
+    } else {
+        format!("{base}/")
+    };
+    let pretty = site.project.config.site.pretty_urls;
+    let loc = |output: &str| {
+        let rel = crate::links::relative_url("index.html", output, pretty);
+        let rel = rel.trim_start_matches("./");
+        let url = format!("{base}{rel}");
+        url.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    let mut outputs: Vec<&str> = site.sections.iter().map(|s| s.output.as_str()).collect();
+    outputs.extend(site.runbooks.iter().map(|r| r.document.output.as_str()));
+    outputs.sort_unstable();
+    for o in outputs {
+        out.push_str(&format!("  <url><loc>{}</loc></url>\n", loc(o)));
+    }
+    out.push_str("</urlset>\n");
+    out
+}
+
 /// Renders every page and lists every file of the site.
 pub fn render_site(
     site: &Site,
@@ -167,6 +225,46 @@ pub fn render_site(
     files.push(OutputFile {
         path: "404.html".into(),
         content: Content::Bytes(html.into_bytes()),
+    });
+    let mut page = |template: &str, (path, ctx): (String, tera::Context)| -> Result<(), String> {
+        let html = theme.render(template, &ctx)?;
+        files.push(OutputFile {
+            path,
+            content: Content::Bytes(html.into_bytes()),
+        });
+        Ok(())
+    };
+    let plan = &site.pages;
+    for (f, facet) in plan.facets.iter().enumerate() {
+        if facet.values.is_empty() {
+            continue;
+        }
+        page("taxonomy.html", builder.taxonomy(f))?;
+        for v in 0..facet.values.len() {
+            page("list.html", builder.facet_value(f, v))?;
+        }
+    }
+    if !plan.alerts.is_empty() {
+        page("taxonomy.html", builder.alerts_index())?;
+    }
+    for a in 0..plan.alerts.len() {
+        if let Some(p) = builder.alert(a) {
+            page("alert.html", p)?;
+        }
+    }
+    page("list.html", builder.calendar())?;
+    page("completeness.html", builder.completeness())?;
+    page("wanted.html", builder.wanted())?;
+    for r in &plan.redirects {
+        page(
+            "redirect.html",
+            (r.output.clone(), builder.redirect(&r.output, r.runbook)),
+        )?;
+    }
+    files.extend(crate::search::build(site));
+    files.push(OutputFile {
+        path: "sitemap.xml".into(),
+        content: Content::Bytes(sitemap(site).into_bytes()),
     });
     let written: std::collections::HashSet<String> =
         files.iter().map(|f| f.path.to_lowercase()).collect();

@@ -1,6 +1,7 @@
 //! One integration-test binary: each module pairs with fixture sites under `tests/fixtures/` and
 //! runs the real `opsbook` binary on a copy of them.
 
+mod browser;
 mod build;
 mod check;
 mod cli;

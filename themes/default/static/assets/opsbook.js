@@ -1,25 +1,94 @@
-// opsbook default theme: checklists that remember their ticks (per page, in this browser).
+// opsbook default theme: checklists that remember their ticks, copy buttons, keyboard access,
+// and the search box (its runtime is loaded on first use).
 (function () {
   "use strict";
+
+  // Checklists: ticks are kept per page in this browser, with a reset.
   var key = "opsbook:tasks:" + location.pathname;
   var boxes = Array.prototype.slice.call(document.querySelectorAll("input.task"));
-  if (!boxes.length) return;
-  var stored = {};
-  try { stored = JSON.parse(localStorage.getItem(key) || "{}") || {}; } catch (e) { stored = {}; }
-  boxes.forEach(function (box) {
-    var id = box.getAttribute("data-task");
-    var label = box.parentNode ? box.parentNode.textContent.trim().slice(0, 80) : id;
-    box.setAttribute("aria-label", label);
-    if (Object.prototype.hasOwnProperty.call(stored, id)) box.checked = !!stored[id];
-    box.addEventListener("change", function () {
-      stored[id] = box.checked;
-      try { localStorage.setItem(key, JSON.stringify(stored)); } catch (e) { /* storage full or disabled */ }
+  if (boxes.length) {
+    var stored = {};
+    try { stored = JSON.parse(localStorage.getItem(key) || "{}") || {}; } catch (e) { stored = {}; }
+    boxes.forEach(function (box) {
+      var id = box.getAttribute("data-task");
+      var label = box.parentNode ? box.parentNode.textContent.trim().slice(0, 80) : id;
+      box.setAttribute("aria-label", label || "Checklist item");
+      if (Object.prototype.hasOwnProperty.call(stored, id)) box.checked = !!stored[id];
+      box.addEventListener("change", function () {
+        stored[id] = box.checked;
+        try { localStorage.setItem(key, JSON.stringify(stored)); } catch (e) { /* storage off */ }
+      });
+    });
+    var reset = document.querySelector("[data-reset-tasks]");
+    if (reset) reset.addEventListener("click", function () {
+      try { localStorage.removeItem(key); } catch (e) { /* storage off */ }
+      stored = {};
+      boxes.forEach(function (box) { box.checked = box.defaultChecked; });
+    });
+  }
+
+  // Copy buttons: shell sessions copy their commands, not the prompts or the output.
+  function codeText(code) {
+    if (!code.classList.contains("language-console")) return code.textContent;
+    var lines = code.textContent.split("\n"), out = [], cont = false;
+    lines.forEach(function (line) {
+      var m = /^[$#%>] /.exec(line);
+      if (m || cont) { out.push(m ? line.slice(2) : line); cont = /\\$/.test(line); }
+    });
+    return out.length ? out.join("\n") : code.textContent;
+  }
+  function copy(text, done) {
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, function () { fallback(text, done); });
+    } else {
+      fallback(text, done);
+    }
+  }
+  function fallback(text, done) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    try { document.execCommand("copy"); done(); } catch (e) { /* nothing to do */ }
+    document.body.removeChild(area);
+  }
+  Array.prototype.forEach.call(document.querySelectorAll(".code .copy"), function (button) {
+    button.hidden = false;
+    button.setAttribute("aria-label", "Copy code to clipboard");
+    button.addEventListener("click", function () {
+      var code = button.parentNode.querySelector("code");
+      copy(codeText(code), function () {
+        button.textContent = "Copied";
+        button.classList.add("done");
+        setTimeout(function () { button.textContent = "Copy"; button.classList.remove("done"); }, 1500);
+      });
     });
   });
-  var reset = document.querySelector("[data-reset-tasks]");
-  if (reset) reset.addEventListener("click", function () {
-    try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
-    stored = {};
-    boxes.forEach(function (box) { box.checked = box.defaultChecked; });
+
+  // Search: enabled once this script runs; the runtime and index load on first use.
+  var box = document.querySelector(".search");
+  var input = document.getElementById("search-input");
+  if (box && input) {
+    input.disabled = false;
+    var loading = false;
+    var start = function () {
+      if (loading) return;
+      loading = true;
+      var s = document.createElement("script");
+      s.src = box.getAttribute("data-root") + "assets/opsbook-search.js";
+      document.head.appendChild(s);
+    };
+    input.addEventListener("focus", start);
+    input.addEventListener("input", start);
+  }
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey || !input) return;
+    var t = e.target, tag = t && t.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (t && t.isContentEditable)) return;
+    e.preventDefault();
+    input.focus();
   });
 })();

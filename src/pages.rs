@@ -1,0 +1,310 @@
+//! The pages opsbook generates besides runbooks and sections: browsing by owner, team, tag,
+//! service and severity; one page per alert name; the review calendar; the completeness report;
+//! wanted runbooks; and redirects for `aliases`.
+//!
+//! Planned from the in-memory site after links are resolved, so nothing is read twice. Content
+//! always wins a path: a generated page whose natural path is taken moves aside (`-index`), while
+//! an alias that would overwrite a page is an `output-collision`.
+
+use crate::diagnostics::{Diagnostic, Rule};
+use crate::markdown::slug;
+use crate::site::Site;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A grouping of runbooks by one metadata field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Facet {
+    Owner,
+    Team,
+    Tag,
+    Service,
+    Severity,
+}
+
+impl Facet {
+    pub const ALL: [Facet; 5] = [
+        Facet::Owner,
+        Facet::Team,
+        Facet::Tag,
+        Facet::Service,
+        Facet::Severity,
+    ];
+
+    pub fn folder(self) -> &'static str {
+        match self {
+            Facet::Owner => "owners",
+            Facet::Team => "teams",
+            Facet::Tag => "tags",
+            Facet::Service => "services",
+            Facet::Severity => "severities",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Facet::Owner => "Owners",
+            Facet::Team => "Teams",
+            Facet::Tag => "Tags",
+            Facet::Service => "Services",
+            Facet::Severity => "Severities",
+        }
+    }
+
+    pub fn singular(self) -> &'static str {
+        match self {
+            Facet::Owner => "Owner",
+            Facet::Team => "Team",
+            Facet::Tag => "Tag",
+            Facet::Service => "Service",
+            Facet::Severity => "Severity",
+        }
+    }
+
+    pub fn values(self, site: &Site, runbook: usize) -> Vec<String> {
+        let m = &site.runbooks[runbook].meta;
+        let one = |v: &Option<String>| {
+            v.iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        match self {
+            Facet::Owner => m
+                .owner
+                .iter()
+                .map(|o| o.value.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            Facet::Team => one(&m.team),
+            Facet::Tag => m
+                .tags
+                .iter()
+                .map(|t| t.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            Facet::Service => one(&m.service),
+            Facet::Severity => one(&m.severity),
+        }
+    }
+}
+
+/// One value of a facet and its runbooks.
+#[derive(Debug, Clone)]
+pub struct FacetValue {
+    pub name: String,
+    pub output: String,
+    pub runbooks: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FacetPages {
+    pub facet: Facet,
+    pub index: String,
+    pub values: Vec<FacetValue>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AlertPage {
+    pub name: String,
+    /// `None` when a runbook already sits at `alerts/<name>.html`.
+    pub output: Option<String>,
+    pub runbooks: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Redirect {
+    pub output: String,
+    pub runbook: usize,
+}
+
+/// Where every generated page goes.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub facets: Vec<FacetPages>,
+    pub alerts_index: String,
+    pub alerts: Vec<AlertPage>,
+    pub calendar: String,
+    pub completeness: String,
+    pub wanted: String,
+    pub redirects: Vec<Redirect>,
+}
+
+struct Claims {
+    taken: HashSet<String>,
+}
+
+impl Claims {
+    fn key(path: &str) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        path.nfc().collect::<String>().to_lowercase()
+    }
+
+    /// `wanted` if free, else the first free `<stem>-index.html`, `<stem>-index-2.html`, …
+    fn generated(&mut self, wanted: &str) -> String {
+        let mut candidate = wanted.to_string();
+        let stem = wanted.trim_end_matches(".html").trim_end_matches("/index");
+        let mut n = 1;
+        while self.taken.contains(&Self::key(&candidate)) {
+            candidate = if n == 1 {
+                format!("{stem}-index.html")
+            } else {
+                format!("{stem}-index-{n}.html")
+            };
+            n += 1;
+        }
+        self.taken.insert(Self::key(&candidate));
+        candidate
+    }
+
+    fn try_take(&mut self, path: &str) -> bool {
+        self.taken.insert(Self::key(path))
+    }
+
+    fn contains(&self, path: &str) -> bool {
+        self.taken.contains(&Self::key(path))
+    }
+}
+
+pub fn plan(site: &mut Site) -> Plan {
+    let pretty = site.project.config.site.pretty_urls;
+    let page = |stem: &str| {
+        if pretty {
+            format!("{stem}/index.html")
+        } else {
+            format!("{stem}.html")
+        }
+    };
+    let mut claims = Claims {
+        taken: HashSet::new(),
+    };
+    for rb in &site.runbooks {
+        claims.try_take(&rb.document.output);
+    }
+    for s in &site.sections {
+        claims.try_take(&s.output);
+    }
+    for a in &site.assets {
+        claims.try_take(&a.output);
+    }
+    claims.try_take("404.html");
+    claims.try_take("sitemap.xml");
+
+    let mut plan = Plan::default();
+    for facet in Facet::ALL {
+        let mut by_value: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
+        for i in 0..site.runbooks.len() {
+            for v in facet.values(site, i) {
+                let entry = by_value
+                    .entry(v.to_lowercase())
+                    .or_insert_with(|| (v.clone(), Vec::new()));
+                if !entry.1.contains(&i) {
+                    entry.1.push(i);
+                }
+            }
+        }
+        let index = claims.generated(&format!("{}/index.html", facet.folder()));
+        let mut used_slugs: HashMap<String, usize> = HashMap::new();
+        let values = by_value
+            .into_values()
+            .map(|(name, runbooks)| {
+                let mut s: String = slug(&name).chars().take(60).collect();
+                s = s.trim_end_matches('-').to_string();
+                if s.is_empty() {
+                    s = "value".into();
+                }
+                let n = used_slugs.entry(s.clone()).or_insert(0);
+                *n += 1;
+                if *n > 1 {
+                    s = format!("{s}-{n}");
+                }
+                let output = claims.generated(&page(&format!("{}/{s}", facet.folder())));
+                FacetValue {
+                    name,
+                    output,
+                    runbooks,
+                }
+            })
+            .collect();
+        plan.facets.push(FacetPages {
+            facet,
+            index,
+            values,
+        });
+    }
+
+    let mut alerts: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, rb) in site.runbooks.iter().enumerate() {
+        for a in &rb.meta.alerts {
+            let name = a.value.trim();
+            if !name.is_empty() {
+                alerts.entry(name.to_string()).or_default().push(i);
+            }
+        }
+    }
+    plan.alerts_index = claims.generated("alerts/index.html");
+    for (name, runbooks) in alerts {
+        let wanted = format!("alerts/{name}.html");
+        // A runbook already at alerts/<name>.html is the alert's page.
+        let output = if claims.contains(&wanted) {
+            None
+        } else {
+            Some(claims.generated(&wanted))
+        };
+        plan.alerts.push(AlertPage {
+            name,
+            output,
+            runbooks,
+        });
+    }
+    plan.calendar = claims.generated(&page("review-calendar"));
+    plan.completeness = claims.generated(&page("completeness"));
+    plan.wanted = claims.generated(&page("wanted"));
+
+    let mut diagnostics = Vec::new();
+    for (i, rb) in site.runbooks.iter().enumerate() {
+        for alias in &rb.meta.aliases {
+            let bare = alias
+                .value
+                .trim()
+                .trim_start_matches('/')
+                .trim_end_matches('/');
+            let bare = bare
+                .strip_suffix(".md")
+                .or_else(|| bare.strip_suffix(".html"))
+                .unwrap_or(bare);
+            if bare.is_empty() || bare.split('/').any(|p| p == ".." || p == ".") {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Rule::InvalidField,
+                        site.source_path(&rb.document),
+                        alias.offset,
+                        format!("alias `{}` is not a path inside the site", alias.value),
+                    )
+                    .with_help(
+                        "write the old path without the extension, such as `database/old-failover`",
+                    ),
+                );
+                continue;
+            }
+            let output = page(bare);
+            if claims.try_take(&output) {
+                plan.redirects.push(Redirect { output, runbook: i });
+            } else {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Rule::OutputCollision,
+                        site.source_path(&rb.document),
+                        alias.offset,
+                        format!(
+                            "alias `{}` would overwrite {output}, which another page writes",
+                            alias.value
+                        ),
+                    )
+                    .with_help("remove the alias, or move the page that now lives at that path"),
+                );
+            }
+        }
+    }
+    site.diagnostics.extend(diagnostics);
+    plan
+}

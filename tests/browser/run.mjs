@@ -1,0 +1,227 @@
+// Browser tests for the built site, in real headless Chromium (Debian's package).
+// Usage: node run.mjs <example-site-output> [<large-site-output>]
+// Run by tests/testsuite/browser.rs; prints one line per test and "N passed, N failed".
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const [example, large] = process.argv.slice(2);
+const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+
+const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".xml": "application/xml", ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png" };
+
+// A static server that logs what it served (path, raw bytes, gzip bytes).
+function serve(dir) {
+  const log = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://x");
+    let file = path.join(dir, decodeURIComponent(url.pathname));
+    if (!file.startsWith(dir)) { res.writeHead(403); res.end(); return; }
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
+    if (!fs.existsSync(file)) { res.writeHead(404); res.end("not found"); log.push({ path: url.pathname, status: 404, raw: 0, gzip: 0 }); return; }
+    const body = fs.readFileSync(file);
+    log.push({ path: url.pathname, status: 200, raw: body.length, gzip: zlib.gzipSync(body, { level: 9 }).length });
+    res.writeHead(200, { "content-type": TYPES[path.extname(file)] || "application/octet-stream" });
+    res.end(body);
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, log, origin: `http://127.0.0.1:${server.address().port}` })));
+}
+
+const results = [];
+async function test(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}: ${e && e.stack || e}`);
+  }
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+const browser = await chromium.launch({
+  executablePath,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+
+// A page that records console errors, page errors and every request it makes.
+async function open(context, url) {
+  const page = await context.newPage();
+  page.errors = [];
+  page.requests = [];
+  page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  page.on("request", (r) => page.requests.push(r.url()));
+  await page.goto(url, { waitUntil: "load" });
+  return page;
+}
+
+async function search(page, query) {
+  await page.click("#search-input");
+  await page.fill("#search-input", query);
+  await page.waitForFunction((q) => {
+    const s = document.getElementById("search-status");
+    return s && s.getAttribute("data-query") === q;
+  }, query, { timeout: 10000 });
+  return page.$$eval("#search-results .result-title", (as) => as.map((a) => ({ title: a.textContent, href: a.getAttribute("href") })));
+}
+
+async function axe(page, label) {
+  await page.addScriptTag({ content: AXE });
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("; ")}`);
+  });
+  assert(found.length === 0, `${label}: axe reports ${found.join(" | ")}`);
+}
+
+const { server, log, origin } = await serve(path.resolve(example));
+const context = await browser.newContext();
+// axe-core is injected as an inline script, which the site's CSP (rightly) forbids.
+const axeContext = await browser.newContext({ bypassCSP: true });
+
+await test("search finds a runbook by its alert name", async () => {
+  const page = await open(context, `${origin}/index.html`);
+  const hits = await search(page, "RedisMemoryHigh");
+  assert(hits.length > 0 && hits[0].title === "RedisDown", `got ${JSON.stringify(hits)}`);
+  await page.click("#search-results .result-title");
+  await page.waitForURL(/redis-down\.html$/);
+  await page.close();
+});
+
+await test("search finds a runbook by a phrase from its body", async () => {
+  const page = await open(context, `${origin}/sophmate/index.html`);
+  const hits = await search(page, "restore the newest backup into a scratch");
+  assert(hits.length > 0 && hits[0].title === "Backup and Staging Workflow", `got ${JSON.stringify(hits)}`);
+  const typed = await search(page, "Freeb");
+  assert(typed.some((h) => h.title === "External Dependencies"), `prefix search: ${JSON.stringify(typed)}`);
+  await page.close();
+});
+
+await test("search filters by owner", async () => {
+  const page = await open(context, `${origin}/index.html`);
+  await search(page, "incident");
+  const option = await page.$eval('select[data-facet="owner"]', (s) => Array.from(s.options).find((o) => o.textContent.startsWith("Engineering")).value);
+  await page.selectOption('select[data-facet="owner"]', option);
+  await page.waitForFunction(() => document.querySelectorAll("#search-results li").length === 1);
+  const titles = await page.$$eval("#search-results .result-title", (as) => as.map((a) => a.textContent));
+  assert(titles.length === 1 && titles[0] === "Incident Response", `got ${titles}`);
+  await page.close();
+});
+
+await test("slash focuses the search box; Escape closes the results", async () => {
+  const page = await open(context, `${origin}/workopti/incident-response.html`);
+  await page.keyboard.press("/");
+  assert(await page.evaluate(() => document.activeElement.id === "search-input"), "search box not focused");
+  await page.keyboard.type("postmortem");
+  await page.waitForSelector("#search-results li");
+  await page.keyboard.press("Escape");
+  assert(await page.$eval("#search-panel", (p) => p.hidden), "panel still open");
+  await page.close();
+});
+
+await test("a ticked checklist item survives a reload and the reset clears it", async () => {
+  const page = await open(context, `${origin}/sophmate/incident-response.html`);
+  const box = "input.task[data-task='1']";
+  assert(!(await page.isChecked(box)), "starts unticked");
+  await page.check(box);
+  await page.reload();
+  assert(await page.isChecked(box), "tick lost on reload");
+  await page.click("[data-reset-tasks]");
+  assert(!(await page.isChecked(box)), "reset did not clear");
+  await page.reload();
+  assert(!(await page.isChecked(box)), "reset did not persist");
+  await page.close();
+});
+
+await test("the copy button copies the code (commands only for console sessions)", async () => {
+  const ctx = await browser.newContext({ permissions: ["clipboard-read", "clipboard-write"] });
+  const page = await open(ctx, `${origin}/sophmate/diagnostics-and-support.html`);
+  await page.click(".code .copy");
+  await page.waitForFunction(() => document.querySelector(".code .copy").textContent === "Copied");
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  assert(copied === "wp sophmate diagnostics --redact --output=/tmp/sophmate-diagnostics.zip", `copied ${JSON.stringify(copied)}`);
+  await ctx.close();
+});
+
+await test("pages make no request outside the site and log no errors", async () => {
+  for (const p of ["index.html", "customer-portal/incident-response.html", "review-calendar.html", "completeness.html", "tags/index.html", "alerts/RedisDown.html"]) {
+    const page = await open(context, `${origin}/${p}`);
+    if (p === "index.html") await search(page, "database");
+    await page.waitForLoadState("networkidle");
+    const outside = page.requests.filter((u) => !u.startsWith(origin) && !u.startsWith("data:"));
+    assert(outside.length === 0, `${p} requested ${outside.join(", ")}`);
+    assert(page.errors.length === 0, `${p} logged ${page.errors.join(" | ")}`);
+    const broken = log.filter((l) => l.status !== 200);
+    assert(broken.length === 0, `${p}: 404 for ${broken.map((b) => b.path).join(", ")}`);
+    await page.close();
+  }
+});
+
+await test("axe-core finds no serious or critical violation", async () => {
+  const home = await open(axeContext, `${origin}/index.html`);
+  await axe(home, "home");
+  await search(home, "incident");
+  await axe(home, "search results");
+  await home.close();
+  const runbook = await open(axeContext, `${origin}/customer-portal/incident-response.html`);
+  await axe(runbook, "runbook");
+  await runbook.close();
+  for (const [scheme, label] of [["light", "light"], ["dark", "dark"]]) {
+    const ctx = await browser.newContext({ colorScheme: scheme, bypassCSP: true });
+    const p = await open(ctx, `${origin}/customer-portal/alerts/redis-down.html`);
+    await axe(p, `runbook (${label})`);
+    await ctx.close();
+  }
+});
+
+await test("search works from file://", async () => {
+  const page = await open(context, "file://" + path.resolve(example, "index.html"));
+  const hits = await search(page, "BffHighErrorRate");
+  assert(hits.length > 0 && hits[0].title === "BffHighErrorRate", `got ${JSON.stringify(hits)}`);
+  assert(page.errors.length === 0, `errors: ${page.errors.join(" | ")}`);
+  await page.close();
+});
+
+await context.close();
+server.close();
+
+// Search cost at scale: what the first query downloads, runtime included.
+if (large) {
+  const big = await serve(path.resolve(large));
+  const measure = async (query) => {
+    const ctx = await browser.newContext();
+    const page = await open(ctx, `${big.origin}/index.html`);
+    await page.waitForLoadState("networkidle");
+    const before = big.log.length;
+    const started = Date.now();
+    const hits = await search(page, query);
+    const ms = Date.now() - started;
+    const files = big.log.slice(before).filter((l) => l.path.includes("/search/") || l.path.endsWith("opsbook-search.js"));
+    const gzip = files.reduce((a, f) => a + f.gzip, 0), raw = files.reduce((a, f) => a + f.raw, 0);
+    const meta = files.find((f) => f.path.endsWith("/meta.js"));
+    await ctx.close();
+    return { query, hits: hits.length, files: files.length, gzip, raw, ms, meta: meta ? meta.gzip : 0, metaRaw: meta ? meta.raw : 0 };
+  };
+  const docs = fs.readdirSync(path.resolve(large, "search")).filter((f) => f.startsWith("d-")).length;
+  for (const [query, budget] of [["database", 150 * 1024], ["restart", 150 * 1024], ["robin", 100 * 1024], ["zookeeper", 100 * 1024]]) {
+    await test(`first query for "${query}" at scale stays within ${budget / 1024} KB gzip`, async () => {
+      const m = await measure(query);
+      console.log(`     ${JSON.stringify(m)} (doc shards: ${docs})`);
+      assert(m.gzip <= budget, `downloaded ${m.gzip} bytes gzip`);
+    });
+  }
+  big.server.close();
+}
+
+await browser.close();
+const failed = results.filter((r) => !r.ok).length;
+console.log(`${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

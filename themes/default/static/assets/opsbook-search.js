@@ -1,0 +1,246 @@
+// opsbook search runtime. Loads the index written at build time with <script> tags (so it works
+// from file:// as well as from a server) and ranks results in the browser. Tokenization must
+// match src/search.rs.
+(function () {
+  "use strict";
+  var box = document.querySelector(".search");
+  var input = document.getElementById("search-input");
+  var panel = document.getElementById("search-panel");
+  var list = document.getElementById("search-results");
+  var status = document.getElementById("search-status");
+  var filtersBox = panel.querySelector(".search-filters");
+  var root = box.getAttribute("data-root");
+  var STOP = {};
+  ("a an and are as at be by for from has have if in into is it its of on or that the their then there " +
+    "these this to was were when which will with you your can do not but all any so than them they we our us")
+    .split(" ").forEach(function (w) { STOP[w] = 1; });
+  var FINAL = "0123456789abcdefghijklmnopqrstuv", MORE = "ABCDEFGHIJKLMNOPQRSTUVWXYZ@#$%&*";
+
+  var S = window.opsbookSearch = { shards: {}, docs: {}, facets: {}, metaData: null, splits: {} };
+  var waiting = {}, requested = {};
+  function resolve(key) {
+    var cbs = waiting[key] || [];
+    delete waiting[key];
+    cbs.forEach(function (cb) { cb(); });
+  }
+  function need(key, path, cb) {
+    var have = key === "meta" ? S.metaData : key.charAt(0) === "t" ? S.shards[key.slice(2)] :
+      key.charAt(0) === "d" ? S.docs[key.slice(2)] : S.facets[key.slice(2)];
+    if (have) { cb(); return; }
+    (waiting[key] = waiting[key] || []).push(cb);
+    if (requested[key]) return;
+    requested[key] = true;
+    var s = document.createElement("script");
+    s.src = root + "search/" + path;
+    s.onerror = function () { S.shards[key.slice(2)] = S.shards[key.slice(2)] || {}; resolve(key); };
+    document.head.appendChild(s);
+  }
+  function all(keys, cb) {
+    var left = keys.length;
+    if (!left) { cb(); return; }
+    keys.forEach(function (k) { need(k[0], k[1], function () { if (--left === 0) cb(); }); });
+  }
+  S.meta = function (m) {
+    m.splits.forEach(function (k) { S.splits[k] = 1; });
+    S.metaData = m;
+    resolve("meta");
+  };
+  S.t = function (key, terms) { S.shards[key] = terms; resolve("t:" + key); };
+  S.d = function (n, docs) { S.docs[n] = docs; resolve("d:" + n); };
+  S.f = function (key, enc) { S.facets[key] = decode(enc, false); resolve("f:" + key); };
+
+  function decode(s, weighted) {
+    var out = [], v = 0, doc = 0;
+    for (var i = 0; i < s.length; i++) {
+      var c = s.charAt(i), d = MORE.indexOf(c);
+      if (d >= 0) { v = v * 32 + d; continue; }
+      v = v * 32 + FINAL.indexOf(c);
+      if (weighted) { doc += Math.floor(v / 32); out.push(doc, v % 32); } else { doc += v; out.push(doc); }
+      v = 0;
+    }
+    return out;
+  }
+  function tokens(q) {
+    return q.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(function (w) {
+      return Array.from(w).length >= 2 && !STOP[w];
+    });
+  }
+  function hex(s) {
+    return Array.prototype.map.call(new TextEncoder().encode(s), function (b) {
+      return (b < 16 ? "0" : "") + b.toString(16);
+    }).join("");
+  }
+  function shardKey(term) {
+    var chars = Array.from(term), k = 2;
+    while (k < 5 && k < chars.length && S.splits[chars.slice(0, k).join("")]) k++;
+    if (k === chars.length && S.splits[chars.slice(0, k).join("")] && k < 5) k++;
+    return chars.slice(0, k).join("");
+  }
+
+  var generation = 0, timer = 0, active = -1, shown = [];
+  var filters = { owner: "", service: "", severity: "", tag: "" };
+  var LABELS = { owner: "Owner", service: "Service", severity: "Severity", tag: "Tag" };
+
+  function buildFilters() {
+    filtersBox.textContent = "";
+    Object.keys(LABELS).forEach(function (f) {
+      var values = (S.metaData.facets[f] || []);
+      if (!values.length) return;
+      var label = document.createElement("label");
+      label.textContent = LABELS[f] + " ";
+      var select = document.createElement("select");
+      select.setAttribute("data-facet", f);
+      var any = document.createElement("option");
+      any.value = "";
+      any.textContent = "any";
+      select.appendChild(any);
+      values.forEach(function (v) {
+        var o = document.createElement("option");
+        o.value = v[2];
+        o.textContent = v[0] + " (" + v[1] + ")";
+        select.appendChild(o);
+      });
+      select.addEventListener("change", function () { filters[f] = select.value; run(); });
+      label.appendChild(select);
+      filtersBox.appendChild(label);
+    });
+  }
+
+  // Shards holding words that start with `t` beyond its own shard (when `t` was split further).
+  function deeper(t) {
+    if (!S.splits[t]) return [];
+    var found = S.metaData.shards.filter(function (k) { return k !== t && k.lastIndexOf(t, 0) === 0; });
+    return found.length <= 12 ? found : [];
+  }
+
+  function score(toks, prefixLast) {
+    var result = null;
+    toks.forEach(function (t, i) {
+      var prefix = prefixLast && i === toks.length - 1;
+      var shard = {}, best = {};
+      [shardKey(t)].concat(prefix ? deeper(t) : []).forEach(function (k) {
+        var part = S.shards[k] || {};
+        Object.keys(part).forEach(function (term) { shard[term] = part[term]; });
+      });
+      Object.keys(shard).forEach(function (term) {
+        var exact = term === t;
+        if (!exact && !(prefix && term.lastIndexOf(t, 0) === 0)) return;
+        var p = decode(shard[term], true);
+        for (var j = 0; j < p.length; j += 2) {
+          var w = p[j + 1] * 2 + (exact ? 1 : 0);
+          if (!(best[p[j]] >= w)) best[p[j]] = w;
+        }
+      });
+      if (result === null) { result = best; return; }
+      var next = {};
+      Object.keys(result).forEach(function (d) { if (best[d] !== undefined) next[d] = result[d] + best[d]; });
+      result = next;
+    });
+    return result || {};
+  }
+
+  function run() {
+    var q = input.value, gen = ++generation;
+    var toks = tokens(q);
+    var activeFilters = Object.keys(filters).filter(function (f) { return filters[f]; });
+    panel.hidden = false;
+    if (!toks.length && !activeFilters.length) {
+      status.setAttribute("data-query", q);
+      list.textContent = "";
+      status.textContent = q.trim() ? "Keep typing…" : "Type to search titles, alert names, owners, headings and text.";
+      return;
+    }
+    var prefixLast = !/\s$/.test(q) && Array.from(toks[toks.length - 1] || "").length >= 3;
+    var keys = toks.map(function (t) { var k = shardKey(t); return ["t:" + k, "t-" + hex(k) + ".js"]; });
+    if (prefixLast) {
+      deeper(toks[toks.length - 1]).forEach(function (k) { keys.push(["t:" + k, "t-" + hex(k) + ".js"]); });
+    }
+    activeFilters.forEach(function (f) { keys.push(["f:" + filters[f], "f-" + filters[f] + ".js"]); });
+    all(keys, function () {
+      if (gen !== generation) return;
+      var scores;
+      if (toks.length) {
+        scores = score(toks, prefixLast);
+      } else {
+        scores = {};
+        for (var d = 0; d < S.metaData.docs; d++) scores[d] = 0;
+      }
+      activeFilters.forEach(function (f) {
+        var allowed = {};
+        S.facets[filters[f]].forEach(function (d) { allowed[d] = 1; });
+        Object.keys(scores).forEach(function (d) { if (!allowed[d]) delete scores[d]; });
+      });
+      var ids = Object.keys(scores).map(Number).sort(function (a, b) { return scores[b] - scores[a] || a - b; });
+      var total = ids.length;
+      ids = ids.slice(0, 20);
+      var per = S.metaData.per, shards = {};
+      ids.forEach(function (d) { shards[Math.floor(d / per)] = 1; });
+      all(Object.keys(shards).map(function (n) { return ["d:" + n, "d-" + n + ".js"]; }), function () {
+        if (gen !== generation) return;
+        show(ids.map(function (d) { return S.docs[Math.floor(d / per)][d % per]; }), total, q);
+      });
+    });
+  }
+
+  function show(docs, total, q) {
+    status.setAttribute("data-query", q);
+    list.textContent = "";
+    active = -1;
+    shown = [];
+    docs.forEach(function (doc, i) {
+      var li = document.createElement("li");
+      li.id = "search-result-" + i;
+      var a = document.createElement("a");
+      a.href = root + doc[1];
+      a.className = "result-title";
+      a.textContent = doc[0];
+      li.appendChild(a);
+      var meta = [doc[2], doc[3] && "owner " + doc[3], doc[4], doc[5], doc[7] && "alerts: " + doc[7]].filter(Boolean).join(" · ");
+      if (meta) {
+        var small = document.createElement("span");
+        small.className = "result-meta";
+        small.textContent = meta;
+        li.appendChild(small);
+      }
+      if (doc[8]) {
+        var p = document.createElement("span");
+        p.className = "result-description";
+        p.textContent = doc[8];
+        li.appendChild(p);
+      }
+      list.appendChild(li);
+      shown.push(a);
+    });
+    status.textContent = total === 0 ? "No runbook matches \u201c" + q.trim() + "\u201d." :
+      total > docs.length ? total + " runbooks match; showing the best " + docs.length + "." :
+      total + (total === 1 ? " runbook matches." : " runbooks match.");
+  }
+
+  function move(by) {
+    if (!shown.length) return;
+    if (active >= 0) shown[active].parentNode.classList.remove("active");
+    active = (active + by + shown.length) % shown.length;
+    shown[active].parentNode.classList.add("active");
+    shown[active].parentNode.scrollIntoView({ block: "nearest" });
+  }
+
+  list.setAttribute("aria-label", "Search results");
+  input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(run, 40); });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "ArrowDown") { e.preventDefault(); move(1); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); move(-1); }
+    else if (e.key === "Enter") {
+      var target = active >= 0 ? shown[active] : shown[0];
+      if (target) { e.preventDefault(); location.href = target.href; }
+    } else if (e.key === "Escape") { panel.hidden = true; }
+  });
+  document.addEventListener("click", function (e) {
+    if (!box.contains(e.target)) panel.hidden = true;
+  });
+  input.addEventListener("focus", function () { if (input.value || Object.keys(filters).some(function (f) { return filters[f]; })) panel.hidden = false; });
+  need("meta", "meta.js", function () {
+    buildFilters();
+    if (input.value) run();
+    document.documentElement.setAttribute("data-search-ready", "true");
+  });
+})();
