@@ -6,7 +6,7 @@
 //! file://. Links with a scheme other than http, https, mailto and tel are dropped (`unsafe-link`).
 
 use crate::diagnostics::{Diagnostic, Rule};
-use crate::markdown::{Doc, LINK_MARK};
+use crate::markdown::{Doc, LINK_MARK, REF_CLOSE, REF_OPEN, RELATED_HEADINGS, normalize_heading};
 use crate::site::Site;
 use std::collections::HashMap;
 
@@ -354,6 +354,15 @@ pub fn fill(html: &str, urls: &[String]) -> String {
 /// Resolves links in every runbook and section page, records backlinks, and writes final HTML.
 pub fn resolve(site: &mut Site) {
     let targets = Targets::new(site);
+    let refs = resolve_title_references(site);
+    let mut refs_by_doc: HashMap<(bool, usize), Vec<&TitleRef>> = HashMap::new();
+    for r in &refs {
+        let key = match r.from {
+            From::Runbook(i) => (true, i),
+            From::Section(i) => (false, i),
+        };
+        refs_by_doc.entry(key).or_default().push(r);
+    }
     let mut results: Vec<(bool, usize, Resolved, String)> = Vec::new();
     let documents = site
         .runbooks
@@ -366,6 +375,7 @@ pub fn resolve(site: &mut Site) {
                 .enumerate()
                 .filter_map(|(i, s)| s.index.as_ref().map(|d| (false, i, d))),
         );
+    let pretty = site.project.config.site.pretty_urls;
     for (is_runbook, i, document) in documents {
         let own_ids: Vec<String> = document.doc.headings.iter().map(|h| h.id.clone()).collect();
         let linker = Linker {
@@ -379,7 +389,14 @@ pub fn resolve(site: &mut Site) {
         };
         let resolved = linker.run();
         let html = if site.render_html {
-            fill(&document.doc.html, &resolved.urls)
+            let filled = fill(&document.doc.html, &resolved.urls);
+            let mine = refs_by_doc
+                .get(&(is_runbook, i))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            link_titles(&filled, &document.doc.related_items, mine, |to| {
+                relative_url(&document.output, &site.runbooks[to].document.output, pretty)
+            })
         } else {
             String::new()
         };
@@ -413,11 +430,10 @@ pub fn resolve(site: &mut Site) {
             }
         }
     }
-    let refs = resolve_title_references(site);
     for r in &refs {
         match r.from {
-            Some(from) if from != r.to => backlinks[r.to].push(from),
-            None => linked_from_sections[r.to] = true,
+            From::Runbook(from) if from != r.to => backlinks[r.to].push(from),
+            From::Section(_) => linked_from_sections[r.to] = true,
             _ => {}
         }
     }
@@ -442,13 +458,104 @@ pub fn resolve(site: &mut Site) {
     site.backlinks = backlinks;
 }
 
+/// Turns runbook titles named in related-operations items into links, and drops the item
+/// markers. `items` are the offsets of the marked items in order; `refs` the resolved titles.
+fn link_titles(
+    html: &str,
+    items: &[usize],
+    refs: &[&TitleRef],
+    url: impl Fn(usize) -> String,
+) -> String {
+    if items.is_empty() {
+        return html.to_string();
+    }
+    let mut out = String::with_capacity(html.len() + refs.len() * 40);
+    let mut rest = html;
+    let mut k = 0;
+    while let Some(open) = rest.find(REF_OPEN) {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + REF_OPEN.len()..];
+        let close = after.find(REF_CLOSE).unwrap_or(after.len());
+        let segment = &after[..close];
+        let found = items
+            .get(k)
+            .and_then(|offset| refs.iter().find(|r| r.item == *offset));
+        match found.and_then(|r| find_words(segment, &r.text).map(|span| (r, span))) {
+            Some((r, (start, end))) => {
+                out.push_str(&segment[..start]);
+                out.push_str(&format!(
+                    "<a href=\"{}\" class=\"title-ref\">",
+                    escape_attr(&url(r.to))
+                ));
+                out.push_str(&segment[start..end]);
+                out.push_str("</a>");
+                out.push_str(&segment[end..]);
+            }
+            None => out.push_str(segment),
+        }
+        k += 1;
+        rest = after.get(close + REF_CLOSE.len()..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Byte span in `html` (outside tags) of consecutive words equal, ignoring case, to the
+/// space-separated lower-case `words`.
+fn find_words(html: &str, words: &str) -> Option<(usize, usize)> {
+    let wanted: Vec<&str> = words.split(' ').collect();
+    // (start, end, lower-case word) of each word of text, and whether a tag sits before it.
+    let mut found: Vec<(usize, usize, String, bool)> = Vec::new();
+    let mut in_tag = false;
+    let mut tag_since = false;
+    let mut start: Option<usize> = None;
+    for (i, c) in html.char_indices() {
+        if in_tag {
+            in_tag = c != '>';
+            continue;
+        }
+        if c.is_alphanumeric() {
+            start.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = start.take() {
+            found.push((s, i, html[s..i].to_lowercase(), tag_since));
+            tag_since = false;
+        }
+        if c == '<' {
+            in_tag = true;
+            tag_since = true;
+        }
+        if c == '&' {
+            // An entity is not a word character.
+            start = None;
+        }
+    }
+    if let Some(s) = start {
+        found.push((s, html.len(), html[s..].to_lowercase(), tag_since));
+    }
+    found.windows(wanted.len()).find_map(|w| {
+        let matches =
+            w.iter().zip(&wanted).all(|(f, want)| f.2 == *want) && w.iter().skip(1).all(|f| !f.3);
+        matches.then(|| (w[0].0, w[w.len() - 1].1))
+    })
+}
+
+/// The document a related-operations list is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum From {
+    Runbook(usize),
+    Section(usize),
+}
+
 /// A runbook named by its title in a related-operations list.
 #[derive(Debug, Clone)]
 pub struct TitleRef {
-    /// The runbook whose list names it (`None` for a section page).
-    pub from: Option<usize>,
+    pub from: From,
+    /// Offset of the list item.
+    pub item: usize,
     pub to: usize,
-    /// The title as written in the item.
+    /// The title's words as matched (lower case, single spaces).
     pub text: String,
 }
 
@@ -462,15 +569,8 @@ pub struct Wanted {
     pub from_title: String,
 }
 
-const RELATED_HEADINGS: &[&str] = &[
-    "related operations",
-    "related runbooks",
-    "related documents",
-    "see also",
-];
-
 fn title_key(s: &str) -> String {
-    words(s).join(" ")
+    normalize_heading(s)
 }
 
 /// Lower-case words with surrounding punctuation removed.
@@ -571,11 +671,12 @@ fn resolve_title_references(site: &mut Site) -> Vec<TitleRef> {
         .runbooks
         .iter()
         .enumerate()
-        .map(|(i, rb)| (Some(i), &rb.document))
+        .map(|(i, rb)| (From::Runbook(i), &rb.document))
         .chain(
             site.sections
                 .iter()
-                .filter_map(|s| s.index.as_ref().map(|d| (None, d))),
+                .enumerate()
+                .filter_map(|(i, s)| s.index.as_ref().map(|d| (From::Section(i), d))),
         );
     let mut refs = Vec::new();
     let mut wanted = Vec::new();
@@ -597,7 +698,12 @@ fn resolve_title_references(site: &mut Site) -> Vec<TitleRef> {
                         .find_map(|w| titles.get(&w.join(" ")).map(|&t| (t, w.join(" "))))
                 });
                 match found {
-                    Some((to, text)) => refs.push(TitleRef { from, to, text }),
+                    Some((to, text)) => refs.push(TitleRef {
+                        from,
+                        item: item.offset,
+                        to,
+                        text,
+                    }),
                     None => {
                         let title = likely_title(&item.text);
                         diagnostics.push(
@@ -678,6 +784,36 @@ fn resolve_related(site: &mut Site, targets: &Targets) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn titles_in_items_become_links() {
+        assert_eq!(
+            find_words(
+                "Start review with Audit <em>Log</em> Review.",
+                "audit log review"
+            ),
+            None
+        );
+        assert_eq!(
+            find_words(
+                "Use Post-Incident Review and Prevention before",
+                "post incident review and prevention"
+            ),
+            Some((4, 39))
+        );
+        let r = TitleRef {
+            from: From::Runbook(0),
+            item: 7,
+            to: 1,
+            text: "audit log review".into(),
+        };
+        let html = "<li>\u{2}Start with Audit Log Review.\u{3}</li><li>\u{2}Other\u{3}</li>";
+        let out = link_titles(html, &[7, 9], &[&r], |_| "audit.html".to_string());
+        assert_eq!(
+            out,
+            "<li>Start with <a href=\"audit.html\" class=\"title-ref\">Audit Log Review</a>.</li><li>Other</li>"
+        );
+    }
 
     #[test]
     fn likely_titles() {

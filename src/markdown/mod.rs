@@ -15,6 +15,29 @@ use std::collections::HashMap;
 
 /// Marker that surrounds a link index in rendered HTML until links are resolved.
 pub const LINK_MARK: char = '\u{1}';
+/// Markers around the items of related-operations lists, where runbook titles become links.
+pub const REF_OPEN: &str = "\u{2}";
+pub const REF_CLOSE: &str = "\u{3}";
+
+/// Headings of sections whose list items name related runbooks (SPEC "Related operations").
+pub const RELATED_HEADINGS: &[&str] = &[
+    "related operations",
+    "related runbooks",
+    "related documents",
+    "see also",
+];
+
+/// A heading's text as compared with known section names.
+pub fn normalize_heading(s: &str) -> String {
+    s.split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Heading {
@@ -69,6 +92,8 @@ pub struct Doc {
     /// Plain text of the body (prose and code, not headings), for the search index; only when
     /// rendering HTML.
     pub text: String,
+    /// Offsets of the related-operations items wrapped in `REF_OPEN`/`REF_CLOSE`, in order.
+    pub related_items: Vec<usize>,
     /// Findings made while rendering (removed raw HTML, unknown shortcodes).
     pub findings: Vec<crate::diagnostics::Diagnostic>,
 }
@@ -159,6 +184,8 @@ struct OpenItem {
     depth: usize,
     capturing: bool,
     has_link: bool,
+    /// Wrapped in `REF_OPEN`/`REF_CLOSE` so a runbook title in it can become a link.
+    marked: bool,
 }
 
 /// Whether a fenced code block's source (opening fence to end of block) has a closing fence.
@@ -238,6 +265,8 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
     let mut heading: Option<OpenHeading> = None;
     let mut image: Option<(usize, String, String)> = None; // (link index, alt, title)
     let mut in_code = 0usize;
+    // Level of the "Related operations"-style heading we are under, if any.
+    let mut related_level: Option<u8> = None;
     // The fenced block being collected: (info string, code).
     let mut code: Option<(String, String)> = None;
     let mut list_depth = 0usize;
@@ -287,6 +316,11 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     doc.leading_h1 = Some((text.clone(), h_offset));
                     skip_heading = false;
                 }
+                related_level = match related_level {
+                    _ if RELATED_HEADINGS.contains(&normalize_heading(&text).as_str()) => Some(lvl),
+                    Some(l) if lvl > l => Some(l),
+                    _ => None,
+                };
                 let is_title = doc.leading_h1.as_ref().is_some_and(|(_, o)| *o == h_offset)
                     && title.is_none_or(|t| t.trim().eq_ignore_ascii_case(&text));
                 if is_title {
@@ -448,6 +482,10 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 list_depth += 1;
                 if let Some(item) = items.last_mut() {
                     item.capturing = false;
+                    if item.marked {
+                        item.marked = false;
+                        events.push(Event::InlineHtml(CowStr::Borrowed(REF_CLOSE)));
+                    }
                 }
                 events.push(Event::Start(Tag::List(start)));
             }
@@ -456,16 +494,25 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 events.push(Event::End(TagEnd::List(ordered)));
             }
             Event::Start(Tag::Item) => {
+                let marked = want_html && list_depth == 1 && related_level.is_some();
                 items.push(OpenItem {
                     text: String::new(),
                     offset,
                     depth: list_depth,
                     capturing: true,
                     has_link: false,
+                    marked,
                 });
                 events.push(Event::Start(Tag::Item));
+                if marked {
+                    doc.related_items.push(offset);
+                    events.push(Event::InlineHtml(CowStr::Borrowed(REF_OPEN)));
+                }
             }
             Event::End(TagEnd::Item) => {
+                if items.last().is_some_and(|i| i.marked) {
+                    events.push(Event::InlineHtml(CowStr::Borrowed(REF_CLOSE)));
+                }
                 if let Some(item) = items.pop() {
                     doc.items.push(ListItem {
                         heading: doc.headings.len().checked_sub(1),
@@ -570,8 +617,8 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
 /// copies the code; without JavaScript the button stays hidden).
 fn code_block(info: &str, code: &str, highlight: bool) -> String {
     let cleaned;
-    let code = if code.contains(LINK_MARK) {
-        cleaned = code.replace(LINK_MARK, "\u{fffd}");
+    let code = if code.contains([LINK_MARK, '\u{2}', '\u{3}']) {
+        cleaned = code.replace([LINK_MARK, '\u{2}', '\u{3}'], "\u{fffd}");
         cleaned.as_str()
     } else {
         code
@@ -610,8 +657,8 @@ fn toc_html(headings: &[Heading]) -> String {
 
 /// Removes our link marker character from author text so it cannot forge a link.
 fn clean(text: CowStr<'_>) -> CowStr<'_> {
-    if text.contains(LINK_MARK) {
-        CowStr::from(text.replace(LINK_MARK, "\u{fffd}"))
+    if text.contains([LINK_MARK, '\u{2}', '\u{3}']) {
+        CowStr::from(text.replace([LINK_MARK, '\u{2}', '\u{3}'], "\u{fffd}"))
     } else {
         text
     }
