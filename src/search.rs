@@ -5,7 +5,7 @@
 //! proportional to the site: terms live in shards keyed by their first letters (a shard that grows
 //! too big is split by one more letter), postings are delta-coded varints, and the display data
 //! of runbooks lives in shards of a few dozen, loaded only for the results shown. The one file
-//! every query loads (`search/meta.js`) holds the shard layout and the filter values, not
+//! every query loads (`opsbook-search/meta.js`) holds the shard layout and the filter values, not
 //! per-runbook data.
 //!
 //! Postings carry a 5-bit weight: 16 title or alert name, 8 heading, 4 owner/service/team/tag/
@@ -129,8 +129,8 @@ fn file_key(key: &str) -> String {
     key.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Builds the index files for a site: `search/meta.js`, `search/t-*.js`, `search/d-*.js`,
-/// `search/f-*.js`.
+/// Builds the index files for a site: `opsbook-search/meta.js`, `opsbook-search/t-*.js`, `d-*.js`,
+/// `f-*.js`.
 pub fn build(site: &Site) -> Vec<OutputFile> {
     let pretty = site.project.config.site.pretty_urls;
     // Documents in the order the section tree lists them, so ties rank in reading order.
@@ -300,14 +300,14 @@ pub fn build(site: &Site) -> Vec<OutputFile> {
             body.push_str(&js_string(e));
         }
         body.push_str("});\n");
-        file(format!("search/t-{}.js", file_key(key)), body);
+        file(format!("opsbook-search/t-{}.js", file_key(key)), body);
     }
     for (n, chunk) in docs.chunks(DOCS_PER_SHARD).enumerate() {
         let json = serde_json::to_string(chunk)
             .expect("docs serialize")
             .replace('<', "\\u003c");
         file(
-            format!("search/d-{n}.js"),
+            format!("opsbook-search/d-{n}.js"),
             format!("opsbookSearch.d({n},{json});\n"),
         );
     }
@@ -317,7 +317,7 @@ pub fn build(site: &Site) -> Vec<OutputFile> {
         for (k, (value, ids)) in values.iter().enumerate() {
             let key = format!("{facet}-{k}");
             file(
-                format!("search/f-{key}.js"),
+                format!("opsbook-search/f-{key}.js"),
                 format!(
                     "opsbookSearch.f({},{});\n",
                     js_string(&key),
@@ -340,7 +340,7 @@ pub fn build(site: &Site) -> Vec<OutputFile> {
         .expect("meta serializes")
         .replace('<', "\\u003c");
     file(
-        "search/meta.js".into(),
+        "opsbook-search/meta.js".into(),
         format!("opsbookSearch.meta({meta});\n"),
     );
     files

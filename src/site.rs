@@ -508,7 +508,13 @@ impl Site {
     /// Output paths for every page and file, and `output-collision` where two sources meet.
     fn assign_outputs(&mut self, assets: Vec<Entry>, statics: Vec<Entry>) {
         let pretty = self.project.config.site.pretty_urls;
-        let mut claims: HashMap<String, String> = HashMap::new();
+        // Files opsbook itself writes; a source that would write one of them collides. (The
+        // theme's assets are not here: a site's static/ may replace them on purpose.)
+        let mut claims: HashMap<String, String> =
+            ["404.html", "sitemap.xml", "opsbook-search/meta.js"]
+                .into_iter()
+                .map(|p| (p.to_string(), format!("opsbook's own {p}")))
+                .collect();
         let mut claim = |site_diags: &mut Vec<Diagnostic>, output: &str, who: &str| {
             let key: String = output.nfc().collect::<String>().to_lowercase();
             match claims.get(&key) {

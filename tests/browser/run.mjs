@@ -204,13 +204,13 @@ if (large) {
     const started = Date.now();
     const hits = await search(page, query);
     const ms = Date.now() - started;
-    const files = big.log.slice(before).filter((l) => l.path.includes("/search/") || l.path.endsWith("opsbook-search.js"));
+    const files = big.log.slice(before).filter((l) => l.path.includes("/opsbook-search/") || l.path.endsWith("opsbook-search.js"));
     const gzip = files.reduce((a, f) => a + f.gzip, 0), raw = files.reduce((a, f) => a + f.raw, 0);
     const meta = files.find((f) => f.path.endsWith("/meta.js"));
     await ctx.close();
     return { query, hits: hits.length, files: files.length, gzip, raw, ms, meta: meta ? meta.gzip : 0, metaRaw: meta ? meta.raw : 0 };
   };
-  const docs = fs.readdirSync(path.resolve(large, "search")).filter((f) => f.startsWith("d-")).length;
+  const docs = fs.readdirSync(path.resolve(large, "opsbook-search")).filter((f) => f.startsWith("d-")).length;
   for (const [query, budget] of [["database", 150 * 1024], ["restart", 150 * 1024], ["robin", 100 * 1024], ["zookeeper", 100 * 1024]]) {
     await test(`first query for "${query}" at scale stays within ${budget / 1024} KB gzip`, async () => {
       const m = await measure(query);

@@ -9,3 +9,4 @@ mod example;
 mod helpers;
 mod reports;
 mod rules;
+mod site;

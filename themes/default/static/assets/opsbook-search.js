@@ -31,7 +31,7 @@
     if (requested[key]) return;
     requested[key] = true;
     var s = document.createElement("script");
-    s.src = root + "search/" + path;
+    s.src = root + "opsbook-search/" + path;
     s.onerror = function () { S.shards[key.slice(2)] = S.shards[key.slice(2)] || {}; resolve(key); };
     document.head.appendChild(s);
   }
