@@ -280,6 +280,7 @@ fn hostile_content_is_rendered_harmless() {
         pages.push(site.read(&format!("public/{p}")));
     }
     let tag = Regex::new(r"<[a-zA-Z][^>]*>").unwrap();
+    let handler = Regex::new(r"\son[a-z]+=").unwrap();
     for page in &pages {
         for t in tag.find_iter(page) {
             let t = t.as_str().to_lowercase();
@@ -290,10 +291,7 @@ fn hostile_content_is_rendered_harmless() {
                     && !t.starts_with("<img src=x"),
                 "tag survived: {t}"
             );
-            assert!(
-                !t.contains(" on") || !Regex::new(r"\son[a-z]+=").unwrap().is_match(&t),
-                "event handler survived: {t}"
-            );
+            assert!(!handler.is_match(&t), "event handler survived: {t}");
             assert!(!t.contains("javascript:"), "javascript: URL survived: {t}");
         }
     }
