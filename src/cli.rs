@@ -31,6 +31,8 @@ pub enum Command {
         /// Site root (default: the current folder).
         root: Option<PathBuf>,
     },
+    /// Serve the site on localhost, rebuild on every change and reload open tabs.
+    Serve(ServeArgs),
     /// Remove the output folder, but only what opsbook wrote into it.
     Clean {
         /// Site root (default: the current folder).
@@ -120,6 +122,30 @@ pub struct BuildArgs {
     /// When to colour findings.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Site root (default: the current folder).
+    pub root: Option<PathBuf>,
+    /// Port to listen on (default: 3000, or the next free port after it).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Address to listen on; anything but a loopback address makes the site reachable by others.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    /// Open the site in a browser.
+    #[arg(long)]
+    pub open: bool,
+    /// Watch by polling instead of file-system events (network mounts, some containers).
+    #[arg(long)]
+    pub poll: bool,
+    /// Include runbooks marked `draft: true`.
+    #[arg(long)]
+    pub drafts: bool,
+    /// The date review rules compare against (YYYY-MM-DD).
+    #[arg(long, env = "OPSBOOK_TODAY", value_parser = parse_date)]
+    pub today: Option<NaiveDate>,
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {

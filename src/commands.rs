@@ -24,6 +24,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Build(args) => build(&args),
         Command::Clean { root } => clean(&root_or_cwd(root)),
         Command::Schema { root } => schema(&root_or_cwd(root)),
+        Command::Serve(args) => crate::serve::run(&args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "opsbook", &mut std::io::stdout());

@@ -14,6 +14,7 @@ pub mod sanitize;
 pub mod scaffold;
 pub mod schema;
 pub mod search;
+pub mod serve;
 pub mod site;
 pub mod source;
 pub mod yaml;

@@ -190,6 +190,38 @@ await test("search works from file://", async () => {
   await page.close();
 });
 
+// Live reload: save a runbook, the open tab shows the edit. SERVE_n = "url|file|page".
+for (const key of ["SERVE_EXAMPLE", "SERVE_LARGE"]) {
+  if (!process.env[key]) continue;
+  const [url, file, pagePath] = process.env[key].split("|");
+  await test(`a saved edit reloads the open tab (${key === "SERVE_LARGE" ? "1,000 runbooks" : "example site"})`, async () => {
+    const page = await open(context, url + pagePath);
+    await page.waitForSelector("html[data-opsbook-live=connected]", { timeout: 10000 });
+    const times = [];
+    for (let round = 0; round < 3; round++) {
+      const marker = `Edited-${round}-${Date.now()}`;
+      const loaded = page.waitForEvent("load", { timeout: 10000 });
+      const started = Date.now();
+      fs.appendFileSync(file, `\n\nNote ${marker}\n`);
+      await loaded;
+      await page.waitForSelector(`text=${marker}`, { timeout: 10000 });
+      times.push(Date.now() - started);
+      await page.waitForSelector("html[data-opsbook-live=connected]", { timeout: 10000 });
+    }
+    console.log(`     save-to-visible ms: ${times.join(", ")}`);
+    // A bad edit shows the overlay, with the file and line.
+    const good = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(file, good.replace(/^---\n/, "---\nowner: [\n"));
+    await page.waitForSelector("#opsbook-overlay", { timeout: 10000 });
+    const text = await page.textContent("#opsbook-overlay");
+    assert(/front-matter-syntax/.test(text) && text.includes(path.basename(file)), `overlay says ${text}`);
+    fs.writeFileSync(file, good);
+    await page.waitForSelector("#opsbook-overlay", { state: "detached", timeout: 10000 });
+    assert(page.errors.length === 0, `errors: ${page.errors.join(" | ")}`);
+    await page.close();
+  });
+}
+
 await context.close();
 server.close();
 

@@ -73,7 +73,59 @@ fn site_works_in_a_real_browser() {
             .expect_code(0);
         args.push(large.path().join("site").display().to_string());
     }
-    let out = Command::new("node").args(&args).output().expect("run node");
+    // Live reload against the real server: the example site and 1,000 generated runbooks.
+    let live = Site::empty();
+    copy_dir(&repo().join("content"), &live.path().join("content"));
+    std::fs::copy(
+        repo().join("opsbook.toml"),
+        live.path().join("opsbook.toml"),
+    )
+    .unwrap();
+    let example_server = crate::serve::Server::start(&live, &[]);
+    let mut node = Command::new("node");
+    node.env(
+        "SERVE_EXAMPLE",
+        format!(
+            "http://127.0.0.1:{}/|{}|sophmate/backup-and-staging.html",
+            example_server.port,
+            live.path()
+                .join("content/sophmate/backup-and-staging.md")
+                .display()
+        ),
+    );
+    let thousand = Site::empty();
+    let _large_server = shared().map(|shared| {
+        let generated = Command::new("python3")
+            .arg(shared.join("bench/gen_corpus.py"))
+            .args(["--pages", "1000", "--flavor", "plain", "--out"])
+            .arg(thousand.path())
+            .output()
+            .expect("run gen_corpus.py");
+        assert!(generated.status.success());
+        let server = crate::serve::Server::start(&thousand, &[]);
+        let first = walkdir::WalkDir::new(thousand.path())
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+            .find(|e| e.path().extension().is_some_and(|x| x == "md"))
+            .unwrap();
+        let rel = first
+            .path()
+            .strip_prefix(thousand.path())
+            .unwrap()
+            .with_extension("html");
+        node.env(
+            "SERVE_LARGE",
+            format!(
+                "http://127.0.0.1:{}/|{}|{}",
+                server.port,
+                first.path().display(),
+                rel.display()
+            ),
+        );
+        server
+    });
+    let out = node.args(&args).output().expect("run node");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let _ = writeln!(std::io::stderr().lock(), "{stdout}");
     assert!(

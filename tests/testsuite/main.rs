@@ -9,4 +9,5 @@ mod example;
 mod helpers;
 mod reports;
 mod rules;
+mod serve;
 mod site;

@@ -1,0 +1,286 @@
+//! The HTTP side of `serve`: files from the in-memory build, the live-reload channel
+//! (server-sent events at `/__opsbook/reload`), and the guards: a request whose Host is not this
+//! server (DNS rebinding), a reload connection from a foreign Origin, or a path that tries to
+//! leave the site is refused.
+
+use super::{Notice, Shared};
+use crate::output::Content;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::convert::Infallible;
+use std::sync::Arc;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+
+const LIVE_JS: &str = include_str!("live.js");
+const INJECT: &str = "<script src=\"/__opsbook/live.js\"></script>";
+
+pub async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>) -> Result<(), String> {
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
+    let app = Router::new()
+        .route("/__opsbook/live.js", get(live_js))
+        .route("/__opsbook/reload", get(reload))
+        .route("/__opsbook/status", get(status))
+        .fallback(file)
+        .layer(middleware::from_fn_with_state(shared.clone(), guard))
+        .with_state(shared);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| format!("the server stopped: {e}"))
+}
+
+/// `host[:port]` without the port, lower-cased.
+fn host_name(value: &str) -> String {
+    let v = value.trim().to_ascii_lowercase();
+    if v.starts_with('[') {
+        return v.split_once(']').map(|(h, _)| format!("{h}]")).unwrap_or(v);
+    }
+    v.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or(v)
+}
+
+fn allowed_host(shared: &Shared, value: &str) -> bool {
+    let name = host_name(value);
+    if shared.hosts.contains(&name) {
+        return true;
+    }
+    // Bound to every interface: accept any IP literal, never a DNS name.
+    shared.hosts.iter().any(|h| h == "0.0.0.0" || h == "[::]")
+        && (name.parse::<std::net::IpAddr>().is_ok() || name.starts_with('['))
+}
+
+async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let host_ok = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|h| allowed_host(&shared, h));
+    if !host_ok {
+        return (
+            StatusCode::FORBIDDEN,
+            "opsbook serve: unknown Host header (DNS rebinding protection)\n",
+        )
+            .into_response();
+    }
+    if request.uri().path().starts_with("/__opsbook/")
+        && let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())
+    {
+        let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
+        if origin == "null" || !allowed_host(&shared, origin_host) {
+            return (StatusCode::FORBIDDEN, "opsbook serve: foreign Origin\n").into_response();
+        }
+    }
+    next.run(request).await
+}
+
+async fn live_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        LIVE_JS,
+    )
+        .into_response()
+}
+
+async fn status(State(shared): State<Arc<Shared>>) -> Response {
+    let snapshot = shared.snapshot.read().expect("snapshot lock").clone();
+    let body = serde_json::json!({ "version": snapshot.version, "problems": snapshot.problems });
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn reload(
+    State(shared): State<Arc<Shared>>,
+) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
+    let problems = {
+        let snapshot = shared.snapshot.read().expect("snapshot lock");
+        serde_json::to_string(&snapshot.problems).unwrap_or_else(|_| "[]".into())
+    };
+    let first = tokio_stream::once(Ok(Event::default().event("problems").data(problems)));
+    let updates = BroadcastStream::new(shared.notices.subscribe()).filter_map(|n| match n {
+        Ok(Notice::Reload) => Some(Ok(Event::default().event("reload").data("reload"))),
+        Ok(Notice::Problems(json)) => Some(Ok(Event::default().event("problems").data(json))),
+        Err(_) => None,
+    });
+    Sse::new(first.chain(updates)).keep_alive(KeepAlive::default())
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The site path a request names, or `None` when it tries to leave the site.
+pub fn site_path(uri_path: &str) -> Option<String> {
+    let decoded = percent_decode(uri_path)?;
+    if decoded.contains(['\\', '\0']) || decoded.starts_with("//") {
+        return None;
+    }
+    let rel = decoded.trim_start_matches('/');
+    let mut parts = Vec::new();
+    for part in rel.split('/') {
+        match part {
+            "" => {}
+            "." | ".." => return None,
+            p if p.contains(':') => return None, // C:, file:, …
+            p => parts.push(p),
+        }
+    }
+    let mut path = parts.join("/");
+    if path.is_empty() || decoded.ends_with('/') {
+        if !path.is_empty() {
+            path.push('/');
+        }
+        path.push_str("index.html");
+    }
+    Some(path)
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "pdf" => "application/pdf",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn with_reload_script(html: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(html);
+    match text.rfind("</body>") {
+        Some(i) => format!("{}{INJECT}{}", &text[..i], &text[i..]).into_bytes(),
+        None => format!("{text}{INJECT}").into_bytes(),
+    }
+}
+
+async fn file(State(shared): State<Arc<Shared>>, headers: HeaderMap, request: Request) -> Response {
+    let _ = headers;
+    let Some(path) = site_path(request.uri().path()) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "opsbook serve: that path is outside the site\n",
+        )
+            .into_response();
+    };
+    let snapshot = shared.snapshot.read().expect("snapshot lock").clone();
+    let (status, path, content) = match snapshot.files.get(&path) {
+        Some(c) => (StatusCode::OK, path, c.clone()),
+        None => {
+            // `db/failover` for pretty URLs: send the browser to `db/failover/`.
+            let dir_index = format!("{path}/index.html");
+            if snapshot.files.contains_key(&dir_index) {
+                let location = format!("{}/", request.uri().path());
+                return (
+                    StatusCode::MOVED_PERMANENTLY,
+                    [(header::LOCATION, location)],
+                )
+                    .into_response();
+            }
+            match snapshot.files.get("404.html") {
+                Some(c) => (StatusCode::NOT_FOUND, "404.html".to_string(), c.clone()),
+                None => return (StatusCode::NOT_FOUND, "not found\n").into_response(),
+            }
+        }
+    };
+    let bytes = match content {
+        Content::Bytes(b) => b,
+        Content::Copy(p) => match tokio::fs::read(&p).await {
+            Ok(b) => b,
+            Err(e) => {
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("cannot read {}: {e}\n", p.display()),
+                )
+                    .into_response();
+            }
+        },
+    };
+    let kind = content_type(&path);
+    let body = if kind.starts_with("text/html") {
+        with_reload_script(&bytes)
+    } else {
+        bytes
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_stay_inside_the_site() {
+        assert_eq!(site_path("/").as_deref(), Some("index.html"));
+        assert_eq!(site_path("/db/").as_deref(), Some("db/index.html"));
+        assert_eq!(
+            site_path("/db/fail%20over.html").as_deref(),
+            Some("db/fail over.html")
+        );
+        for bad in [
+            "/../etc/passwd",
+            "/%2e%2e/etc/passwd",
+            "/db/%2E%2E/%2e%2e/x",
+            "/a%5c..%5cb",
+            "/C:/Windows/win.ini",
+            "//etc/passwd",
+            "/a/%00",
+            "/%zz",
+        ] {
+            assert_eq!(site_path(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn host_names() {
+        assert_eq!(host_name("LocalHost:3000"), "localhost");
+        assert_eq!(host_name("[::1]:3000"), "[::1]");
+        assert_eq!(host_name("127.0.0.1"), "127.0.0.1");
+    }
+}

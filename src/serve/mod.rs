@@ -1,0 +1,340 @@
+//! `opsbook serve`: build in memory, serve on localhost, rebuild on every change, reload tabs.
+//!
+//! The site is rebuilt in full in memory after each change (Zola went back to full rebuilds for
+//! correctness; ours is fast enough), swapped in whole, and only then are open tabs told to
+//! reload. A change that breaks the site keeps the server running: the finding is printed and
+//! shown as an overlay in every open tab until the next good build clears it. Nothing is ever
+//! written to the output folder.
+
+mod http;
+mod watch;
+
+use crate::cli::ServeArgs;
+use crate::commands::{fail, today_or_now};
+use crate::config::Project;
+use crate::diagnostics::{self, Level, Located, exit};
+use crate::output::Content;
+use crate::render::{self, Theme};
+use crate::site::{LoadOptions, Site};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+use tokio::sync::broadcast;
+
+/// One build, ready to serve.
+pub struct Snapshot {
+    pub files: HashMap<String, Content>,
+    /// What the overlay shows: empty when the site is fine.
+    pub problems: Vec<Problem>,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub rule: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Problem {
+    fn from_finding(d: &Located) -> Problem {
+        Problem {
+            path: d.path.clone(),
+            line: d.line,
+            column: d.column,
+            rule: d.rule.to_string(),
+            message: d.message.clone(),
+            help: d.help.clone(),
+        }
+    }
+
+    fn failure(message: String) -> Problem {
+        Problem {
+            path: String::new(),
+            line: 0,
+            column: 0,
+            rule: "build".into(),
+            message,
+            help: None,
+        }
+    }
+}
+
+/// Messages to open tabs.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    Reload,
+    Problems(String),
+}
+
+pub struct Shared {
+    pub snapshot: RwLock<Arc<Snapshot>>,
+    pub notices: broadcast::Sender<Notice>,
+    /// Host header values (without port) this server answers to.
+    pub hosts: Vec<String>,
+    pub port: u16,
+}
+
+pub struct BuildSettings {
+    pub root: PathBuf,
+    pub today: Option<chrono::NaiveDate>,
+    pub drafts: bool,
+}
+
+/// Builds the site into memory. A site that cannot be rendered at all (bad opsbook.toml, a
+/// template error) gives problems and no files, so the previous build keeps being served.
+pub fn build(settings: &BuildSettings, version: u64) -> (Option<Snapshot>, Vec<Located>, String) {
+    let started = Instant::now();
+    let failed = |message: String| {
+        let problems = vec![Problem::failure(message.clone())];
+        (
+            Some(Snapshot {
+                files: HashMap::new(),
+                problems,
+                version,
+            }),
+            Vec::new(),
+            message,
+        )
+    };
+    let project = match Project::detect(&settings.root) {
+        Ok(p) => p,
+        Err(e) => return failed(e.to_string()),
+    };
+    let out = project.output_dir(None);
+    let options = LoadOptions {
+        today: today_or_now(settings.today),
+        drafts: settings.drafts,
+        exclude: vec![out],
+        alert_rules: Vec::new(),
+        render_html: true,
+    };
+    let site = Site::load(project, &options);
+    if let Some(e) = site.errors.first() {
+        return failed(e.clone());
+    }
+    let located = diagnostics::locate(&site.diagnostics, &site);
+    let breaking: Vec<Located> = located
+        .iter()
+        .filter(|d| {
+            d.level == Level::Error
+                && diagnostics::Rule::from_code(d.rule).is_some_and(|r| r.breaks_site())
+        })
+        .cloned()
+        .collect();
+    let theme = match Theme::load(
+        site.project.themes_dir.as_deref(),
+        &site.project.config.site.theme,
+    ) {
+        Ok(t) => t,
+        Err(e) => return failed(e),
+    };
+    let files = match render::render_site(&site, &theme, &located) {
+        Ok(f) => f,
+        Err(e) => return failed(e),
+    };
+    let counts = diagnostics::count(&located);
+    let summary = format!(
+        "built {} runbooks in {} ms: {} errors, {} warnings",
+        site.runbooks.len(),
+        started.elapsed().as_millis(),
+        counts.errors,
+        counts.warnings
+    );
+    let problems = breaking.iter().map(Problem::from_finding).collect();
+    let files = files.into_iter().map(|f| (f.path, f.content)).collect();
+    (
+        Some(Snapshot {
+            files,
+            problems,
+            version,
+        }),
+        breaking,
+        summary,
+    )
+}
+
+fn report(breaking: &[Located], summary: &str) {
+    let stderr = std::io::stderr();
+    let color = crate::diagnostics::ColorChoice::Auto.enabled(stderr.is_terminal());
+    let _ = diagnostics::write_human(&mut stderr.lock(), breaking, color);
+    eprintln!("{summary}");
+}
+
+fn is_loopback(ip: IpAddr) -> bool {
+    ip.is_loopback()
+}
+
+/// Binds the port: the default moves to the next free one; a port given with --port must be free.
+fn bind(ip: IpAddr, port: Option<u16>) -> Result<TcpListener, String> {
+    let explicit = port.is_some();
+    let first = port.unwrap_or(3000);
+    let tries = if explicit { 1 } else { 50 };
+    let mut last = None;
+    for p in first..first.saturating_add(tries) {
+        match TcpListener::bind(SocketAddr::new(ip, p)) {
+            Ok(l) => {
+                if p != first {
+                    eprintln!("port {first} is taken; using {p} instead");
+                }
+                return Ok(l);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    let e = last.map(|e| e.to_string()).unwrap_or_default();
+    Err(if explicit {
+        format!(
+            "cannot listen on {ip}:{first} (--port {first}): {e}; choose another port with --port"
+        )
+    } else {
+        format!(
+            "cannot listen on {ip}:{first} or the {} ports after it: {e}",
+            tries - 1
+        )
+    })
+}
+
+pub fn run(args: &ServeArgs) -> u8 {
+    let root = args.root.clone().unwrap_or_else(|| PathBuf::from("."));
+    if let Err(e) = Project::detect(&root) {
+        return fail(e);
+    }
+    let ip: IpAddr = match args.bind.parse() {
+        Ok(ip) => ip,
+        Err(_) => {
+            return fail(format!(
+                "--bind {} is not an IP address (for example 127.0.0.1)",
+                args.bind
+            ));
+        }
+    };
+    let listener = match bind(ip, args.port) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    if !is_loopback(ip) {
+        eprintln!(
+            "warning: serving on {ip}, which other machines can reach; the live-reload server is meant for your own machine"
+        );
+    }
+    let settings = BuildSettings {
+        root: root.clone(),
+        today: args.today,
+        drafts: args.drafts,
+    };
+    let (snapshot, breaking, summary) = build(&settings, 1);
+    report(&breaking, &summary);
+    let mut hosts = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "[::1]".to_string(),
+    ];
+    let shown = match ip {
+        IpAddr::V6(v6) => format!("[{v6}]"),
+        IpAddr::V4(v4) => v4.to_string(),
+    };
+    if !hosts.contains(&shown) {
+        hosts.push(shown.clone());
+    }
+    let (notices, _) = broadcast::channel(16);
+    let shared = Arc::new(Shared {
+        snapshot: RwLock::new(Arc::new(snapshot.unwrap_or(Snapshot {
+            files: HashMap::new(),
+            problems: Vec::new(),
+            version: 1,
+        }))),
+        notices,
+        hosts,
+        port,
+    });
+    let watcher = match watch::start(&root, args.poll, {
+        let shared = shared.clone();
+        move || {
+            let version = shared.snapshot.read().map(|s| s.version + 1).unwrap_or(1);
+            let (snapshot, breaking, summary) = build(&settings, version);
+            report(&breaking, &summary);
+            let Some(snapshot) = snapshot else { return };
+            let problems = snapshot.problems.clone();
+            let keep_old_files = snapshot.files.is_empty();
+            {
+                let mut current = shared.snapshot.write().expect("snapshot lock");
+                let next = if keep_old_files {
+                    // Nothing could be rendered: keep serving the last good pages.
+                    Snapshot {
+                        files: current.files.clone(),
+                        problems: problems.clone(),
+                        version,
+                    }
+                } else {
+                    snapshot
+                };
+                *current = Arc::new(next);
+            }
+            let _ = shared.notices.send(Notice::Problems(
+                serde_json::to_string(&problems).unwrap_or_default(),
+            ));
+            if !keep_old_files {
+                let _ = shared.notices.send(Notice::Reload);
+            }
+        }
+    }) {
+        Ok(w) => w,
+        Err(e) => return fail(e),
+    };
+    // Say where we are only once changes are being watched, so nothing is missed.
+    let host = if ip.is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        shown
+    };
+    let url = format!("http://{host}:{port}/");
+    println!("Serving {} at {url} (Ctrl-C to stop)", root.display());
+    if args.open {
+        open_browser(&url);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the server: {e}")),
+    };
+    let result = runtime.block_on(http::serve(listener, shared));
+    drop(watcher);
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) => fail(e),
+    }
+}
+
+fn open_browser(url: &str) {
+    let candidates: &[&str] = if cfg!(target_os = "macos") {
+        &["open"]
+    } else if cfg!(windows) {
+        &["explorer"]
+    } else {
+        &["xdg-open", "sensible-browser", "x-www-browser"]
+    };
+    for c in candidates {
+        if std::process::Command::new(c)
+            .arg(url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .is_ok()
+        {
+            return;
+        }
+    }
+    eprintln!("could not open a browser; open {url} yourself");
+}

@@ -1,0 +1,284 @@
+//! `opsbook serve`: the real binary on a free port, driven over plain HTTP. Every wait is on an
+//! event (a response that changed), bounded by a timeout; none is a fixed sleep.
+
+use crate::helpers::Site;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    child: Child,
+    pub port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    pub fn start(site: &Site, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_opsbook"))
+            .arg("serve")
+            .args(["--port", "0"])
+            .args(extra)
+            .current_dir(site.path())
+            .env("OPSBOOK_TODAY", crate::helpers::TODAY)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start opsbook serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let port = line
+            .rsplit_once("127.0.0.1:")
+            .and_then(|(_, rest)| rest.split('/').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no URL in {line:?}"));
+        Server { child, port }
+    }
+
+    pub fn get(&self, path: &str) -> (u16, String) {
+        self.request(path, &[("Host", &format!("127.0.0.1:{}", self.port))])
+    }
+
+    pub fn request(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut req = format!("GET {path} HTTP/1.1\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        stream.write_all(req.as_bytes()).unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        let status = response
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// Waits (at most 10 s) until `check` holds for the response to `path`.
+    #[track_caller]
+    pub fn wait_for(&self, path: &str, what: &str, check: impl Fn(u16, &str) -> bool) -> Duration {
+        let started = Instant::now();
+        loop {
+            let (status, body) = self.get(path);
+            if check(status, &body) {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "timed out waiting for {what}: {status} {body:.300}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn site() -> Site {
+    Site::fixture("rules/broken-anchor/clean")
+}
+
+#[test]
+fn serves_pages_and_picks_up_edits() {
+    let site = site();
+    let server = Server::start(&site, &[]);
+    let (status, body) = server.get("/runbook.html");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("Restart the API") && body.contains("/__opsbook/live.js"),
+        "reload script injected"
+    );
+    assert_eq!(server.get("/").0, 200);
+    assert_eq!(server.get("/no-such-page.html").0, 404);
+    // An editor writing in place.
+    site.write(
+        "content/drain.md",
+        site.read("content/drain.md")
+            .replace("Drain it.", "Drain it with kubectl drain."),
+    );
+    server.wait_for("/drain.html", "the edit", |s, b| {
+        s == 200 && b.contains("kubectl drain")
+    });
+    // vim: write a new file and rename it over the old one.
+    let text = site
+        .read("content/drain.md")
+        .replace("kubectl drain", "kubectl cordon first");
+    site.write("content/.drain.md.swp", "x");
+    site.write("content/drain.md.tmp~", &text);
+    std::fs::rename(
+        site.path().join("content/drain.md.tmp~"),
+        site.path().join("content/drain.md"),
+    )
+    .unwrap();
+    server.wait_for("/drain.html", "the atomic save", |_, b| {
+        b.contains("kubectl cordon first")
+    });
+    // serve never writes the output folder.
+    assert!(!site.exists("public"));
+}
+
+#[test]
+fn a_bad_edit_shows_an_overlay_and_the_fix_clears_it() {
+    let site = site();
+    let server = Server::start(&site, &[]);
+    let good = site.read("content/drain.md");
+    site.write("content/drain.md", "---\nowner: [\n---\n# Drain\n");
+    server.wait_for("/__opsbook/status", "the overlay", |_, b| {
+        b.contains("front-matter-syntax") && b.contains("content/drain.md")
+    });
+    // The rest of the site still serves.
+    assert_eq!(server.get("/runbook.html").0, 200);
+    site.write("content/drain.md", &good);
+    server.wait_for("/__opsbook/status", "the overlay to clear", |_, b| {
+        b.contains("\"problems\":[]")
+    });
+    // A template error keeps the last good pages and says where it is.
+    site.write(
+        "themes/default/templates/runbook.html",
+        "{% extends \"base.html\" %}{% block content %}{{ nope( }}{% endblock content %}",
+    );
+    server.wait_for("/__opsbook/status", "the template error", |_, b| {
+        b.contains("runbook.html")
+    });
+    assert!(server.get("/runbook.html").1.contains("Restart the API"));
+    std::fs::remove_file(site.path().join("themes/default/templates/runbook.html")).unwrap();
+    server.wait_for("/__opsbook/status", "recovery", |_, b| {
+        b.contains("\"problems\":[]")
+    });
+}
+
+#[test]
+fn renames_deletes_and_config_changes_rebuild() {
+    let site = site();
+    let server = Server::start(&site, &[]);
+    std::fs::rename(
+        site.path().join("content/drain.md"),
+        site.path().join("content/drain-node.md"),
+    )
+    .unwrap();
+    server.wait_for("/drain-node.html", "the renamed page", |s, _| s == 200);
+    assert_eq!(server.get("/drain.html").0, 404);
+    std::fs::remove_file(site.path().join("content/drain-node.md")).unwrap();
+    server.wait_for("/drain-node.html", "the deleted page to go", |s, _| {
+        s == 404
+    });
+    site.write("opsbook.toml", "[site]\ntitle = \"Platform on-call\"\n");
+    server.wait_for("/", "the new title", |_, b| b.contains("Platform on-call"));
+    site.write("static/contacts.txt", "call 555");
+    server.wait_for("/contacts.txt", "the static file", |s, b| {
+        s == 200 && b.contains("555")
+    });
+}
+
+#[test]
+fn reload_events_arrive_after_a_change() {
+    let site = site();
+    let server = Server::start(&site, &[]);
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /__opsbook/reload HTTP/1.1\r\nHost: localhost:{}\r\nAccept: text/event-stream\r\n\r\n",
+        server.port
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut seen = String::new();
+    let mut line = String::new();
+    while !seen.contains("event: problems") {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "stream closed");
+        seen.push_str(&line);
+    }
+    site.write(
+        "content/drain.md",
+        site.read("content/drain.md")
+            .replace("Drain it.", "Drain it again."),
+    );
+    while !seen.contains("event: reload") {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "stream closed before the reload event"
+        );
+        seen.push_str(&line);
+    }
+}
+
+#[test]
+fn hostile_requests_are_refused() {
+    let site = site();
+    let server = Server::start(&site, &[]);
+    let host = format!("127.0.0.1:{}", server.port);
+    assert_eq!(
+        server
+            .request("/runbook.html", &[("Host", "evil.example")])
+            .0,
+        403,
+        "DNS rebinding"
+    );
+    assert_eq!(
+        server
+            .request(
+                "/runbook.html",
+                &[("Host", &format!("localhost:{}", server.port))]
+            )
+            .0,
+        200
+    );
+    for path in [
+        "/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/a/..%2f..%2fetc/passwd",
+        "/..%5c..%5cwindows",
+        "/C:/Windows/win.ini",
+    ] {
+        let (status, body) = server.request(path, &[("Host", &host)]);
+        assert!((400..500).contains(&status), "{path}: {status}");
+        assert!(!body.contains("root:"), "{path} leaked a file");
+    }
+    assert_eq!(
+        server
+            .request(
+                "/__opsbook/reload",
+                &[("Host", &host), ("Origin", "https://evil.example")]
+            )
+            .0,
+        403
+    );
+    assert_eq!(
+        server
+            .request("/__opsbook/status", &[("Host", &host), ("Origin", "null")])
+            .0,
+        403
+    );
+    let (_, body) = server.get("/runbook.html");
+    assert!(!body.to_lowercase().contains("access-control-allow-origin"));
+}
+
+#[test]
+fn a_taken_port_is_exit_2_naming_the_flag() {
+    let site = site();
+    let server = Server::start(&site, &[]);
+    let port = server.port.to_string();
+    let run = site.run(&["serve", "--port", &port]);
+    run.expect_code(2).stderr_has(&format!("--port {port}"));
+}
