@@ -8,6 +8,7 @@
 use crate::diagnostics::{Diagnostic, Rule};
 use crate::markdown::{Doc, LINK_MARK, REF_CLOSE, REF_OPEN, RELATED_HEADINGS, normalize_heading};
 use crate::site::Site;
+use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// What a content path leads to.
@@ -363,8 +364,7 @@ pub fn resolve(site: &mut Site) {
         };
         refs_by_doc.entry(key).or_default().push(r);
     }
-    let mut results: Vec<(bool, usize, Resolved, String)> = Vec::new();
-    let documents = site
+    let documents: Vec<(bool, usize, &crate::site::Document)> = site
         .runbooks
         .iter()
         .enumerate()
@@ -374,34 +374,40 @@ pub fn resolve(site: &mut Site) {
                 .iter()
                 .enumerate()
                 .filter_map(|(i, s)| s.index.as_ref().map(|d| (false, i, d))),
-        );
+        )
+        .collect();
     let pretty = site.project.config.site.pretty_urls;
-    for (is_runbook, i, document) in documents {
-        let own_ids: Vec<String> = document.doc.headings.iter().map(|h| h.id.clone()).collect();
-        let linker = Linker {
-            site,
-            targets: &targets,
-            path: site.source_path(document),
-            rel: &document.rel,
-            output: &document.output,
-            doc: &document.doc,
-            own_ids: &own_ids,
-        };
-        let resolved = linker.run();
-        let html = if site.render_html {
-            let filled = fill(&document.doc.html, &resolved.urls);
-            let mine = refs_by_doc
-                .get(&(is_runbook, i))
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            link_titles(&filled, &document.doc.related_items, mine, |to| {
-                relative_url(&document.output, &site.runbooks[to].document.output, pretty)
-            })
-        } else {
-            String::new()
-        };
-        results.push((is_runbook, i, resolved, html));
-    }
+    let site_ref: &Site = site;
+    let results: Vec<(bool, usize, Resolved, String)> = documents
+        .into_par_iter()
+        .map(|(is_runbook, i, document)| {
+            let site = site_ref;
+            let own_ids: Vec<String> = document.doc.headings.iter().map(|h| h.id.clone()).collect();
+            let linker = Linker {
+                site,
+                targets: &targets,
+                path: site.source_path(document),
+                rel: &document.rel,
+                output: &document.output,
+                doc: &document.doc,
+                own_ids: &own_ids,
+            };
+            let resolved = linker.run();
+            let html = if site.render_html {
+                let filled = fill(&document.doc.html, &resolved.urls);
+                let mine = refs_by_doc
+                    .get(&(is_runbook, i))
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                link_titles(&filled, &document.doc.related_items, mine, |to| {
+                    relative_url(&document.output, &site.runbooks[to].document.output, pretty)
+                })
+            } else {
+                String::new()
+            };
+            (is_runbook, i, resolved, html)
+        })
+        .collect();
     let mut backlinks: Vec<Vec<usize>> = vec![Vec::new(); site.runbooks.len()];
     let mut linked_from_sections = vec![false; site.runbooks.len()];
     for (is_runbook, i, resolved, html) in results {

@@ -5,6 +5,7 @@
 //! output folder that holds anything else, that is the site root (or above it), or that holds the
 //! content, is refused before anything is written.
 
+use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io;
@@ -190,26 +191,28 @@ pub fn write_site(out: &Path, files: &[OutputFile]) -> Result<(), OutputError> {
 fn stage(staging: &Path, files: &[OutputFile]) -> Result<(), OutputError> {
     fs::create_dir(staging).map_err(io_err(format!("cannot create {}", staging.display())))?;
     fs::write(staging.join(STAGING_MARKER), b"").map_err(io_err("cannot write staging marker"))?;
-    let mut names: Vec<String> = Vec::with_capacity(files.len());
-    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
-    for f in files {
-        let mut target = staging.to_path_buf();
-        for part in f.path.split('/') {
-            target.push(part);
-        }
-        if let Some(parent) = target.parent()
-            && dirs.insert(parent.to_path_buf())
-        {
-            fs::create_dir_all(parent)
-                .map_err(io_err(format!("cannot create {}", parent.display())))?;
-        }
-        match &f.content {
-            Content::Bytes(bytes) => fs::write(&target, bytes),
-            Content::Copy(src) => fs::copy(src, &target).map(|_| ()),
-        }
-        .map_err(io_err(format!("cannot write {}", f.path)))?;
-        names.push(f.path.clone());
+    let target = |path: &str| {
+        let mut t = staging.to_path_buf();
+        t.extend(path.split('/'));
+        t
+    };
+    // Folders first (in order), then the files in parallel: creating files dominates.
+    let dirs: BTreeSet<PathBuf> = files
+        .iter()
+        .filter_map(|f| target(&f.path).parent().map(Path::to_path_buf))
+        .collect();
+    for dir in &dirs {
+        fs::create_dir_all(dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
     }
+    files.par_iter().try_for_each(|f| {
+        let to = target(&f.path);
+        match &f.content {
+            Content::Bytes(bytes) => fs::write(&to, bytes),
+            Content::Copy(src) => fs::copy(src, &to).map(|_| ()),
+        }
+        .map_err(io_err(format!("cannot write {}", f.path)))
+    })?;
+    let mut names: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
     names.sort();
     let manifest = Manifest {
         generator: "opsbook".into(),
@@ -249,20 +252,15 @@ fn swap(staging: &Path, out: &Path) -> Result<(), OutputError> {
 /// Deletes a previous output: only the files its manifest lists, then the folders left empty.
 pub fn remove_owned(dir: &Path) -> Result<(), OutputError> {
     let files = read_manifest(dir).unwrap_or_default();
-    for f in &files {
+    files.par_iter().try_for_each(|f| {
         let mut p = dir.to_path_buf();
-        for part in f.split('/') {
-            if part == ".." {
-                continue;
-            }
-            p.push(part);
-        }
+        p.extend(f.split('/').filter(|part| *part != ".."));
         match fs::remove_file(&p) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err(format!("cannot remove {}", p.display()))(e)),
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(format!("cannot remove {}", p.display()))(e)),
         }
-    }
+    })?;
     let _ = fs::remove_file(dir.join(MANIFEST));
     // Remove empty folders, deepest first.
     let mut folders: Vec<PathBuf> = walkdir::WalkDir::new(dir)

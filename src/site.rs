@@ -12,6 +12,7 @@ use crate::schema::{self, Runbook, Schema};
 use crate::source::{self, Entry, SECTION_INDEX_NAMES, front_matter};
 use crate::yaml;
 use chrono::NaiveDate;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use unicode_normalization::UnicodeNormalization;
@@ -130,6 +131,145 @@ struct Parsed {
     ok: bool,
 }
 
+/// What reading one file produced.
+#[derive(Default)]
+struct FileOutcome {
+    source: Option<SourceText>,
+    parsed: Option<Parsed>,
+    diagnostics: Vec<Diagnostic>,
+    error: Option<String>,
+}
+
+/// Reads one file and runs the front-matter and Markdown passes over it. A free function of
+/// its inputs so that files are parsed in parallel.
+fn parse_file(project: &Project, render_html: bool, entry: Entry) -> FileOutcome {
+    let mut out = FileOutcome::default();
+    let path = project.display_path(&entry.rel);
+    let bytes = match std::fs::read(&entry.abs) {
+        Ok(b) => b,
+        Err(e) => {
+            out.error = Some(format!("cannot read {path}: {e}"));
+            return out;
+        }
+    };
+    if bytes.len() > MAX_RUNBOOK_BYTES {
+        out.diagnostics.push(
+            Diagnostic::new(
+                Rule::TooLarge,
+                &path,
+                0,
+                format!(
+                    "file is {:.1} MiB; runbooks over 2 MiB are not rendered",
+                    bytes.len() as f64 / (1024.0 * 1024.0)
+                ),
+            )
+            .with_help("split it into several runbooks, or move large data into an attachment"),
+        );
+        return out;
+    }
+    let (text, utf8_ok) = match String::from_utf8(bytes) {
+        Ok(t) => (t, true),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            out.diagnostics.push(
+                Diagnostic::new(Rule::InvalidUtf8, &path, at, "file is not valid UTF-8").with_help(
+                    "save the file as UTF-8 (most editors offer this under \"encoding\")",
+                ),
+            );
+            (text, false)
+        }
+    };
+    let index = LineIndex::new(&text);
+
+    let split = front_matter::split(&text);
+    let mut ok = utf8_ok;
+    let mut fm = Vec::new();
+    if split.unclosed {
+        ok = false;
+        out.diagnostics.push(
+            Diagnostic::new(
+                Rule::FrontMatterSyntax,
+                &path,
+                split.body_offset,
+                "front matter starts here but is never closed",
+            )
+            .with_help("end the front matter with a line containing only `---`"),
+        );
+    }
+    if let Some((yaml_text, yaml_offset)) = split.yaml {
+        if yaml_text.len() > MAX_FRONT_MATTER_BYTES {
+            ok = false;
+            out.diagnostics.push(
+                Diagnostic::new(
+                    Rule::TooLarge,
+                    &path,
+                    yaml_offset,
+                    "front matter is over 64 KiB",
+                )
+                .with_help("keep front matter to metadata; move long text into the body"),
+            );
+        } else {
+            match yaml::parse_front_matter(yaml_text, yaml_offset) {
+                Ok(entries) => fm = entries,
+                Err(err) => {
+                    ok = false;
+                    let too_deep = err.over_limit;
+                    let rule = if too_deep {
+                        Rule::TooLarge
+                    } else {
+                        Rule::FrontMatterSyntax
+                    };
+                    out.diagnostics.push(
+                        Diagnostic::new(
+                            rule,
+                            &path,
+                            err.offset.unwrap_or(yaml_offset),
+                            format!("front matter: {}", err.message),
+                        )
+                        .with_help(if too_deep {
+                            "keep front matter to flat metadata: at most 16 levels deep and a few YAML aliases"
+                        } else {
+                            "front matter must be a YAML mapping of `field: value` lines between `---` lines"
+                        }),
+                    );
+                }
+            }
+        }
+    }
+    let title = fm
+        .iter()
+        .find(|(k, _)| k.value.as_scalar_text().as_deref() == Some("title"))
+        .and_then(|(_, v)| v.value.as_scalar_text());
+    let markdown_config = &project.config.markdown;
+    let mut doc = markdown::analyze(
+        split.body,
+        split.body_offset,
+        &markdown::RenderOptions {
+            title: title.as_deref(),
+            html: render_html,
+            unsafe_html: markdown_config.unsafe_html,
+            highlight: markdown_config.highlight,
+            path: &path,
+        },
+    );
+    let mut found = std::mem::take(&mut doc.findings);
+    schema::text::secrets(&path, &text, &mut found);
+    schema::text::placeholders(&path, &text, split.body_offset, &doc, &mut found);
+    schema::text::empty_sections(&path, &doc, &mut found);
+    schema::text::unclosed_fences(&path, &doc, &mut found);
+    out.diagnostics.extend(found);
+    out.parsed = Some(Parsed {
+        entry,
+        source: usize::MAX,
+        front_matter: fm,
+        doc,
+        ok,
+    });
+    out.source = Some(SourceText { path, text, index });
+    out
+}
+
 fn humanize(name: &str) -> String {
     let words = name.replace(['-', '_'], " ");
     let mut chars = words.trim().chars();
@@ -180,11 +320,23 @@ impl Site {
             project,
         };
 
-        // Read and parse every Markdown file.
-        let mut parsed = Vec::with_capacity(found.markdown.len());
-        for entry in found.markdown {
-            if let Some(p) = site.parse_file(entry) {
-                parsed.push(p);
+        // Read and parse every Markdown file, in parallel; then collect in discovery order.
+        let outcomes: Vec<FileOutcome> = found
+            .markdown
+            .into_par_iter()
+            .map(|entry| parse_file(&site.project, options.render_html, entry))
+            .collect();
+        let mut parsed = Vec::with_capacity(outcomes.len());
+        for o in outcomes {
+            site.diagnostics.extend(o.diagnostics);
+            site.errors.extend(o.error);
+            if let Some(source) = o.source {
+                let index = site.sources.len();
+                site.add_source(source);
+                if let Some(mut p) = o.parsed {
+                    p.source = index;
+                    parsed.push(p);
+                }
             }
         }
 
@@ -217,8 +369,32 @@ impl Site {
         let mut section_docs: BTreeMap<String, Document> = BTreeMap::new();
         let config = site.project.config.clone();
         let overrides = schema::Overrides::new(&config.schema);
-        for (i, p) in parsed.into_iter().enumerate() {
-            let source = &site.sources[p.source];
+        // Schema rules for every runbook, in parallel.
+        let metas: Vec<Option<(Runbook, Vec<Diagnostic>)>> = parsed
+            .par_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if index_files.contains_key(&i) {
+                    return None;
+                }
+                let source = &site.sources[p.source];
+                let rel = &p.entry.rel;
+                let stem = file_name(&rel[..rel.len() - 3]);
+                let schema = Schema::for_path(&config.schema, &overrides, rel, options.today);
+                let owner_from_file = nearest_owner(&owners, parent_dir(rel));
+                let input = schema::Input {
+                    path: &source.path,
+                    text: &source.text,
+                    index: &source.index,
+                    front_matter: &p.front_matter,
+                    doc: &p.doc,
+                    stem,
+                    owners_file: owner_from_file.as_deref(),
+                };
+                Some(schema::read(&input, &schema))
+            })
+            .collect();
+        for ((i, p), meta) in parsed.into_iter().enumerate().zip(metas) {
             if let Some(dir) = index_files.get(&i) {
                 let (title, description) = section_front_matter(&p.front_matter);
                 let title = title
@@ -246,19 +422,7 @@ impl Site {
             }
             let rel = &p.entry.rel;
             let id = rel[..rel.len() - 3].to_string();
-            let stem = file_name(&id).to_string();
-            let schema = Schema::for_path(&config.schema, &overrides, rel, options.today);
-            let owner_from_file = nearest_owner(&owners, parent_dir(rel));
-            let input = schema::Input {
-                path: &source.path,
-                text: &source.text,
-                index: &source.index,
-                front_matter: &p.front_matter,
-                doc: &p.doc,
-                stem: &stem,
-                owners_file: owner_from_file.as_deref(),
-            };
-            let (meta, diags) = schema::read(&input, &schema);
+            let Some((meta, diags)) = meta else { continue };
             if meta.draft && !options.drafts {
                 site.drafts.insert(rel.clone());
                 continue;
@@ -294,141 +458,6 @@ impl Site {
         site.check_duplicate_titles();
         site.finish_diagnostics();
         site
-    }
-
-    /// Reads one file and runs the front-matter and Markdown passes over it.
-    fn parse_file(&mut self, entry: Entry) -> Option<Parsed> {
-        let path = self.project.display_path(&entry.rel);
-        let bytes = match std::fs::read(&entry.abs) {
-            Ok(b) => b,
-            Err(e) => {
-                self.errors.push(format!("cannot read {path}: {e}"));
-                return None;
-            }
-        };
-        if bytes.len() > MAX_RUNBOOK_BYTES {
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Rule::TooLarge,
-                    &path,
-                    0,
-                    format!(
-                        "file is {:.1} MiB; runbooks over 2 MiB are not rendered",
-                        bytes.len() as f64 / (1024.0 * 1024.0)
-                    ),
-                )
-                .with_help("split it into several runbooks, or move large data into an attachment"),
-            );
-            return None;
-        }
-        let (text, utf8_ok) = match String::from_utf8(bytes) {
-            Ok(t) => (t, true),
-            Err(e) => {
-                let at = e.utf8_error().valid_up_to();
-                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                self.diagnostics.push(
-                    Diagnostic::new(Rule::InvalidUtf8, &path, at, "file is not valid UTF-8")
-                        .with_help(
-                            "save the file as UTF-8 (most editors offer this under \"encoding\")",
-                        ),
-                );
-                (text, false)
-            }
-        };
-        let index = LineIndex::new(&text);
-        let source = self.sources.len();
-        self.source_by_path.insert(path.clone(), source);
-        self.sources.push(SourceText {
-            path: path.clone(),
-            text,
-            index,
-        });
-        let text = &self.sources[source].text;
-
-        let split = front_matter::split(text);
-        let mut ok = utf8_ok;
-        let mut fm = Vec::new();
-        if split.unclosed {
-            ok = false;
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Rule::FrontMatterSyntax,
-                    &path,
-                    split.body_offset,
-                    "front matter starts here but is never closed",
-                )
-                .with_help("end the front matter with a line containing only `---`"),
-            );
-        }
-        if let Some((yaml_text, yaml_offset)) = split.yaml {
-            if yaml_text.len() > MAX_FRONT_MATTER_BYTES {
-                ok = false;
-                self.diagnostics.push(
-                    Diagnostic::new(
-                        Rule::TooLarge,
-                        &path,
-                        yaml_offset,
-                        "front matter is over 64 KiB",
-                    )
-                    .with_help("keep front matter to metadata; move long text into the body"),
-                );
-            } else {
-                match yaml::parse_front_matter(yaml_text, yaml_offset) {
-                    Ok(entries) => fm = entries,
-                    Err(err) => {
-                        ok = false;
-                        let too_deep = err.over_limit;
-                        let rule = if too_deep {
-                            Rule::TooLarge
-                        } else {
-                            Rule::FrontMatterSyntax
-                        };
-                        self.diagnostics.push(
-                            Diagnostic::new(
-                                rule,
-                                &path,
-                                err.offset.unwrap_or(yaml_offset),
-                                format!("front matter: {}", err.message),
-                            )
-                            .with_help(if too_deep {
-                                "keep front matter to flat metadata: at most 16 levels deep and a few YAML aliases"
-                            } else {
-                                "front matter must be a YAML mapping of `field: value` lines between `---` lines"
-                            }),
-                        );
-                    }
-                }
-            }
-        }
-        let title = fm
-            .iter()
-            .find(|(k, _)| k.value.as_scalar_text().as_deref() == Some("title"))
-            .and_then(|(_, v)| v.value.as_scalar_text());
-        let markdown_config = &self.project.config.markdown;
-        let mut doc = markdown::analyze(
-            split.body,
-            split.body_offset,
-            &markdown::RenderOptions {
-                title: title.as_deref(),
-                html: self.render_html,
-                unsafe_html: markdown_config.unsafe_html,
-                highlight: markdown_config.highlight,
-                path: &path,
-            },
-        );
-        let mut found = std::mem::take(&mut doc.findings);
-        schema::text::secrets(&path, text, &mut found);
-        schema::text::placeholders(&path, text, split.body_offset, &doc, &mut found);
-        schema::text::empty_sections(&path, &doc, &mut found);
-        schema::text::unclosed_fences(&path, &doc, &mut found);
-        self.diagnostics.extend(found);
-        Some(Parsed {
-            entry,
-            source,
-            front_matter: fm,
-            doc,
-            ok,
-        })
     }
 
     fn build_sections(&mut self, mut docs: BTreeMap<String, Document>) {

@@ -10,6 +10,7 @@ mod context;
 use crate::diagnostics::Located;
 use crate::output::{Content, OutputFile};
 use crate::site::Site;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use tera::Tera;
@@ -189,6 +190,21 @@ fn sitemap(site: &Site) -> String {
 }
 
 /// Renders every page and lists every file of the site.
+/// One page to render.
+enum Job {
+    Runbook(usize),
+    Section(usize),
+    NotFound,
+    Taxonomy(usize),
+    FacetValue(usize, usize),
+    AlertsIndex,
+    Alert(usize),
+    Calendar,
+    Completeness,
+    Wanted,
+    Redirect(usize),
+}
+
 pub fn render_site(
     site: &Site,
     theme: &Theme,
@@ -199,69 +215,76 @@ pub fn render_site(
         by_path.entry(f.path.as_str()).or_default().push(f);
     }
     let builder = context::Builder::new(site, &by_path);
-    let mut files = Vec::new();
-    for (i, rb) in site.runbooks.iter().enumerate() {
-        let ctx = builder.runbook(i);
-        let html = theme.render("runbook.html", &ctx)?;
-        files.push(OutputFile {
-            path: rb.document.output.clone(),
-            content: Content::Bytes(html.into_bytes()),
-        });
-    }
-    for (i, s) in site.sections.iter().enumerate() {
-        let ctx = builder.section(i);
-        let template = if s.dir.is_empty() {
-            "index.html"
-        } else {
-            "section.html"
-        };
-        let html = theme.render(template, &ctx)?;
-        files.push(OutputFile {
-            path: s.output.clone(),
-            content: Content::Bytes(html.into_bytes()),
-        });
-    }
-    let html = theme.render("404.html", &builder.not_found())?;
-    files.push(OutputFile {
-        path: "404.html".into(),
-        content: Content::Bytes(html.into_bytes()),
-    });
-    let mut page = |template: &str, (path, ctx): (String, tera::Context)| -> Result<(), String> {
-        let html = theme.render(template, &ctx)?;
-        files.push(OutputFile {
-            path,
-            content: Content::Bytes(html.into_bytes()),
-        });
-        Ok(())
-    };
     let plan = &site.pages;
+    let mut jobs: Vec<Job> = (0..site.runbooks.len()).map(Job::Runbook).collect();
+    jobs.extend((0..site.sections.len()).map(Job::Section));
+    jobs.push(Job::NotFound);
     for (f, facet) in plan.facets.iter().enumerate() {
-        if facet.values.is_empty() {
-            continue;
-        }
-        page("taxonomy.html", builder.taxonomy(f))?;
-        for v in 0..facet.values.len() {
-            page("list.html", builder.facet_value(f, v))?;
+        if !facet.values.is_empty() {
+            jobs.push(Job::Taxonomy(f));
+            jobs.extend((0..facet.values.len()).map(|v| Job::FacetValue(f, v)));
         }
     }
     if !plan.alerts.is_empty() {
-        page("taxonomy.html", builder.alerts_index())?;
+        jobs.push(Job::AlertsIndex);
     }
-    for a in 0..plan.alerts.len() {
-        if let Some(p) = builder.alert(a) {
-            page("alert.html", p)?;
-        }
-    }
-    page("list.html", builder.calendar())?;
-    page("completeness.html", builder.completeness())?;
-    page("wanted.html", builder.wanted())?;
-    for r in &plan.redirects {
-        page(
-            "redirect.html",
-            (r.output.clone(), builder.redirect(&r.output, r.runbook)),
-        )?;
-    }
-    files.extend(crate::search::build(site));
+    jobs.extend((0..plan.alerts.len()).map(Job::Alert));
+    jobs.extend([Job::Calendar, Job::Completeness, Job::Wanted]);
+    jobs.extend((0..plan.redirects.len()).map(Job::Redirect));
+    // Pages render in parallel; the search index is built meanwhile.
+    let (pages, search) = rayon::join(
+        || {
+            jobs.par_iter()
+                .map(|job| -> Result<Option<OutputFile>, String> {
+                    let (template, (path, ctx)) = match *job {
+                        Job::Runbook(i) => (
+                            "runbook.html",
+                            (site.runbooks[i].document.output.clone(), builder.runbook(i)),
+                        ),
+                        Job::Section(i) => {
+                            let template = if site.sections[i].dir.is_empty() {
+                                "index.html"
+                            } else {
+                                "section.html"
+                            };
+                            (
+                                template,
+                                (site.sections[i].output.clone(), builder.section(i)),
+                            )
+                        }
+                        Job::NotFound => {
+                            ("404.html", ("404.html".to_string(), builder.not_found()))
+                        }
+                        Job::Taxonomy(f) => ("taxonomy.html", builder.taxonomy(f)),
+                        Job::FacetValue(f, v) => ("list.html", builder.facet_value(f, v)),
+                        Job::AlertsIndex => ("taxonomy.html", builder.alerts_index()),
+                        Job::Alert(a) => match builder.alert(a) {
+                            Some(p) => ("alert.html", p),
+                            None => return Ok(None),
+                        },
+                        Job::Calendar => ("list.html", builder.calendar()),
+                        Job::Completeness => ("completeness.html", builder.completeness()),
+                        Job::Wanted => ("wanted.html", builder.wanted()),
+                        Job::Redirect(r) => {
+                            let r = &plan.redirects[r];
+                            (
+                                "redirect.html",
+                                (r.output.clone(), builder.redirect(&r.output, r.runbook)),
+                            )
+                        }
+                    };
+                    let html = theme.render(template, &ctx)?;
+                    Ok(Some(OutputFile {
+                        path,
+                        content: Content::Bytes(html.into_bytes()),
+                    }))
+                })
+                .collect::<Result<Vec<_>, String>>()
+        },
+        || crate::search::build(site),
+    );
+    let mut files: Vec<OutputFile> = pages?.into_iter().flatten().collect();
+    files.extend(search);
     files.push(OutputFile {
         path: "sitemap.xml".into(),
         content: Content::Bytes(sitemap(site).into_bytes()),
