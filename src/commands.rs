@@ -219,11 +219,21 @@ pub fn build(args: &BuildArgs) -> u8 {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
-    let files = match render::render_site(&site, &theme, &located) {
-        Ok(f) => f,
+    // Findings are located; the sources' text is not needed to render.
+    let mut site = site;
+    site.release_source_texts();
+    // Pages are written into the staging folder as they are rendered; an error drops the
+    // staging folder and leaves the previous output as it was.
+    let staging = match output::Staging::begin(&out) {
+        Ok(s) => s,
         Err(e) => return fail(e),
     };
-    if let Err(e) = output::write_site(&out, &files) {
+    let sink = |f: output::OutputFile| staging.write(&f).map_err(|e| e.to_string());
+    let files = match render::render_site(&site, &theme, &located, &sink) {
+        Ok(n) => n,
+        Err(e) => return fail(e),
+    };
+    if let Err(e) = staging.finish() {
         return fail(e);
     }
     let incomplete = site.runbooks.iter().filter(|r| !r.complete).count();
@@ -231,14 +241,14 @@ pub fn build(args: &BuildArgs) -> u8 {
         "built {} into {} ({} files) in {:.2}s",
         summary(&site, &located),
         out.display(),
-        files.len() + 1,
+        files + 1,
         started.elapsed().as_secs_f64()
     );
     if incomplete > 0 || !located.is_empty() {
         eprintln!("note: run `opsbook check` to see every finding");
     }
     // The process ends now: freeing a large site piece by piece would only cost time.
-    std::mem::forget((site, files));
+    std::mem::forget(site);
     exit::OK
 }
 

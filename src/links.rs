@@ -418,13 +418,17 @@ pub fn resolve(site: &mut Site) {
                     backlinks[t].push(i);
                 }
             }
-            site.runbooks[i].document.html = html;
+            let document = &mut site.runbooks[i].document;
+            document.html = html;
+            // The unresolved HTML has served its purpose; do not keep the site twice.
+            document.doc.html = String::new();
         } else {
             for &t in &resolved.links_to {
                 linked_from_sections[t] = true;
             }
             if let Some(d) = site.sections[i].index.as_mut() {
                 d.html = html;
+                d.doc.html = String::new();
             }
         }
     }

@@ -161,69 +161,110 @@ fn sibling(out: &Path, suffix: &str) -> PathBuf {
     out.with_file_name(format!(".{name}.{suffix}"))
 }
 
-/// Writes `files` as the new content of `out`. Call `check_output_dir` first.
-pub fn write_site(out: &Path, files: &[OutputFile]) -> Result<(), OutputError> {
-    let out = absolute(out);
-    let staging = sibling(&out, "opsbook-staging");
-    if staging.exists() {
-        // Left over from an interrupted build: ours only if it carries our marker.
-        if staging.join(STAGING_MARKER).is_file() {
-            fs::remove_dir_all(&staging)
-                .map_err(io_err(format!("cannot remove {}", staging.display())))?;
-        } else {
-            return Err(OutputError::Refused(format!(
-                "{} exists and was not made by opsbook; remove it and build again",
-                staging.display()
-            )));
-        }
-    }
-    if let Some(parent) = out.parent() {
-        fs::create_dir_all(parent)
-            .map_err(io_err(format!("cannot create {}", parent.display())))?;
-    }
-    let result = stage(&staging, files).and_then(|()| swap(&staging, &out));
-    if result.is_err() && staging.join(STAGING_MARKER).is_file() {
-        let _ = fs::remove_dir_all(&staging);
-    }
-    result
+/// A build being written beside the output folder; `finish` swaps it in. Files may be written
+/// from many threads at once, as they are rendered, so the whole site never sits in memory.
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    dirs: std::sync::Mutex<BTreeSet<PathBuf>>,
+    names: std::sync::Mutex<Vec<String>>,
+    done: bool,
 }
 
-fn stage(staging: &Path, files: &[OutputFile]) -> Result<(), OutputError> {
-    fs::create_dir(staging).map_err(io_err(format!("cannot create {}", staging.display())))?;
-    fs::write(staging.join(STAGING_MARKER), b"").map_err(io_err("cannot write staging marker"))?;
-    let target = |path: &str| {
-        let mut t = staging.to_path_buf();
-        t.extend(path.split('/'));
-        t
-    };
-    // Folders first (in order), then the files in parallel: creating files dominates.
-    let dirs: BTreeSet<PathBuf> = files
-        .iter()
-        .filter_map(|f| target(&f.path).parent().map(Path::to_path_buf))
-        .collect();
-    for dir in &dirs {
-        fs::create_dir_all(dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
+impl Staging {
+    /// Starts a build for `out`. Call `check_output_dir` first.
+    pub fn begin(out: &Path) -> Result<Staging, OutputError> {
+        let out = absolute(out);
+        let dir = sibling(&out, "opsbook-staging");
+        if dir.exists() {
+            // Left over from an interrupted build: ours only if it carries our marker.
+            if dir.join(STAGING_MARKER).is_file() {
+                fs::remove_dir_all(&dir)
+                    .map_err(io_err(format!("cannot remove {}", dir.display())))?;
+            } else {
+                return Err(OutputError::Refused(format!(
+                    "{} exists and was not made by opsbook; remove it and build again",
+                    dir.display()
+                )));
+            }
+        }
+        if let Some(parent) = out.parent() {
+            fs::create_dir_all(parent)
+                .map_err(io_err(format!("cannot create {}", parent.display())))?;
+        }
+        fs::create_dir(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
+        fs::write(dir.join(STAGING_MARKER), b"").map_err(io_err("cannot write staging marker"))?;
+        Ok(Staging {
+            out,
+            dir,
+            dirs: Default::default(),
+            names: Default::default(),
+            done: false,
+        })
     }
-    files.par_iter().try_for_each(|f| {
-        let to = target(&f.path);
+
+    /// Writes one file of the new site.
+    pub fn write(&self, f: &OutputFile) -> Result<(), OutputError> {
+        let mut to = self.dir.clone();
+        to.extend(f.path.split('/'));
+        if let Some(parent) = to.parent() {
+            // Create under the lock: another thread must not write into a folder that is
+            // recorded but not made yet.
+            let mut dirs = self.dirs.lock().expect("dirs lock");
+            if !dirs.contains(parent) {
+                fs::create_dir_all(parent)
+                    .map_err(io_err(format!("cannot create {}", parent.display())))?;
+                dirs.insert(parent.to_path_buf());
+            }
+        }
         match &f.content {
             Content::Bytes(bytes) => fs::write(&to, bytes),
             Content::Copy(src) => fs::copy(src, &to).map(|_| ()),
         }
-        .map_err(io_err(format!("cannot write {}", f.path)))
-    })?;
-    let mut names: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
-    names.sort();
-    let manifest = Manifest {
-        generator: "opsbook".into(),
-        version: 1,
-        files: names,
-    };
-    let json = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
-    fs::write(staging.join(MANIFEST), json + "\n").map_err(io_err("cannot write the manifest"))?;
-    fs::remove_file(staging.join(STAGING_MARKER))
-        .map_err(io_err("cannot remove staging marker"))?;
-    Ok(())
+        .map_err(io_err(format!("cannot write {}", f.path)))?;
+        self.names.lock().expect("names lock").push(f.path.clone());
+        Ok(())
+    }
+
+    /// Writes the manifest and swaps the new site in.
+    pub fn finish(mut self) -> Result<(), OutputError> {
+        let mut names = std::mem::take(&mut *self.names.lock().expect("names lock"));
+        names.sort();
+        let manifest = Manifest {
+            generator: "opsbook".into(),
+            version: 1,
+            files: names,
+        };
+        let json = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
+        fs::write(self.dir.join(MANIFEST), json + "\n")
+            .map_err(io_err("cannot write the manifest"))?;
+        fs::remove_file(self.dir.join(STAGING_MARKER))
+            .map_err(io_err("cannot remove staging marker"))?;
+        let result = swap(&self.dir, &self.out);
+        self.done = result.is_ok();
+        result
+    }
+
+    /// How many files were written.
+    pub fn count(&self) -> usize {
+        self.names.lock().expect("names lock").len()
+    }
+}
+
+impl Drop for Staging {
+    /// An abandoned build (an error, a panic) leaves the previous output untouched.
+    fn drop(&mut self) {
+        if !self.done && self.dir.exists() {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Writes `files` as the new content of `out`. Call `check_output_dir` first.
+pub fn write_site(out: &Path, files: &[OutputFile]) -> Result<(), OutputError> {
+    let staging = Staging::begin(out)?;
+    files.par_iter().try_for_each(|f| staging.write(f))?;
+    staging.finish()
 }
 
 fn swap(staging: &Path, out: &Path) -> Result<(), OutputError> {

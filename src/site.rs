@@ -701,6 +701,15 @@ impl Site {
         }
     }
 
+    /// Frees the text of every source once findings have been located (`build` needs the
+    /// parsed documents, not the files they came from).
+    pub fn release_source_texts(&mut self) {
+        for s in &mut self.sources {
+            s.text = String::new();
+            s.index = LineIndex::new("");
+        }
+    }
+
     /// Registers a file findings may point into (e.g. an alert rules file).
     pub fn add_source(&mut self, source: SourceText) {
         self.source_by_path

@@ -205,11 +205,17 @@ enum Job {
     Redirect(usize),
 }
 
+/// Where rendered files go as soon as they exist: the staging folder, or memory for `serve`.
+pub type Sink<'a> = dyn Fn(OutputFile) -> Result<(), String> + Sync + 'a;
+
+/// Renders every page and hands every file of the site to `sink`, in parallel. Returns how many
+/// files there were.
 pub fn render_site(
     site: &Site,
     theme: &Theme,
     findings: &[Located],
-) -> Result<Vec<OutputFile>, String> {
+    sink: &Sink,
+) -> Result<usize, String> {
     let mut by_path: HashMap<&str, Vec<&Located>> = HashMap::new();
     for f in findings {
         by_path.entry(f.path.as_str()).or_default().push(f);
@@ -231,11 +237,11 @@ pub fn render_site(
     jobs.extend((0..plan.alerts.len()).map(Job::Alert));
     jobs.extend([Job::Calendar, Job::Completeness, Job::Wanted]);
     jobs.extend((0..plan.redirects.len()).map(Job::Redirect));
-    // Pages render in parallel; the search index is built meanwhile.
+    // Pages render in parallel and are written as they come; the search index is built meanwhile.
     let (pages, search) = rayon::join(
         || {
             jobs.par_iter()
-                .map(|job| -> Result<Option<OutputFile>, String> {
+                .map(|job| -> Result<usize, String> {
                     let (template, (path, ctx)) = match *job {
                         Job::Runbook(i) => (
                             "runbook.html",
@@ -260,7 +266,7 @@ pub fn render_site(
                         Job::AlertsIndex => ("taxonomy.html", builder.alerts_index()),
                         Job::Alert(a) => match builder.alert(a) {
                             Some(p) => ("alert.html", p),
-                            None => return Ok(None),
+                            None => return Ok(0),
                         },
                         Job::Calendar => ("list.html", builder.calendar()),
                         Job::Completeness => ("completeness.html", builder.completeness()),
@@ -274,25 +280,31 @@ pub fn render_site(
                         }
                     };
                     let html = theme.render(template, &ctx)?;
-                    Ok(Some(OutputFile {
+                    sink(OutputFile {
                         path,
                         content: Content::Bytes(html.into_bytes()),
-                    }))
+                    })?;
+                    Ok(1)
                 })
-                .collect::<Result<Vec<_>, String>>()
+                .try_reduce(|| 0, |a, b| Ok(a + b))
         },
         || crate::search::build(site),
     );
-    let mut files: Vec<OutputFile> = pages?.into_iter().flatten().collect();
+    let mut count = pages?;
+    let mut files: Vec<OutputFile> = Vec::new();
     files.extend(search);
     files.push(OutputFile {
         path: "sitemap.xml".into(),
         content: Content::Bytes(sitemap(site).into_bytes()),
     });
-    let written: std::collections::HashSet<String> =
-        files.iter().map(|f| f.path.to_lowercase()).collect();
+    // A site's static/ file replaces a theme file of the same name.
+    let assets: std::collections::HashSet<String> = site
+        .assets
+        .iter()
+        .map(|a| a.output.to_lowercase())
+        .collect();
     for (path, content) in &theme.statics {
-        if !written.contains(&path.to_lowercase()) {
+        if !assets.contains(&path.to_lowercase()) {
             files.push(OutputFile {
                 path: path.clone(),
                 content: content.clone(),
@@ -305,10 +317,7 @@ pub fn render_site(
             content: Content::Copy(a.source.clone()),
         });
     }
-    // A site's static/ file replaces a theme file of the same name.
-    let mut seen = std::collections::HashSet::new();
-    files.reverse();
-    files.retain(|f| seen.insert(f.path.clone()));
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    count += files.len();
+    files.into_par_iter().try_for_each(sink)?;
+    Ok(count)
 }

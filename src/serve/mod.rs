@@ -136,10 +136,18 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Option<Snapshot>, Vec<L
         Ok(t) => t,
         Err(e) => return failed(e),
     };
-    let files = match render::render_site(&site, &theme, &located) {
-        Ok(f) => f,
-        Err(e) => return failed(e),
+    let collected = std::sync::Mutex::new(HashMap::new());
+    let sink = |f: crate::output::OutputFile| {
+        collected
+            .lock()
+            .expect("files lock")
+            .insert(f.path, f.content);
+        Ok(())
     };
+    if let Err(e) = render::render_site(&site, &theme, &located, &sink) {
+        return failed(e);
+    }
+    let files = collected.into_inner().expect("files lock");
     let counts = diagnostics::count(&located);
     let summary = format!(
         "built {} runbooks in {} ms: {} errors, {} warnings",
@@ -149,7 +157,7 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Option<Snapshot>, Vec<L
         counts.warnings
     );
     let problems = breaking.iter().map(Problem::from_finding).collect();
-    let files = files.into_iter().map(|f| (f.path, f.content)).collect();
+
     (
         Some(Snapshot {
             files,
