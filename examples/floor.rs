@@ -19,8 +19,13 @@ fn main() {
     files.par_iter().for_each(|f| {
         let text = std::fs::read_to_string(f).unwrap();
         let mut html = String::with_capacity(text.len() * 2);
-        pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(&text, pulldown_cmark::Options::all()));
-        let target = out.join(f.strip_prefix(&src).unwrap()).with_extension("html");
+        pulldown_cmark::html::push_html(
+            &mut html,
+            pulldown_cmark::Parser::new_ext(&text, pulldown_cmark::Options::all()),
+        );
+        let target = out
+            .join(f.strip_prefix(&src).unwrap())
+            .with_extension("html");
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         std::fs::write(target, html).unwrap();
     });

@@ -14,6 +14,7 @@
 
 use crate::output::{Content, OutputFile};
 use crate::site::Site;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
 /// Runbooks per display shard.
@@ -129,6 +130,48 @@ fn file_key(key: &str) -> String {
     key.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The words of one runbook with their 5-bit weights.
+fn weights(rb: &crate::site::RunbookPage) -> HashMap<String, u8> {
+    let meta = &rb.meta;
+    let mut weights: HashMap<String, u8> = HashMap::new();
+    let mut add = |t: String, w: u8| {
+        let e = weights.entry(t).or_insert(0);
+        if w >= W_META {
+            *e |= w;
+        } else {
+            *e = (*e & !3) | ((*e & 3) + w).min(3);
+        }
+    };
+    for t in tokens(&rb.document.title) {
+        add(t, W_TITLE);
+    }
+    for a in &meta.alerts {
+        for t in alert_tokens(&a.value) {
+            add(t, W_TITLE);
+        }
+    }
+    let meta_text = [&meta.service, &meta.team, &meta.severity]
+        .into_iter()
+        .flatten()
+        .chain(meta.owner.as_ref().map(|o| &o.value))
+        .chain(meta.tags.iter())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for t in tokens(&meta_text) {
+        add(t, W_META);
+    }
+    for h in &rb.document.doc.headings {
+        for t in tokens(&h.text) {
+            add(t, W_HEADING);
+        }
+    }
+    for t in tokens(&rb.document.doc.text).chain(meta.description.iter().flat_map(|s| tokens(s))) {
+        add(t, 1);
+    }
+    weights
+}
+
 /// Builds the index files for a site: `opsbook-search/meta.js`, `opsbook-search/t-*.js`, `d-*.js`,
 /// `f-*.js`.
 pub fn build(site: &Site) -> Vec<OutputFile> {
@@ -145,48 +188,22 @@ pub fn build(site: &Site) -> Vec<OutputFile> {
     let mut postings: HashMap<String, Vec<(u32, u8)>> = HashMap::new();
     let mut docs: Vec<serde_json::Value> = Vec::with_capacity(order.len());
     let mut facets: BTreeMap<&'static str, BTreeMap<String, Vec<u32>>> = BTreeMap::new();
+    // Words and weights per runbook, in parallel chunks (tokenizing is the expensive part; the
+    // chunks keep memory bounded).
+    let mut weighed: Vec<HashMap<String, u8>> = Vec::new();
     for (d, &i) in order.iter().enumerate() {
+        if d % 256 == 0 {
+            let end = (d + 256).min(order.len());
+            weighed = order[d..end]
+                .par_iter()
+                .rev()
+                .map(|&j| weights(&site.runbooks[j]))
+                .collect();
+        }
+        let weights = weighed.pop().unwrap_or_default();
         let rb = &site.runbooks[i];
         let d = d as u32;
         let meta = &rb.meta;
-        let mut weights: HashMap<String, u8> = HashMap::new();
-        let mut add = |t: String, w: u8| {
-            let e = weights.entry(t).or_insert(0);
-            if w >= W_META {
-                *e |= w;
-            } else {
-                *e = (*e & !3) | ((*e & 3) + w).min(3);
-            }
-        };
-        for t in tokens(&rb.document.title) {
-            add(t, W_TITLE);
-        }
-        for a in &meta.alerts {
-            for t in alert_tokens(&a.value) {
-                add(t, W_TITLE);
-            }
-        }
-        let meta_text = [&meta.service, &meta.team, &meta.severity]
-            .into_iter()
-            .flatten()
-            .chain(meta.owner.as_ref().map(|o| &o.value))
-            .chain(meta.tags.iter())
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" ");
-        for t in tokens(&meta_text) {
-            add(t, W_META);
-        }
-        for h in &rb.document.doc.headings {
-            for t in tokens(&h.text) {
-                add(t, W_HEADING);
-            }
-        }
-        for t in
-            tokens(&rb.document.doc.text).chain(meta.description.iter().flat_map(|s| tokens(s)))
-        {
-            add(t, 1);
-        }
         for (t, w) in weights {
             postings.entry(t).or_default().push((d, w));
         }
