@@ -5,7 +5,7 @@
 //! parsed once per build. Each page gets a typed context (`context.rs`); every URL in it is
 //! relative to the page, so the site works under any sub-path and from file://.
 
-mod context;
+pub mod context;
 
 use crate::diagnostics::Located;
 use crate::output::{Content, OutputFile};
@@ -191,7 +191,8 @@ fn sitemap(site: &Site) -> String {
 
 /// Renders every page and lists every file of the site.
 /// One page to render.
-enum Job {
+#[derive(Debug, Clone, Copy)]
+pub enum Job {
     Runbook(usize),
     Section(usize),
     NotFound,
@@ -208,19 +209,17 @@ enum Job {
 /// Where rendered files go as soon as they exist: the staging folder, or memory for `serve`.
 pub type Sink<'a> = dyn Fn(OutputFile) -> Result<(), String> + Sync + 'a;
 
-/// Renders every page and hands every file of the site to `sink`, in parallel. Returns how many
-/// files there were.
-pub fn render_site(
-    site: &Site,
-    theme: &Theme,
-    findings: &[Located],
-    sink: &Sink,
-) -> Result<usize, String> {
+/// Findings grouped by the file they are about, as page contexts want them.
+pub fn findings_by_path(findings: &[Located]) -> HashMap<&str, Vec<&Located>> {
     let mut by_path: HashMap<&str, Vec<&Located>> = HashMap::new();
     for f in findings {
         by_path.entry(f.path.as_str()).or_default().push(f);
     }
-    let builder = context::Builder::new(site, &by_path);
+    by_path
+}
+
+/// Every page of the site.
+pub fn jobs(site: &Site) -> Vec<Job> {
     let plan = &site.pages;
     let mut jobs: Vec<Job> = (0..site.runbooks.len()).map(Job::Runbook).collect();
     jobs.extend((0..site.sections.len()).map(Job::Section));
@@ -234,69 +233,91 @@ pub fn render_site(
     if !plan.alerts.is_empty() {
         jobs.push(Job::AlertsIndex);
     }
-    jobs.extend((0..plan.alerts.len()).map(Job::Alert));
+    jobs.extend(
+        (0..plan.alerts.len())
+            .filter(|&a| plan.alerts[a].output.is_some())
+            .map(Job::Alert),
+    );
     jobs.extend([Job::Calendar, Job::Completeness, Job::Wanted]);
     jobs.extend((0..plan.redirects.len()).map(Job::Redirect));
-    // Pages render in parallel and are written as they come; the search index is built meanwhile.
-    let (pages, search) = rayon::join(
-        || {
-            jobs.par_iter()
-                .map(|job| -> Result<usize, String> {
-                    let (template, (path, ctx)) = match *job {
-                        Job::Runbook(i) => (
-                            "runbook.html",
-                            (site.runbooks[i].document.output.clone(), builder.runbook(i)),
-                        ),
-                        Job::Section(i) => {
-                            let template = if site.sections[i].dir.is_empty() {
-                                "index.html"
-                            } else {
-                                "section.html"
-                            };
-                            (
-                                template,
-                                (site.sections[i].output.clone(), builder.section(i)),
-                            )
-                        }
-                        Job::NotFound => {
-                            ("404.html", ("404.html".to_string(), builder.not_found()))
-                        }
-                        Job::Taxonomy(f) => ("taxonomy.html", builder.taxonomy(f)),
-                        Job::FacetValue(f, v) => ("list.html", builder.facet_value(f, v)),
-                        Job::AlertsIndex => ("taxonomy.html", builder.alerts_index()),
-                        Job::Alert(a) => match builder.alert(a) {
-                            Some(p) => ("alert.html", p),
-                            None => return Ok(0),
-                        },
-                        Job::Calendar => ("list.html", builder.calendar()),
-                        Job::Completeness => ("completeness.html", builder.completeness()),
-                        Job::Wanted => ("wanted.html", builder.wanted()),
-                        Job::Redirect(r) => {
-                            let r = &plan.redirects[r];
-                            (
-                                "redirect.html",
-                                (r.output.clone(), builder.redirect(&r.output, r.runbook)),
-                            )
-                        }
-                    };
-                    let html = theme.render(template, &ctx)?;
-                    sink(OutputFile {
-                        path,
-                        content: Content::Bytes(html.into_bytes()),
-                    })?;
-                    Ok(1)
-                })
-                .try_reduce(|| 0, |a, b| Ok(a + b))
+    jobs
+}
+
+/// The output path of a page.
+pub fn job_path(site: &Site, job: Job) -> String {
+    let plan = &site.pages;
+    match job {
+        Job::Runbook(i) => site.runbooks[i].document.output.clone(),
+        Job::Section(i) => site.sections[i].output.clone(),
+        Job::NotFound => "404.html".into(),
+        Job::Taxonomy(f) => plan.facets[f].index.clone(),
+        Job::FacetValue(f, v) => plan.facets[f].values[v].output.clone(),
+        Job::AlertsIndex => plan.alerts_index.clone(),
+        Job::Alert(a) => plan.alerts[a].output.clone().unwrap_or_default(),
+        Job::Calendar => plan.calendar.clone(),
+        Job::Completeness => plan.completeness.clone(),
+        Job::Wanted => plan.wanted.clone(),
+        Job::Redirect(r) => plan.redirects[r].output.clone(),
+    }
+}
+
+/// Renders one page.
+pub fn render_job(
+    site: &Site,
+    theme: &Theme,
+    builder: &context::Builder,
+    job: Job,
+) -> Result<Option<OutputFile>, String> {
+    let plan = &site.pages;
+    let (template, (path, ctx)) = match job {
+        Job::Runbook(i) => (
+            "runbook.html",
+            (site.runbooks[i].document.output.clone(), builder.runbook(i)),
+        ),
+        Job::Section(i) => {
+            let template = if site.sections[i].dir.is_empty() {
+                "index.html"
+            } else {
+                "section.html"
+            };
+            (
+                template,
+                (site.sections[i].output.clone(), builder.section(i)),
+            )
+        }
+        Job::NotFound => ("404.html", ("404.html".to_string(), builder.not_found())),
+        Job::Taxonomy(f) => ("taxonomy.html", builder.taxonomy(f)),
+        Job::FacetValue(f, v) => ("list.html", builder.facet_value(f, v)),
+        Job::AlertsIndex => ("taxonomy.html", builder.alerts_index()),
+        Job::Alert(a) => match builder.alert(a) {
+            Some(p) => ("alert.html", p),
+            None => return Ok(None),
         },
-        || crate::search::build(site),
-    );
-    let mut count = pages?;
-    let mut files: Vec<OutputFile> = Vec::new();
-    files.extend(search);
-    files.push(OutputFile {
+        Job::Calendar => ("list.html", builder.calendar()),
+        Job::Completeness => ("completeness.html", builder.completeness()),
+        Job::Wanted => ("wanted.html", builder.wanted()),
+        Job::Redirect(r) => {
+            let r = &plan.redirects[r];
+            (
+                "redirect.html",
+                (r.output.clone(), builder.redirect(&r.output, r.runbook)),
+            )
+        }
+    };
+    let html = theme.render(template, &ctx)?;
+    Ok(Some(OutputFile {
+        path,
+        content: Content::Bytes(html.into_bytes()),
+    }))
+}
+
+/// The files that are not pages, except the search index: sitemap, theme assets, the site's
+/// static files and attachments.
+pub fn other_files(site: &Site, theme: &Theme) -> Vec<OutputFile> {
+    let mut files = vec![OutputFile {
         path: "sitemap.xml".into(),
         content: Content::Bytes(sitemap(site).into_bytes()),
-    });
+    }];
     // A site's static/ file replaces a theme file of the same name.
     let assets: std::collections::HashSet<String> = site
         .assets
@@ -317,7 +338,35 @@ pub fn render_site(
             content: Content::Copy(a.source.clone()),
         });
     }
-    count += files.len();
+    files
+}
+
+/// Renders every page and hands every file of the site to `sink`, in parallel. Returns how many
+/// files there were.
+pub fn render_site(
+    site: &Site,
+    theme: &Theme,
+    findings: &[Located],
+    sink: &Sink,
+) -> Result<usize, String> {
+    let by_path = findings_by_path(findings);
+    let builder = context::Builder::new(site, &by_path);
+    let jobs = jobs(site);
+    // Pages render in parallel and are written as they come; the search index is built meanwhile.
+    let (pages, search) = rayon::join(
+        || {
+            jobs.par_iter()
+                .map(|&job| match render_job(site, theme, &builder, job)? {
+                    Some(file) => sink(file).map(|()| 1),
+                    None => Ok(0),
+                })
+                .try_reduce(|| 0, |a, b| Ok(a + b))
+        },
+        || crate::search::build(site),
+    );
+    let mut files = other_files(site, theme);
+    files.extend(search);
+    let count = pages? + files.len();
     files.into_par_iter().try_for_each(sink)?;
     Ok(count)
 }

@@ -4,11 +4,10 @@
 //! leave the site is refused.
 
 use super::{Notice, Shared};
-use crate::output::Content;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -192,8 +191,7 @@ fn with_reload_script(html: &[u8]) -> Vec<u8> {
     }
 }
 
-async fn file(State(shared): State<Arc<Shared>>, headers: HeaderMap, request: Request) -> Response {
-    let _ = headers;
+async fn file(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let Some(path) = site_path(request.uri().path()) else {
         return (
             StatusCode::BAD_REQUEST,
@@ -202,43 +200,49 @@ async fn file(State(shared): State<Arc<Shared>>, headers: HeaderMap, request: Re
             .into_response();
     };
     let snapshot = shared.snapshot.read().expect("snapshot lock").clone();
-    let (status, path, content) = match snapshot.files.get(&path) {
-        Some(c) => (StatusCode::OK, path, c.clone()),
-        None => {
-            // `db/failover` for pretty URLs: send the browser to `db/failover/`.
-            let dir_index = format!("{path}/index.html");
-            if snapshot.files.contains_key(&dir_index) {
-                let location = format!("{}/", request.uri().path());
-                return (
-                    StatusCode::MOVED_PERMANENTLY,
-                    [(header::LOCATION, location)],
-                )
-                    .into_response();
-            }
-            match snapshot.files.get("404.html") {
-                Some(c) => (StatusCode::NOT_FOUND, "404.html".to_string(), c.clone()),
-                None => return (StatusCode::NOT_FOUND, "not found\n").into_response(),
-            }
-        }
+    let Some(site) = snapshot.rendered.clone() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "opsbook serve: the site does not build yet; see the terminal\n",
+        )
+            .into_response();
     };
-    let bytes = match content {
-        Content::Bytes(b) => b,
-        Content::Copy(p) => match tokio::fs::read(&p).await {
-            Ok(b) => b,
-            Err(e) => {
-                return (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("cannot read {}: {e}\n", p.display()),
-                )
-                    .into_response();
-            }
-        },
+    // Rendering a page is CPU work: keep it off the async workers.
+    let uri_path = request.uri().path().to_string();
+    let found = tokio::task::spawn_blocking(move || match site.get(&path) {
+        Some(result) => (StatusCode::OK, path, Some(result)),
+        None if site.has_dir_index(&path) => (StatusCode::MOVED_PERMANENTLY, path, None),
+        None => (
+            StatusCode::NOT_FOUND,
+            "404.html".to_string(),
+            site.get("404.html"),
+        ),
+    })
+    .await;
+    let (status, path, result) = match found {
+        Ok(f) => f,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+    };
+    if status == StatusCode::MOVED_PERMANENTLY {
+        // `db/failover` for pretty URLs: send the browser to `db/failover/`.
+        return (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, format!("{uri_path}/"))],
+        )
+            .into_response();
+    }
+    let bytes = match result {
+        Some(Ok(b)) => b,
+        Some(Err(e)) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response();
+        }
+        None => return (StatusCode::NOT_FOUND, "not found\n").into_response(),
     };
     let kind = content_type(&path);
     let body = if kind.starts_with("text/html") {
         with_reload_script(&bytes)
     } else {
-        bytes
+        bytes.to_vec()
     };
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;

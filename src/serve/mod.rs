@@ -21,16 +21,82 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 use tokio::sync::broadcast;
 
-/// One build, ready to serve.
+/// One build, ready to serve. Pages are rendered when they are asked for (and kept), so a
+/// rebuild costs reading and checking the site, not rendering pages nobody looks at.
 pub struct Snapshot {
-    pub files: HashMap<String, Content>,
+    pub version: u64,
     /// What the overlay shows: empty when the site is fine.
     pub problems: Vec<Problem>,
-    pub version: u64,
+    /// The site to serve: this build's, or the last good one when this build failed.
+    pub rendered: Option<Arc<Rendered>>,
+}
+
+/// A site that can be rendered.
+pub struct Rendered {
+    site: Site,
+    theme: Theme,
+    findings: Vec<Located>,
+    pages: HashMap<String, render::Job>,
+    files: HashMap<String, Content>,
+    cache: Mutex<HashMap<String, Arc<Vec<u8>>>>,
+    search: OnceLock<HashMap<String, Content>>,
+}
+
+impl Rendered {
+    /// The bytes of a file of the site, rendering it if needed.
+    pub fn get(&self, path: &str) -> Option<Result<Arc<Vec<u8>>, String>> {
+        if let Some(hit) = self.cache.lock().expect("cache lock").get(path) {
+            return Some(Ok(hit.clone()));
+        }
+        let bytes = if let Some(&job) = self.pages.get(path) {
+            let by_path = render::findings_by_path(&self.findings);
+            let builder = render::context::Builder::new(&self.site, &by_path);
+            match render::render_job(&self.site, &self.theme, &builder, job) {
+                Ok(Some(file)) => content_bytes(&file.content),
+                Ok(None) => return None,
+                Err(e) => return Some(Err(e)),
+            }
+        } else if let Some(content) = self.files.get(path) {
+            content_bytes(content)
+        } else if path.starts_with("opsbook-search/") {
+            let index = self.search.get_or_init(|| {
+                crate::search::build(&self.site)
+                    .into_iter()
+                    .map(|f| (f.path, f.content))
+                    .collect()
+            });
+            content_bytes(index.get(path)?)
+        } else {
+            return None;
+        };
+        let bytes = match bytes {
+            Ok(b) => Arc::new(b),
+            Err(e) => return Some(Err(e)),
+        };
+        self.cache
+            .lock()
+            .expect("cache lock")
+            .insert(path.to_string(), bytes.clone());
+        Some(Ok(bytes))
+    }
+
+    pub fn has_dir_index(&self, path: &str) -> bool {
+        let index = format!("{path}/index.html");
+        self.pages.contains_key(&index) || self.files.contains_key(&index)
+    }
+}
+
+fn content_bytes(content: &Content) -> Result<Vec<u8>, String> {
+    match content {
+        Content::Bytes(b) => Ok(b.clone()),
+        Content::Copy(p) => {
+            std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -88,18 +154,19 @@ pub struct BuildSettings {
     pub drafts: bool,
 }
 
-/// Builds the site into memory. A site that cannot be rendered at all (bad opsbook.toml, a
-/// template error) gives problems and no files, so the previous build keeps being served.
-pub fn build(settings: &BuildSettings, version: u64) -> (Option<Snapshot>, Vec<Located>, String) {
+/// Loads and checks the site; pages render on request. A site that cannot be loaded or whose
+/// theme does not compile gives problems and nothing to render, so the previous build keeps
+/// being served.
+pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>, String) {
     let started = Instant::now();
     let failed = |message: String| {
         let problems = vec![Problem::failure(message.clone())];
         (
-            Some(Snapshot {
-                files: HashMap::new(),
-                problems,
+            Snapshot {
                 version,
-            }),
+                problems,
+                rendered: None,
+            },
             Vec::new(),
             message,
         )
@@ -136,18 +203,15 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Option<Snapshot>, Vec<L
         Ok(t) => t,
         Err(e) => return failed(e),
     };
-    let collected = std::sync::Mutex::new(HashMap::new());
-    let sink = |f: crate::output::OutputFile| {
-        collected
-            .lock()
-            .expect("files lock")
-            .insert(f.path, f.content);
-        Ok(())
-    };
-    if let Err(e) = render::render_site(&site, &theme, &located, &sink) {
-        return failed(e);
-    }
-    let files = collected.into_inner().expect("files lock");
+    // Render the home page now: a template error in a page shows at once, not on first visit.
+    let pages: HashMap<String, render::Job> = render::jobs(&site)
+        .into_iter()
+        .map(|j| (render::job_path(&site, j), j))
+        .collect();
+    let files = render::other_files(&site, &theme)
+        .into_iter()
+        .map(|f| (f.path, f.content))
+        .collect();
     let counts = diagnostics::count(&located);
     let summary = format!(
         "built {} runbooks in {} ms: {} errors, {} warnings",
@@ -157,16 +221,33 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Option<Snapshot>, Vec<L
         counts.warnings
     );
     let problems = breaking.iter().map(Problem::from_finding).collect();
-
-    (
-        Some(Snapshot {
-            files,
-            problems,
-            version,
-        }),
-        breaking,
-        summary,
-    )
+    let rendered = Arc::new(Rendered {
+        site,
+        theme,
+        findings: located,
+        pages,
+        files,
+        cache: Mutex::new(HashMap::new()),
+        search: OnceLock::new(),
+    });
+    let snapshot = Snapshot {
+        version,
+        problems,
+        rendered: Some(rendered),
+    };
+    // A page template that fails is a broken site too: try the pages people open first.
+    for probe in ["index.html", "404.html"] {
+        if let Some(Err(e)) = snapshot.rendered.as_ref().and_then(|r| r.get(probe)) {
+            return failed(e);
+        }
+    }
+    if let Some(r) = &snapshot.rendered
+        && let Some(first) = r.site.runbooks.first().map(|rb| rb.document.output.clone())
+        && let Some(Err(e)) = r.get(&first)
+    {
+        return failed(e);
+    }
+    (snapshot, breaking, summary)
 }
 
 fn report(breaking: &[Located], summary: &str) {
@@ -255,11 +336,7 @@ pub fn run(args: &ServeArgs) -> u8 {
     }
     let (notices, _) = broadcast::channel(16);
     let shared = Arc::new(Shared {
-        snapshot: RwLock::new(Arc::new(snapshot.unwrap_or(Snapshot {
-            files: HashMap::new(),
-            problems: Vec::new(),
-            version: 1,
-        }))),
+        snapshot: RwLock::new(Arc::new(snapshot)),
         notices,
         hosts,
         port,
@@ -270,27 +347,28 @@ pub fn run(args: &ServeArgs) -> u8 {
             let version = shared.snapshot.read().map(|s| s.version + 1).unwrap_or(1);
             let (snapshot, breaking, summary) = build(&settings, version);
             report(&breaking, &summary);
-            let Some(snapshot) = snapshot else { return };
             let problems = snapshot.problems.clone();
-            let keep_old_files = snapshot.files.is_empty();
+            let rendered = snapshot.rendered.is_some();
+            let _ = &rendered;
             {
                 let mut current = shared.snapshot.write().expect("snapshot lock");
-                let next = if keep_old_files {
-                    // Nothing could be rendered: keep serving the last good pages.
-                    Snapshot {
-                        files: current.files.clone(),
-                        problems: problems.clone(),
-                        version,
-                    }
+                let next = if rendered {
+                    Arc::new(snapshot)
                 } else {
-                    snapshot
+                    // Nothing could be rendered: keep serving the last good pages.
+                    let previous = current.rendered.clone();
+                    Arc::new(Snapshot {
+                        version,
+                        problems: problems.clone(),
+                        rendered: previous,
+                    })
                 };
-                *current = Arc::new(next);
+                *current = next;
             }
             let _ = shared.notices.send(Notice::Problems(
                 serde_json::to_string(&problems).unwrap_or_default(),
             ));
-            if !keep_old_files {
+            if rendered {
                 let _ = shared.notices.send(Notice::Reload);
             }
         }
