@@ -228,14 +228,17 @@ pub fn build(args: &BuildArgs) -> u8 {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
+    let timer = crate::site::Timer::new();
     let sink = |f: output::OutputFile| staging.write(&f).map_err(|e| e.to_string());
     let files = match render::render_site(&site, &theme, &located, &sink) {
         Ok(n) => n,
         Err(e) => return fail(e),
     };
+    timer.lap("render and write");
     if let Err(e) = staging.finish() {
         return fail(e);
     }
+    timer.lap("swap");
     let incomplete = site.runbooks.iter().filter(|r| !r.complete).count();
     eprintln!(
         "built {} into {} ({} files) in {:.2}s",

@@ -131,6 +131,38 @@ struct Parsed {
     ok: bool,
 }
 
+/// Stage timings on stderr when `OPSBOOK_TIMINGS` is set: profile before optimising.
+pub struct Timer {
+    on: bool,
+    last: std::cell::Cell<std::time::Instant>,
+}
+
+impl Timer {
+    pub fn new() -> Timer {
+        Timer {
+            on: std::env::var_os("OPSBOOK_TIMINGS").is_some(),
+            last: std::cell::Cell::new(std::time::Instant::now()),
+        }
+    }
+
+    pub fn lap(&self, stage: &str) {
+        if self.on {
+            let now = std::time::Instant::now();
+            eprintln!(
+                "timing: {stage:<22} {:>7.1} ms",
+                (now - self.last.get()).as_secs_f64() * 1000.0
+            );
+            self.last.set(now);
+        }
+    }
+}
+
+impl Default for Timer {
+    fn default() -> Self {
+        Timer::new()
+    }
+}
+
 /// What reading one file produced.
 #[derive(Default)]
 struct FileOutcome {
@@ -294,6 +326,7 @@ impl Site {
             .strip_prefix(&project.root)
             .map(crate::diagnostics::display_path)
             .unwrap_or_default();
+        let timer = Timer::new();
         let mut exclude = options.exclude.clone();
         exclude.extend(project.themes_dir.clone());
         let found = source::discover(
@@ -321,6 +354,7 @@ impl Site {
         };
 
         // Read and parse every Markdown file, in parallel; then collect in discovery order.
+        timer.lap("discover");
         let outcomes: Vec<FileOutcome> = found
             .markdown
             .into_par_iter()
@@ -340,6 +374,7 @@ impl Site {
             }
         }
 
+        timer.lap("read and parse");
         // Which file is each folder's section page.
         let mut index_of: BTreeMap<String, (usize, usize)> = BTreeMap::new(); // dir -> (rank, parsed idx)
         for (i, p) in parsed.iter().enumerate() {
@@ -448,15 +483,19 @@ impl Site {
             });
         }
 
+        timer.lap("schema");
         site.build_sections(section_docs);
         site.assign_outputs(found.assets, found.statics);
+        timer.lap("sections and outputs");
         crate::links::resolve(&mut site);
+        timer.lap("links");
         site.pages = crate::pages::plan(&mut site);
         if !options.alert_rules.is_empty() {
             crate::alerts::check(&mut site, &options.alert_rules);
         }
         site.check_duplicate_titles();
         site.finish_diagnostics();
+        timer.lap("pages and findings");
         site
     }
 
