@@ -34,6 +34,10 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/listing.html"),
     ),
     (
+        "runbook-table.html",
+        include_str!("../../themes/default/templates/runbook-table.html"),
+    ),
+    (
         "runbook.html",
         include_str!("../../themes/default/templates/runbook.html"),
     ),
@@ -369,4 +373,34 @@ pub fn render_site(
     let count = pages? + files.len();
     files.into_par_iter().try_for_each(sink)?;
     Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file of the built-in theme is compiled in (a new template must be listed above).
+    #[test]
+    fn the_whole_default_theme_is_embedded() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default");
+        let mut templates: Vec<String> = read_dir_files(&dir.join("templates"))
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        let mut embedded: Vec<String> = DEFAULT_TEMPLATES
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
+        templates.sort();
+        embedded.sort();
+        assert_eq!(templates, embedded);
+        let statics: Vec<String> = read_dir_files(&dir.join("static"))
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(statics.len(), DEFAULT_STATIC.len());
+        assert!(Theme::load(None, "default").is_ok());
+    }
 }

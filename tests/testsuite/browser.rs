@@ -94,14 +94,7 @@ fn site_works_in_a_real_browser() {
         ),
     );
     let thousand = Site::empty();
-    let _large_server = shared().map(|shared| {
-        let generated = Command::new("python3")
-            .arg(shared.join("bench/gen_corpus.py"))
-            .args(["--pages", "1000", "--flavor", "plain", "--out"])
-            .arg(thousand.path())
-            .output()
-            .expect("run gen_corpus.py");
-        assert!(generated.status.success());
+    let _large_server = crate::helpers::generate(1000, thousand.path()).then(|| {
         let server = crate::serve::Server::start(&thousand, &[]);
         let first = walkdir::WalkDir::new(thousand.path())
             .sort_by_file_name()

@@ -1,16 +1,9 @@
 //! The example site in `content/` and real-world corpora build and check clean.
 
-use crate::helpers::{Site, copy_dir, repo, shared};
+use crate::helpers::Site;
 
 fn example() -> Site {
-    let site = Site::empty();
-    copy_dir(&repo().join("content"), &site.path().join("content"));
-    std::fs::copy(
-        repo().join("opsbook.toml"),
-        site.path().join("opsbook.toml"),
-    )
-    .unwrap();
-    site
+    crate::helpers::example_site()
 }
 
 #[test]
@@ -42,15 +35,9 @@ fn example_site_builds() {
 
 #[test]
 fn openshift_corpus_builds_with_zero_configuration() {
-    let Some(shared) = shared() else {
-        eprintln!("skipped: ../shared is not beside the repository");
+    let Some(site) = crate::helpers::openshift_site() else {
         return;
     };
-    let site = Site::empty();
-    copy_dir(
-        &shared.join("corpus/openshift-runbooks/alerts"),
-        &site.path().join("alerts"),
-    );
     let run = site.run(&["build", "alerts"]);
     run.expect_code(0);
     assert!(site.exists("alerts/public/index.html"));

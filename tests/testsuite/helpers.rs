@@ -32,6 +32,52 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A copy of the example site (`content/` and `opsbook.toml`).
+pub fn example_site() -> Site {
+    let site = Site::empty();
+    copy_dir(&repo().join("content"), &site.path().join("content"));
+    std::fs::copy(
+        repo().join("opsbook.toml"),
+        site.path().join("opsbook.toml"),
+    )
+    .unwrap();
+    site
+}
+
+/// A copy of the OpenShift runbooks under `alerts/`, when ../shared is there.
+pub fn openshift_site() -> Option<Site> {
+    let Some(shared) = shared() else {
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr().lock(),
+            b"skipped: ../shared is not beside the repository\n",
+        );
+        return None;
+    };
+    let site = Site::empty();
+    copy_dir(
+        &shared.join("corpus/openshift-runbooks/alerts"),
+        &site.path().join("alerts"),
+    );
+    Some(site)
+}
+
+/// Writes `pages` generated runbooks (plain flavor) into `dir`, when ../shared is there.
+pub fn generate(pages: usize, dir: &Path) -> bool {
+    let Some(shared) = shared() else { return false };
+    let out = Command::new("python3")
+        .arg(shared.join("bench/gen_corpus.py"))
+        .args(["--pages", &pages.to_string(), "--flavor", "plain", "--out"])
+        .arg(dir)
+        .output()
+        .expect("run gen_corpus.py");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    true
+}
+
 pub struct Site {
     pub dir: tempfile::TempDir,
 }

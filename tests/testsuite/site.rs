@@ -1,20 +1,13 @@
 //! The generated site: every page type, link rewrites, an output link checker, hostile content,
 //! and page sizes that stay flat as the site grows.
 
-use crate::helpers::{Site, copy_dir, repo, shared};
+use crate::helpers::{Site, shared};
 use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 fn example() -> Site {
-    let site = Site::empty();
-    copy_dir(&repo().join("content"), &site.path().join("content"));
-    std::fs::copy(
-        repo().join("opsbook.toml"),
-        site.path().join("opsbook.toml"),
-    )
-    .unwrap();
-    site
+    crate::helpers::example_site()
 }
 
 /// Every internal `href`/`src` of every HTML page under `out` lands on a written file, and every
@@ -216,15 +209,9 @@ fn every_internal_link_of_the_example_site_resolves() {
 
 #[test]
 fn every_internal_link_of_the_openshift_corpus_resolves() {
-    let Some(shared) = shared() else {
-        eprintln!("skipped: ../shared is not beside the repository");
+    let Some(site) = crate::helpers::openshift_site() else {
         return;
     };
-    let site = Site::empty();
-    copy_dir(
-        &shared.join("corpus/openshift-runbooks/alerts"),
-        &site.path().join("alerts"),
-    );
     site.run(&["build", "alerts"]).expect_code(0);
     let n = check_links(&site.path().join("alerts/public"));
     assert!(n > 5000, "only {n} links checked");
@@ -314,20 +301,17 @@ fn hostile_content_is_rendered_harmless() {
 
 #[test]
 fn page_size_stays_flat_as_the_site_grows() {
-    let Some(shared) = shared() else {
+    if shared().is_none() {
         eprintln!("skipped: ../shared is not beside the repository");
         return;
-    };
+    }
     let mut per_page = Vec::new();
     for pages in [1000, 4000] {
         let site = Site::empty();
-        let status = std::process::Command::new("python3")
-            .arg(shared.join("bench/gen_corpus.py"))
-            .args(["--pages", &pages.to_string(), "--flavor", "plain", "--out"])
-            .arg(site.path().join("runbooks"))
-            .output()
-            .unwrap();
-        assert!(status.status.success());
+        assert!(crate::helpers::generate(
+            pages,
+            &site.path().join("runbooks")
+        ));
         site.run(&["build", "runbooks", "--out", "site"])
             .expect_code(0);
         let mut bytes = 0u64;
