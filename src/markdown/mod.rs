@@ -778,7 +778,7 @@ mod tests {
     }
 
     #[test]
-    fn raw_html_is_escaped_and_directives_collected() {
+    fn raw_html_is_sanitized_and_directives_collected() {
         let doc = render(
             "<!-- opsbook-disable placeholder -->\n\nRun <script>x</script> now\n",
             0,
