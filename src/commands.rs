@@ -97,6 +97,7 @@ pub fn check(args: &CheckArgs) -> u8 {
         exclude: vec![project.output_dir(None)],
         alert_rules: args.alert_rules.clone(),
         render_html: false,
+        cache: None,
     };
     let site = match load(project, &options) {
         Ok(s) => s,
@@ -185,6 +186,7 @@ pub fn build(args: &BuildArgs) -> u8 {
         exclude: vec![out.clone()],
         alert_rules: Vec::new(),
         render_html: true,
+        cache: None,
     };
     let site = match load(project, &options) {
         Ok(s) => s,

@@ -32,10 +32,65 @@ pub struct LoadOptions {
     pub alert_rules: Vec<PathBuf>,
     /// Whether pages will be rendered (`build`), or only checked.
     pub render_html: bool,
+    /// Parsed files from the previous build (`serve`), reused when unchanged.
+    pub cache: Option<std::sync::Arc<ParseCache>>,
+}
+
+/// Parsed files kept between the rebuilds of `serve`: a file whose size and modification time
+/// have not changed is not read or parsed again. Cleared whenever the settings that shape
+/// parsing change.
+#[derive(Default)]
+pub struct ParseCache {
+    files: std::sync::Mutex<HashMap<PathBuf, (FileStamp, FileOutcome)>>,
+    settings: std::sync::Mutex<String>,
+}
+
+type FileStamp = (Option<std::time::SystemTime>, u64);
+
+impl std::fmt::Debug for ParseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ParseCache")
+    }
+}
+
+impl ParseCache {
+    /// Forgets everything if the parse settings differ from last time.
+    fn check_settings(&self, project: &Project, render_html: bool) {
+        let key = format!(
+            "{:?}|{render_html}|{}",
+            project.config.markdown,
+            project.content_dir.display()
+        );
+        let mut settings = self.settings.lock().expect("cache lock");
+        if *settings != key {
+            self.files.lock().expect("cache lock").clear();
+            *settings = key;
+        }
+    }
+
+    fn parse(&self, project: &Project, render_html: bool, entry: Entry) -> FileOutcome {
+        let stamp: FileStamp = match std::fs::metadata(&entry.abs) {
+            Ok(m) => (m.modified().ok(), m.len()),
+            Err(_) => return parse_file(project, render_html, entry),
+        };
+        if let Some((s, outcome)) = self.files.lock().expect("cache lock").get(&entry.abs)
+            && *s == stamp
+            && outcome.parsed.as_ref().is_none_or(|p| p.entry == entry)
+        {
+            return outcome.clone();
+        }
+        let abs = entry.abs.clone();
+        let outcome = parse_file(project, render_html, entry);
+        self.files
+            .lock()
+            .expect("cache lock")
+            .insert(abs, (stamp, outcome.clone()));
+        outcome
+    }
 }
 
 /// A source file's text, kept for positions and snippets.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SourceText {
     pub path: String,
     pub text: String,
@@ -123,6 +178,7 @@ impl Sources for Site {
 }
 
 /// A parsed Markdown file before it is sorted into runbooks and sections.
+#[derive(Clone)]
 struct Parsed {
     entry: Entry,
     source: usize,
@@ -164,8 +220,8 @@ impl Default for Timer {
 }
 
 /// What reading one file produced.
-#[derive(Default)]
-struct FileOutcome {
+#[derive(Default, Clone)]
+pub struct FileOutcome {
     source: Option<SourceText>,
     parsed: Option<Parsed>,
     diagnostics: Vec<Diagnostic>,
@@ -327,6 +383,9 @@ impl Site {
             .map(crate::diagnostics::display_path)
             .unwrap_or_default();
         let timer = Timer::new();
+        if let Some(cache) = &options.cache {
+            cache.check_settings(&project, options.render_html);
+        }
         let mut exclude = options.exclude.clone();
         exclude.extend(project.themes_dir.clone());
         let found = source::discover(
@@ -358,7 +417,10 @@ impl Site {
         let outcomes: Vec<FileOutcome> = found
             .markdown
             .into_par_iter()
-            .map(|entry| parse_file(&site.project, options.render_html, entry))
+            .map(|entry| match &options.cache {
+                Some(cache) => cache.parse(&site.project, options.render_html, entry),
+                None => parse_file(&site.project, options.render_html, entry),
+            })
             .collect();
         let mut parsed = Vec::with_capacity(outcomes.len());
         for o in outcomes {

@@ -152,6 +152,8 @@ pub struct BuildSettings {
     pub root: PathBuf,
     pub today: Option<chrono::NaiveDate>,
     pub drafts: bool,
+    /// Files parsed by the previous rebuild.
+    pub cache: Arc<crate::site::ParseCache>,
 }
 
 /// Loads and checks the site; pages render on request. A site that cannot be loaded or whose
@@ -182,6 +184,7 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
         exclude: vec![out],
         alert_rules: Vec::new(),
         render_html: true,
+        cache: Some(settings.cache.clone()),
     };
     let site = Site::load(project, &options);
     if let Some(e) = site.errors.first() {
@@ -319,6 +322,7 @@ pub fn run(args: &ServeArgs) -> u8 {
         root: root.clone(),
         today: args.today,
         drafts: args.drafts,
+        cache: Arc::default(),
     };
     let (snapshot, breaking, summary) = build(&settings, 1);
     report(&breaking, &summary);
