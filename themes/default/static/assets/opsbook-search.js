@@ -172,7 +172,7 @@
       });
       var ids = Object.keys(scores).map(Number).sort(function (a, b) { return scores[b] - scores[a] || a - b; });
       var total = ids.length;
-      ids = ids.slice(0, 20);
+      ids = ids.slice(0, 12);
       var per = S.metaData.per, shards = {};
       ids.forEach(function (d) { shards[Math.floor(d / per)] = 1; });
       all(Object.keys(shards).map(function (n) { return ["d:" + n, "d-" + n + ".js"]; }), function () {
