@@ -353,7 +353,6 @@ pub fn run(args: &ServeArgs) -> u8 {
             report(&breaking, &summary);
             let problems = snapshot.problems.clone();
             let rendered = snapshot.rendered.is_some();
-            let _ = &rendered;
             {
                 let mut current = shared.snapshot.write().expect("snapshot lock");
                 let next = if rendered {
