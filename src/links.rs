@@ -364,71 +364,80 @@ pub fn resolve(site: &mut Site) {
         };
         refs_by_doc.entry(key).or_default().push(r);
     }
-    let documents: Vec<(bool, usize, &crate::site::Document)> = site
-        .runbooks
-        .iter()
-        .enumerate()
-        .map(|(i, rb)| (true, i, &rb.document))
+    let keys: Vec<(bool, usize)> = (0..site.runbooks.len())
+        .map(|i| (true, i))
         .chain(
-            site.sections
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| s.index.as_ref().map(|d| (false, i, d))),
+            (0..site.sections.len())
+                .filter(|&i| site.sections[i].index.is_some())
+                .map(|i| (false, i)),
         )
         .collect();
     let pretty = site.project.config.site.pretty_urls;
-    let site_ref: &Site = site;
-    let results: Vec<(bool, usize, Resolved, String)> = documents
-        .into_par_iter()
-        .map(|(is_runbook, i, document)| {
-            let site = site_ref;
-            let own_ids: Vec<String> = document.doc.headings.iter().map(|h| h.id.clone()).collect();
-            let linker = Linker {
-                site,
-                targets: &targets,
-                path: site.source_path(document),
-                rel: &document.rel,
-                output: &document.output,
-                doc: &document.doc,
-                own_ids: &own_ids,
-            };
-            let resolved = linker.run();
-            let html = if site.render_html {
-                let filled = fill(&document.doc.html, &resolved.urls);
-                let mine = refs_by_doc
-                    .get(&(is_runbook, i))
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]);
-                link_titles(&filled, &document.doc.related_items, mine, |to| {
-                    relative_url(&document.output, &site.runbooks[to].document.output, pretty)
-                })
-            } else {
-                String::new()
-            };
-            (is_runbook, i, resolved, html)
-        })
-        .collect();
     let mut backlinks: Vec<Vec<usize>> = vec![Vec::new(); site.runbooks.len()];
     let mut linked_from_sections = vec![false; site.runbooks.len()];
-    for (is_runbook, i, resolved, html) in results {
-        site.diagnostics.extend(resolved.diagnostics);
-        if is_runbook {
-            for &t in &resolved.links_to {
-                if t != i {
-                    backlinks[t].push(i);
+    // In chunks, so that the resolved HTML replaces the unresolved as we go instead of the whole
+    // site being held twice.
+    for chunk in keys.chunks(1024) {
+        let site_ref: &Site = site;
+        let results: Vec<(bool, usize, Resolved, String)> = chunk
+            .par_iter()
+            .map(|&(is_runbook, i)| {
+                let site = site_ref;
+                let document = if is_runbook {
+                    &site.runbooks[i].document
+                } else {
+                    site.sections[i]
+                        .index
+                        .as_ref()
+                        .expect("section with an index")
+                };
+                let own_ids: Vec<String> =
+                    document.doc.headings.iter().map(|h| h.id.clone()).collect();
+                let linker = Linker {
+                    site,
+                    targets: &targets,
+                    path: site.source_path(document),
+                    rel: &document.rel,
+                    output: &document.output,
+                    doc: &document.doc,
+                    own_ids: &own_ids,
+                };
+                let resolved = linker.run();
+                let html = if site.render_html {
+                    let filled = fill(&document.doc.html, &resolved.urls);
+                    let mine = refs_by_doc
+                        .get(&(is_runbook, i))
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]);
+                    link_titles(&filled, &document.doc.related_items, mine, |to| {
+                        relative_url(&document.output, &site.runbooks[to].document.output, pretty)
+                    })
+                } else {
+                    String::new()
+                };
+                (is_runbook, i, resolved, html)
+            })
+            .collect();
+        for (is_runbook, i, resolved, html) in results {
+            site.diagnostics.extend(resolved.diagnostics);
+            if is_runbook {
+                for &t in &resolved.links_to {
+                    if t != i {
+                        backlinks[t].push(i);
+                    }
                 }
-            }
-            let document = &mut site.runbooks[i].document;
-            document.html = html;
-            // The unresolved HTML has served its purpose; do not keep the site twice.
-            document.doc.html = String::new();
-        } else {
-            for &t in &resolved.links_to {
-                linked_from_sections[t] = true;
-            }
-            if let Some(d) = site.sections[i].index.as_mut() {
-                d.html = html;
-                d.doc.html = String::new();
+                let document = &mut site.runbooks[i].document;
+                document.html = html;
+                // The unresolved HTML has served its purpose.
+                document.doc.html = String::new();
+            } else {
+                for &t in &resolved.links_to {
+                    linked_from_sections[t] = true;
+                }
+                if let Some(d) = site.sections[i].index.as_mut() {
+                    d.html = html;
+                    d.doc.html = String::new();
+                }
             }
         }
     }
