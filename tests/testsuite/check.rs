@@ -170,3 +170,22 @@ fn review_dates_follow_the_cadence() {
         .expect_code(0)
         .stdout_has("0 warnings");
 }
+
+#[test]
+fn colour_is_on_request_and_never_when_piped() {
+    let site = Site::fixture("rules/missing-owner/bad");
+    let plain = site.run(&["check"]);
+    assert!(!plain.stdout.contains('\x1b'), "colour when piped");
+    let coloured = site.run(&["check", "--color", "always"]);
+    assert!(
+        coloured.stdout.contains("\x1b[1;31merror[missing-owner]"),
+        "{}",
+        coloured.stdout
+    );
+    assert!(
+        !site
+            .run(&["check", "--color", "never"])
+            .stdout
+            .contains('\x1b')
+    );
+}

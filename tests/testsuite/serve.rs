@@ -282,3 +282,28 @@ fn a_taken_port_is_exit_2_naming_the_flag() {
     let run = site.run(&["serve", "--port", &port]);
     run.expect_code(2).stderr_has(&format!("--port {port}"));
 }
+
+#[test]
+fn polling_picks_up_edits_too() {
+    let site = site();
+    let server = Server::start(&site, &["--poll"]);
+    // The poller takes its first snapshot of the files in the background; an edit made before
+    // that is part of the snapshot. Edit until one is seen (bounded), as a person would save again.
+    let original = site.read("content/drain.md");
+    let started = Instant::now();
+    for attempt in 0.. {
+        let marker = format!("Drain it, polled {attempt}.");
+        site.write("content/drain.md", original.replace("Drain it.", &marker));
+        let deadline = Instant::now() + Duration::from_millis(1500);
+        while Instant::now() < deadline {
+            if server.get("/drain.html").1.contains(&marker) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "polling never saw an edit"
+        );
+    }
+}
