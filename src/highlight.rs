@@ -209,15 +209,7 @@ struct Out {
 
 impl Out {
     fn text(&mut self, s: &str) {
-        for c in s.chars() {
-            match c {
-                '&' => self.html.push_str("&amp;"),
-                '<' => self.html.push_str("&lt;"),
-                '>' => self.html.push_str("&gt;"),
-                '"' => self.html.push_str("&quot;"),
-                c => self.html.push(c),
-            }
-        }
+        pulldown_cmark_escape::escape_html(&mut self.html, s).expect("writing to a String");
     }
 
     fn span(&mut self, class: Class, s: &str) {

@@ -86,12 +86,12 @@ impl Targets {
     }
 }
 
-fn scheme(dest: &str) -> Option<String> {
+/// The scheme of a URL (`javascript` in `JaVa\tScript:`), lower-cased; `None` when relative.
+pub(crate) fn scheme(dest: &str) -> Option<String> {
     // Browsers ignore ASCII whitespace and control characters inside a scheme.
     let cleaned: String = dest
         .chars()
         .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
-        .take(40)
         .collect();
     let colon = cleaned.find(':')?;
     let candidate = &cleaned[..colon];
@@ -101,23 +101,26 @@ fn scheme(dest: &str) -> Option<String> {
         .then(|| candidate.to_ascii_lowercase())
 }
 
-pub fn percent_decode(s: &str) -> String {
+/// Decodes `%XX` escapes; `None` when one is malformed or the result is not UTF-8.
+pub fn percent_decode_strict(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(v) = u8::from_str_radix(s.get(i + 1..i + 3).unwrap_or("zz"), 16)
-        {
-            out.push(v);
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(s.get(i + 1..i + 3)?, 16).ok()?);
             i += 3;
-            continue;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
         }
-        out.push(bytes[i]);
-        i += 1;
     }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+    String::from_utf8(out).ok()
+}
+
+/// Decodes `%XX` escapes, keeping the text as written when it is not well-formed (`100%`).
+pub fn percent_decode(s: &str) -> String {
+    percent_decode_strict(s).unwrap_or_else(|| s.to_string())
 }
 
 /// Joins a relative link onto the linking file's folder; `None` when it climbs out of the root.
@@ -224,7 +227,7 @@ impl Linker<'_> {
 
     fn run(&self) -> Resolved {
         let pretty = self.site.project.config.site.pretty_urls;
-        let base_dir = self.rel.rfind('/').map(|i| &self.rel[..i]).unwrap_or("");
+        let base_dir = crate::site::parent_dir(self.rel);
         let mut res = Resolved {
             urls: Vec::with_capacity(self.doc.links.len()),
             diagnostics: Vec::new(),
@@ -759,12 +762,7 @@ fn resolve_related(site: &mut Site, targets: &Targets) {
     let mut found = Vec::with_capacity(site.runbooks.len());
     let mut diagnostics = Vec::new();
     for rb in &site.runbooks {
-        let base_dir = rb
-            .document
-            .rel
-            .rfind('/')
-            .map(|i| &rb.document.rel[..i])
-            .unwrap_or("");
+        let base_dir = crate::site::parent_dir(&rb.document.rel);
         let mut list = Vec::new();
         for entry in &rb.meta.related {
             let wanted = entry.value.trim();

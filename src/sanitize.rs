@@ -126,21 +126,8 @@ const ALLOWED_ATTRS: &[&str] = &[
 
 /// A URL is safe when it has no scheme (relative) or one of these.
 pub fn safe_url(url: &str) -> bool {
-    let cleaned: String = url
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
-        .collect();
-    let Some(colon) = cleaned.find(':') else {
-        return true;
-    };
-    let before = &cleaned[..colon];
-    if before.contains(['/', '?', '#']) {
-        return true; // the colon is in the path, query or fragment
-    }
-    matches!(
-        before.to_ascii_lowercase().as_str(),
-        "http" | "https" | "mailto" | "tel"
-    )
+    crate::links::scheme(url)
+        .is_none_or(|s| matches!(s.as_str(), "http" | "https" | "mailto" | "tel"))
 }
 
 /// Decodes the HTML entities browsers decode in attribute values.
@@ -198,17 +185,12 @@ pub fn decode_entities(s: &str) -> String {
     out
 }
 
-fn escape_attr(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
+use crate::markdown::escape;
 
-fn escape_text(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// Text between tags in raw HTML: its entities (`&amp;`) stay as written, stray angle brackets
+/// are escaped.
+fn escape_angles(s: &str) -> String {
+    s.replace('<', "&lt;").replace('>', "&gt;")
 }
 
 struct Tag<'a> {
@@ -326,7 +308,7 @@ pub fn clean(raw: &str, offset: usize, path: &str, out: &mut Vec<Diagnostic>) ->
         out.push(Diagnostic::new(rule, path, offset + pos, what).with_help(help));
     };
     while let Some(lt) = rest.find('<') {
-        html.push_str(&escape_text(&rest[..lt]).replace("&amp;", "&"));
+        html.push_str(&escape_angles(&rest[..lt]));
         at += lt;
         rest = &rest[lt..];
         if rest.starts_with("<!--") {
@@ -367,7 +349,7 @@ pub fn clean(raw: &str, offset: usize, path: &str, out: &mut Vec<Diagnostic>) ->
             }
         } else if !ALLOWED.contains(&tag.name.as_str()) {
             // Not HTML we render, and not harmful: show what the author typed.
-            html.push_str(&escape_text(tag.raw));
+            html.push_str(&escape(tag.raw));
         } else if tag.closing {
             html.push_str(&format!("</{}>", tag.name));
         } else {
@@ -392,7 +374,7 @@ pub fn clean(raw: &str, offset: usize, path: &str, out: &mut Vec<Diagnostic>) ->
                 if url_attr && (name == "href" || name == "src") && keep {
                     let v = value.clone().unwrap_or_default();
                     if safe_url(&v) {
-                        html.push_str(&format!(" {name}=\"{}\"", escape_attr(&v)));
+                        html.push_str(&format!(" {name}=\"{}\"", escape(&v)));
                     } else {
                         report(
                             format!(
@@ -416,7 +398,7 @@ pub fn clean(raw: &str, offset: usize, path: &str, out: &mut Vec<Diagnostic>) ->
                     continue;
                 }
                 match value {
-                    Some(v) => html.push_str(&format!(" {name}=\"{}\"", escape_attr(v))),
+                    Some(v) => html.push_str(&format!(" {name}=\"{}\"", escape(v))),
                     None => html.push_str(&format!(" {name}")),
                 }
             }
@@ -428,7 +410,7 @@ pub fn clean(raw: &str, offset: usize, path: &str, out: &mut Vec<Diagnostic>) ->
         at += len;
         rest = &rest[len..];
     }
-    html.push_str(&escape_text(rest).replace("&amp;", "&"));
+    html.push_str(&escape_angles(rest));
     html
 }
 

@@ -166,15 +166,6 @@ SELECT now() - pg_last_xact_replay_timestamp() AS lag;
 - Lag is under 30 seconds for 15 minutes.
 "#;
 
-fn humanize(stem: &str) -> String {
-    let words = stem.replace(['-', '_'], " ");
-    let mut chars = words.trim().chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().chain(chars).collect(),
-        None => "New runbook".into(),
-    }
-}
-
 fn sections_for(kind: TemplateKind) -> &'static [(&'static str, &'static str)] {
     match kind {
         TemplateKind::Incident => &[
@@ -257,7 +248,13 @@ pub fn new_runbook(args: &NewArgs) -> u8 {
         .next()
         .unwrap_or(&rel)
         .trim_end_matches(".md");
-    let title = args.title.clone().unwrap_or_else(|| humanize(stem));
+    let title = args
+        .title
+        .clone()
+        .unwrap_or_else(|| match crate::site::humanize(stem) {
+            t if t.is_empty() => "New runbook".to_string(),
+            t => t,
+        });
     let today = today_or_now(args.today);
     let overrides = crate::schema::Overrides::new(&project.config.schema);
     let schema = Schema::for_path(&project.config.schema, &overrides, &rel, today);

@@ -358,7 +358,8 @@ fn parse_file(project: &Project, render_html: bool, entry: Entry) -> FileOutcome
     out
 }
 
-fn humanize(name: &str) -> String {
+/// `database-ops` -> `Database ops`: a title from a file or folder name.
+pub(crate) fn humanize(name: &str) -> String {
     let words = name.replace(['-', '_'], " ");
     let mut chars = words.trim().chars();
     match chars.next() {
@@ -367,7 +368,8 @@ fn humanize(name: &str) -> String {
     }
 }
 
-fn parent_dir(rel: &str) -> &str {
+/// The folder part of a content-relative path (`""` at the top).
+pub(crate) fn parent_dir(rel: &str) -> &str {
     rel.rfind('/').map(|i| &rel[..i]).unwrap_or("")
 }
 

@@ -168,7 +168,8 @@ fn level_number(level: HeadingLevel) -> u8 {
     level as u8
 }
 
-fn escape(text: &str) -> String {
+/// HTML-escapes text (`&`, `<`, `>`, `"`), for text and attribute values alike.
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     pulldown_cmark_escape::escape_html(&mut out, text).expect("writing to a String");
     out

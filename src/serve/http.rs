@@ -121,26 +121,9 @@ async fn reload(
     Sse::new(first.chain(updates)).keep_alive(KeepAlive::default())
 }
 
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 /// The site path a request names, or `None` when it tries to leave the site.
 pub fn site_path(uri_path: &str) -> Option<String> {
-    let decoded = percent_decode(uri_path)?;
+    let decoded = crate::links::percent_decode_strict(uri_path)?;
     if decoded.contains(['\\', '\0']) || decoded.starts_with("//") {
         return None;
     }
