@@ -14,7 +14,9 @@
 
 use crate::output::{Content, OutputFile};
 use crate::site::Site;
+use foldhash::fast::FixedState;
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 /// Runbooks per display shard.
@@ -28,24 +30,120 @@ const W_TITLE: u8 = 16;
 const W_HEADING: u8 = 8;
 const W_META: u8 = 4;
 
-const STOPWORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "if", "in",
-    "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "then", "there", "these",
-    "this", "to", "was", "were", "when", "which", "will", "with", "you", "your", "can", "do",
-    "not", "but", "all", "any", "so", "than", "them", "they", "we", "our", "us",
-];
+fn is_stopword(w: &str) -> bool {
+    matches!(
+        w,
+        "a" | "an"
+            | "and"
+            | "are"
+            | "as"
+            | "at"
+            | "be"
+            | "by"
+            | "for"
+            | "from"
+            | "has"
+            | "have"
+            | "if"
+            | "in"
+            | "into"
+            | "is"
+            | "it"
+            | "its"
+            | "of"
+            | "on"
+            | "or"
+            | "that"
+            | "the"
+            | "their"
+            | "then"
+            | "there"
+            | "these"
+            | "this"
+            | "to"
+            | "was"
+            | "were"
+            | "when"
+            | "which"
+            | "will"
+            | "with"
+            | "you"
+            | "your"
+            | "can"
+            | "do"
+            | "not"
+            | "but"
+            | "all"
+            | "any"
+            | "so"
+            | "than"
+            | "them"
+            | "they"
+            | "we"
+            | "our"
+            | "us"
+    )
+}
 
-/// Lower-case words of letters and digits, two characters or more, stopwords dropped.
-pub fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+/// Lower-case words of letters and digits, two characters or more, stopwords dropped. Words
+/// already in lower case are borrowed, not copied.
+pub fn tokens(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 2 && w.len() <= 40)
-        .map(str::to_lowercase)
-        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .filter(|w| w.len() >= 2 && w.len() <= 40 && (w.is_ascii() || w.chars().nth(1).is_some()))
+        .map(|w| {
+            if w.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            {
+                Cow::Borrowed(w)
+            } else if w.is_ascii() {
+                Cow::Owned(w.to_ascii_lowercase())
+            } else {
+                Cow::Owned(w.to_lowercase())
+            }
+        })
+        .filter(|w| !is_stopword(w))
+}
+
+/// The distinct words of a runbook's body with how often each occurs (up to 3), computed while
+/// the body is parsed so that its plain text need not be kept. Stored as one string: each word
+/// followed by a count byte (1 to 3), sorted by word.
+#[derive(Debug, Clone, Default)]
+pub struct Terms(Box<str>);
+
+impl Terms {
+    pub fn from_text(text: &str) -> Terms {
+        let mut words: Vec<Cow<str>> = tokens(text).collect();
+        words.sort_unstable();
+        let mut out = String::with_capacity(words.len() * 4);
+        let mut i = 0;
+        while i < words.len() {
+            let mut j = i + 1;
+            while j < words.len() && words[j] == words[i] {
+                j += 1;
+            }
+            out.push_str(&words[i]);
+            out.push(char::from((j - i).min(3) as u8));
+            i = j;
+        }
+        Terms(out.into_boxed_str())
+    }
+
+    /// (word, count) pairs, sorted by word.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u8)> + '_ {
+        let mut rest: &str = &self.0;
+        std::iter::from_fn(move || {
+            let end = rest.bytes().position(|b| b < 4)?;
+            let word = &rest[..end];
+            let count = rest.as_bytes()[end];
+            rest = &rest[end + 1..];
+            Some((word, count))
+        })
+    }
 }
 
 /// An alert name as typed (`KubeAPIDown`) and its camel-case parts (`kube`, `api`, `down`).
 fn alert_tokens(name: &str) -> Vec<String> {
-    let mut out: Vec<String> = tokens(name).collect();
+    let mut out: Vec<String> = tokens(name).map(Cow::into_owned).collect();
     let mut part = String::new();
     let chars: Vec<char> = name.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
@@ -130,46 +228,58 @@ fn file_key(key: &str) -> String {
     key.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The words of one runbook with their 5-bit weights.
-fn weights(rb: &crate::site::RunbookPage) -> HashMap<String, u8> {
+/// Merges a word's weight into what it has so far: field weights are bits, body counts add up
+/// to 3.
+fn merge_weight(into: u8, w: u8) -> u8 {
+    if w >= W_META {
+        into | w
+    } else {
+        (into & !3) | ((into & 3) + w).min(3)
+    }
+}
+
+/// The words of one runbook with their 5-bit weights, sorted by word.
+fn weights(rb: &crate::site::RunbookPage) -> Vec<(Cow<'_, str>, u8)> {
     let meta = &rb.meta;
-    let mut weights: HashMap<String, u8> = HashMap::new();
-    let mut add = |t: String, w: u8| {
-        let e = weights.entry(t).or_insert(0);
-        if w >= W_META {
-            *e |= w;
-        } else {
-            *e = (*e & !3) | ((*e & 3) + w).min(3);
-        }
-    };
-    for t in tokens(&rb.document.title) {
-        add(t, W_TITLE);
-    }
+    let mut words: Vec<(Cow<str>, u8)> = Vec::new();
+    words.extend(tokens(&rb.document.title).map(|t| (t, W_TITLE)));
     for a in &meta.alerts {
-        for t in alert_tokens(&a.value) {
-            add(t, W_TITLE);
-        }
+        words.extend(
+            alert_tokens(&a.value)
+                .into_iter()
+                .map(|t| (Cow::Owned(t), W_TITLE)),
+        );
     }
-    let meta_text = [&meta.service, &meta.team, &meta.severity]
+    let meta_fields = [&meta.service, &meta.team, &meta.severity]
         .into_iter()
         .flatten()
         .chain(meta.owner.as_ref().map(|o| &o.value))
-        .chain(meta.tags.iter())
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ");
-    for t in tokens(&meta_text) {
-        add(t, W_META);
+        .chain(meta.tags.iter());
+    for field in meta_fields {
+        words.extend(tokens(field).map(|t| (t, W_META)));
     }
     for h in &rb.document.doc.headings {
-        for t in tokens(&h.text) {
-            add(t, W_HEADING);
+        words.extend(tokens(&h.text).map(|t| (t, W_HEADING)));
+    }
+    words.extend(
+        rb.document
+            .doc
+            .terms
+            .iter()
+            .map(|(t, n)| (Cow::Borrowed(t), n)),
+    );
+    if let Some(d) = &meta.description {
+        words.extend(tokens(d).map(|t| (t, 1)));
+    }
+    words.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out: Vec<(Cow<str>, u8)> = Vec::with_capacity(words.len());
+    for (t, w) in words {
+        match out.last_mut() {
+            Some((last, acc)) if *last == t => *acc = merge_weight(*acc, w),
+            _ => out.push((t, merge_weight(0, w))),
         }
     }
-    for t in tokens(&rb.document.doc.text).chain(meta.description.iter().flat_map(|s| tokens(s))) {
-        add(t, 1);
-    }
-    weights
+    out
 }
 
 /// Builds the index files for a site: `opsbook-search/meta.js`, `opsbook-search/t-*.js`, `d-*.js`,
@@ -178,19 +288,21 @@ pub fn build(site: &Site) -> Vec<OutputFile> {
     let pretty = site.project.config.site.pretty_urls;
     // Documents in the order the section tree lists them, so ties rank in reading order.
     let mut order: Vec<usize> = (0..site.runbooks.len()).collect();
-    order.sort_by_key(|&i| {
+    order.sort_by_cached_key(|&i| {
         (
             site.runbooks[i].document.title.to_lowercase(),
-            site.runbooks[i].id.clone(),
+            site.runbooks[i].id.as_str(),
         )
     });
 
-    let mut postings: HashMap<String, Vec<(u32, u8)>> = HashMap::new();
+    // Terms get ids as they are first seen; postings are pushed in document order, so each list
+    // is sorted by construction.
+    let mut term_ids: HashMap<Cow<str>, u32, FixedState> = HashMap::default();
+    let mut postings: Vec<Vec<(u32, u8)>> = Vec::new();
     let mut docs: Vec<serde_json::Value> = Vec::with_capacity(order.len());
     let mut facets: BTreeMap<&'static str, BTreeMap<String, Vec<u32>>> = BTreeMap::new();
-    // Words and weights per runbook, in parallel chunks (tokenizing is the expensive part; the
-    // chunks keep memory bounded).
-    let mut weighed: Vec<HashMap<String, u8>> = Vec::new();
+    // Words and weights per runbook, in parallel chunks (the chunks keep memory bounded).
+    let mut weighed: Vec<Vec<(Cow<str>, u8)>> = Vec::new();
     for (d, &i) in order.iter().enumerate() {
         if d % 256 == 0 {
             let end = (d + 256).min(order.len());
@@ -205,7 +317,16 @@ pub fn build(site: &Site) -> Vec<OutputFile> {
         let d = d as u32;
         let meta = &rb.meta;
         for (t, w) in weights {
-            postings.entry(t).or_default().push((d, w));
+            let id = match term_ids.get(t.as_ref()) {
+                Some(&id) => id,
+                None => {
+                    let id = postings.len() as u32;
+                    term_ids.insert(t, id);
+                    postings.push(Vec::new());
+                    id
+                }
+            };
+            postings[id as usize].push((d, w));
         }
         let section = &site.sections[rb.section];
         let url = crate::links::relative_url("index.html", &rb.document.output, pretty);
@@ -253,14 +374,11 @@ pub fn build(site: &Site) -> Vec<OutputFile> {
     }
 
     // Term shards: group by two letters, split groups that are too big by one more letter.
-    let mut encoded: BTreeMap<String, String> = postings
+    let mut encoded: BTreeMap<String, String> = term_ids
         .into_iter()
-        .map(|(t, mut p)| {
-            p.sort_unstable();
-            let e = encode_postings(&p);
-            (t, e)
-        })
+        .map(|(t, id)| (t.into_owned(), encode_postings(&postings[id as usize])))
         .collect();
+    drop(postings);
     let mut shards: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     let mut splits: Vec<String> = Vec::new();
     let mut pending: Vec<(String, usize, Vec<String>)> = Vec::new();
@@ -369,11 +487,40 @@ mod tests {
 
     #[test]
     fn tokenizes_like_the_runtime() {
-        let t: Vec<String> = tokens("Restart the API: kubectl rollout-restart (5xx) é").collect();
+        let t: Vec<Cow<str>> = tokens("Restart the API: kubectl rollout-restart (5xx) é").collect();
         assert_eq!(
             t,
             ["restart", "api", "kubectl", "rollout", "restart", "5xx"]
         );
+    }
+
+    /// The runtime drops the same stopwords (its list is in opsbook-search.js).
+    #[test]
+    fn stopwords_match_the_runtime() {
+        let js = include_str!("../themes/default/static/assets/opsbook-search.js");
+        let start = js.find("var STOP = {};").unwrap();
+        let list: String = js[start..]
+            .split(".split(")
+            .next()
+            .unwrap()
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .collect();
+        let words: Vec<&str> = list.split_whitespace().collect();
+        assert_eq!(words.len(), 50);
+        for w in &words {
+            assert!(is_stopword(w), "{w} is a stopword in the runtime only");
+        }
+        assert_eq!(tokens(&words.join(" ")).count(), 0);
+        assert!(!is_stopword("restart") && !is_stopword("db"));
+    }
+
+    #[test]
+    fn body_terms_count_up_to_three() {
+        let t = Terms::from_text("Restart restart RESTART restart the DB; db é Ünïcode");
+        let v: Vec<(&str, u8)> = t.iter().collect();
+        assert_eq!(v, [("db", 2), ("restart", 3), ("ünïcode", 1)]);
     }
 
     #[test]

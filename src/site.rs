@@ -205,11 +205,31 @@ impl Timer {
         if self.on {
             let now = std::time::Instant::now();
             eprintln!(
-                "timing: {stage:<22} {:>7.1} ms",
-                (now - self.last.get()).as_secs_f64() * 1000.0
+                "timing: {stage:<22} {:>7.1} ms {}",
+                (now - self.last.get()).as_secs_f64() * 1000.0,
+                memory_status()
             );
             self.last.set(now);
         }
+    }
+}
+
+/// Resident and peak memory, from /proc (Linux), for the timing lines.
+fn memory_status() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status.lines().find_map(|l| l.strip_prefix(name)).map(|v| {
+            v.trim()
+                .trim_end_matches(" kB")
+                .trim()
+                .parse::<u64>()
+                .unwrap_or(0)
+                / 1024
+        })
+    };
+    match (field("VmRSS:"), field("VmHWM:")) {
+        (Some(rss), Some(peak)) => format!("(rss {rss} MiB, peak {peak} MiB)"),
+        _ => String::new(),
     }
 }
 

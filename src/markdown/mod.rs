@@ -89,9 +89,9 @@ pub struct Doc {
     /// Code fences that are never closed: (offset, whether they run to the end of the file
     /// rather than to the end of their list item or quote).
     pub unclosed_fences: Vec<(usize, bool)>,
-    /// Plain text of the body (prose and code, not headings), for the search index; only when
+    /// Words of the body (prose and code, not headings) for the search index; only when
     /// rendering HTML.
-    pub text: String,
+    pub terms: crate::search::Terms,
     /// Offsets of the related-operations items wrapped in `REF_OPEN`/`REF_CLOSE`, in order.
     pub related_items: Vec<usize>,
     /// Findings made while rendering (removed raw HTML, unknown shortcodes).
@@ -275,6 +275,8 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
     let mut quote_kinds: Vec<Option<BlockQuoteKind>> = Vec::new();
     let mut first_block = true;
     let mut skip_heading = false;
+    // Plain text of the body for the search index.
+    let mut text_buf = String::new();
 
     for (event, range) in parser {
         let offset = at(range.start);
@@ -530,8 +532,8 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     buf.push_str(&text);
                 }
                 if want_html {
-                    doc.text.push_str(&text);
-                    doc.text.push(' ');
+                    text_buf.push_str(&text);
+                    text_buf.push(' ');
                 }
             }
             Event::Text(text) => {
@@ -546,8 +548,8 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     }
                 }
                 if want_html && heading.is_none() {
-                    doc.text.push_str(&text);
-                    doc.text.push(' ');
+                    text_buf.push_str(&text);
+                    text_buf.push(' ');
                 }
                 events.push(Event::Text(clean(text)));
             }
@@ -560,8 +562,8 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     item.text.push_str(&text);
                 }
                 if want_html && heading.is_none() {
-                    doc.text.push_str(&text);
-                    doc.text.push(' ');
+                    text_buf.push_str(&text);
+                    text_buf.push(' ');
                 }
                 events.push(Event::Code(clean(text)));
             }
@@ -602,6 +604,8 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
         }
     }
     if want_html {
+        doc.terms = crate::search::Terms::from_text(&text_buf);
+        drop(text_buf);
         doc.html.reserve(body.len() + body.len() / 2);
         html::push_html(&mut doc.html, events.into_iter());
         if body.contains(compat::TOC_MARK) {
