@@ -129,6 +129,7 @@ pub fn check(site: &mut Site, files: &[std::path::PathBuf]) {
             path: shown.clone(),
             text,
             index,
+            abs: None,
         });
         for rule in found {
             defined.insert(rule.name.clone());

@@ -97,6 +97,7 @@ pub fn check(args: &CheckArgs) -> u8 {
         exclude: vec![project.output_dir(None)],
         alert_rules: args.alert_rules.clone(),
         render_html: false,
+        keep_sources: true,
         cache: None,
     };
     let site = match load(project, &options) {
@@ -186,6 +187,7 @@ pub fn build(args: &BuildArgs) -> u8 {
         exclude: vec![out.clone()],
         alert_rules: Vec::new(),
         render_html: true,
+        keep_sources: false,
         cache: None,
     };
     let site = match load(project, &options) {
@@ -221,9 +223,6 @@ pub fn build(args: &BuildArgs) -> u8 {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
-    // Findings are located; the sources' text is not needed to render.
-    let mut site = site;
-    site.release_source_texts();
     // Pages are written into the staging folder as they are rendered; an error drops the
     // staging folder and leaves the previous output as it was.
     let staging = match output::Staging::begin(&out) {

@@ -5,6 +5,7 @@
 //! `LineIndex` turns them into 1-based line and column (in characters) exactly once.
 
 use serde::Serialize;
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Write};
 use std::path::Path;
@@ -186,23 +187,39 @@ impl Diagnostic {
 
 /// Byte offset -> (line, column) for one file. Lines end at `\n`, so CRLF files number their
 /// lines exactly like LF files; columns count characters, not bytes, and ignore a trailing `\r`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct LineIndex {
-    starts: Vec<usize>,
+    starts: Vec<u32>,
+    len: u32,
+    /// Whether the text is all ASCII, so that columns are byte counts and need no text.
+    ascii: bool,
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
+        starts.extend(
+            text.match_indices('\n')
+                .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+        );
+        LineIndex {
+            starts,
+            len: u32::try_from(text.len()).unwrap_or(u32::MAX),
+            ascii: text.is_ascii(),
+        }
+    }
+
+    /// 1-based line of `offset`.
+    pub fn line(&self, offset: usize) -> usize {
+        let offset = offset.min(self.len as usize);
+        self.starts.partition_point(|&s| s as usize <= offset)
     }
 
     /// 1-based line and column of `offset` in `text`.
     pub fn position(&self, text: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(text.len());
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.starts[line];
+        let line = self.starts.partition_point(|&s| s as usize <= offset) - 1;
+        let start = self.starts[line] as usize;
         let column = text
             .get(start..offset)
             .map(|s| s.chars().count())
@@ -210,12 +227,28 @@ impl LineIndex {
         (line + 1, column + 1)
     }
 
+    /// Length of the text this index was made from.
+    pub fn text_len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// The position of `offset` when the text is not at hand: known for ASCII texts only.
+    pub fn position_without_text(&self, offset: usize) -> Option<(usize, usize)> {
+        if !self.ascii {
+            return None;
+        }
+        let offset = offset.min(self.len as usize);
+        let line = self.line(offset);
+        Some((line, offset - self.starts[line - 1] as usize + 1))
+    }
+
     /// The text of a 1-based line, without its line ending.
     pub fn line_text<'t>(&self, text: &'t str, line: usize) -> &'t str {
         let Some(&start) = self.starts.get(line - 1) else {
             return "";
         };
-        let end = self.starts.get(line).copied().unwrap_or(text.len());
+        let start = start as usize;
+        let end = self.starts.get(line).map_or(text.len(), |&e| e as usize);
         text.get(start..end)
             .unwrap_or("")
             .trim_end_matches('\n')
@@ -239,35 +272,60 @@ pub struct Located {
 
 /// Source texts by path, for resolving offsets into lines. Implemented by the site model.
 pub trait Sources {
+    /// The file's text and line index. The text is empty when it was not kept (`build` keeps
+    /// only line indexes); `reread` then reads it again.
     fn text(&self, path: &str) -> Option<(&str, &LineIndex)>;
+
+    fn reread(&self, _path: &str) -> Option<String> {
+        None
+    }
+}
+
+fn located_at(d: &Diagnostic, line: usize, column: usize, source_line: Option<String>) -> Located {
+    Located {
+        rule: d.rule.code(),
+        level: d.level,
+        path: d.path.clone(),
+        line,
+        column,
+        message: d.message.clone(),
+        help: d.help.clone(),
+        source_line,
+    }
 }
 
 /// Resolve every diagnostic's position and sort them by path, line, column and rule.
 pub fn locate(diagnostics: &[Diagnostic], sources: &dyn Sources) -> Vec<Located> {
+    // Texts read again for findings in files whose text was not kept.
+    let mut reread: HashMap<&str, Option<String>> = HashMap::new();
     let mut located: Vec<Located> = diagnostics
         .iter()
         .map(|d| {
-            let (line, column, source_line) = match sources.text(&d.path) {
-                Some((text, index)) => {
-                    let (line, column) = index.position(text, d.offset);
-                    let shown = match &d.redact {
-                        Some(r) => masked_line(text, index, line, r.clone()),
-                        None => index.line_text(text, line).to_string(),
-                    };
-                    (line, column, Some(shown))
-                }
-                None => (1, 1, None),
+            let Some((mut text, index)) = sources.text(&d.path) else {
+                return located_at(d, 1, 1, None);
             };
-            Located {
-                rule: d.rule.code(),
-                level: d.level,
-                path: d.path.clone(),
-                line,
-                column,
-                message: d.message.clone(),
-                help: d.help.clone(),
-                source_line,
+            if text.is_empty() && index.text_len() > 0 {
+                // Not kept: columns of ASCII files need no text, and only errors (what `build`
+                // prints) show their line; anything else reads the file again.
+                if d.level != Level::Error
+                    && let Some((line, column)) = index.position_without_text(d.offset)
+                {
+                    return located_at(d, line, column, None);
+                }
+                match reread
+                    .entry(d.path.as_str())
+                    .or_insert_with(|| sources.reread(&d.path))
+                {
+                    Some(t) if t.len() == index.text_len() => text = t.as_str(),
+                    _ => return located_at(d, index.line(d.offset), 1, None),
+                }
             }
+            let (line, column) = index.position(text, d.offset);
+            let shown = match &d.redact {
+                Some(r) => masked_line(text, index, line, r.clone()),
+                None => index.line_text(text, line).to_string(),
+            };
+            located_at(d, line, column, Some(shown))
         })
         .collect();
     located.sort_by(|a, b| {

@@ -6,7 +6,7 @@
 //! file://. Links with a scheme other than http, https, mailto and tel are dropped (`unsafe-link`).
 
 use crate::diagnostics::{Diagnostic, Rule};
-use crate::markdown::{Doc, LINK_MARK, REF_CLOSE, REF_OPEN, RELATED_HEADINGS, normalize_heading};
+use crate::markdown::{Doc, LINK_MARK, REF_CLOSE, REF_OPEN, normalize_heading};
 use crate::site::Site;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -705,8 +705,8 @@ fn resolve_title_references(site: &mut Site) -> Vec<TitleRef> {
     let mut diagnostics = Vec::new();
     for (from, document) in documents {
         let doc = &document.doc;
-        for (h, heading) in doc.headings.iter().enumerate() {
-            if !RELATED_HEADINGS.contains(&title_key(&heading.text).as_str()) {
+        for h in 0..doc.headings.len() {
+            if !doc.is_related_heading(h) {
                 continue;
             }
             for item in doc.section_items(h) {

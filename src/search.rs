@@ -190,17 +190,11 @@ fn push_varint(out: &mut String, mut v: u64) {
     }
 }
 
-fn encode_postings(postings: &[(u32, u8)]) -> String {
-    let mut out = String::with_capacity(postings.len() * 2);
-    let mut last = 0u32;
-    for &(doc, w) in postings {
-        push_varint(
-            &mut out,
-            (u64::from(doc - last) << 5) | u64::from(w.min(31)),
-        );
-        last = doc;
-    }
-    out
+/// Appends one posting (a document and its weight) to a term's list: the document as the gap
+/// from the previous one, with the weight in the low 5 bits.
+fn push_posting(out: &mut String, last: &mut u32, doc: u32, w: u8) {
+    push_varint(out, (u64::from(doc - *last) << 5) | u64::from(w.min(31)));
+    *last = doc;
 }
 
 fn encode_docs(docs: &[u32]) -> String {
@@ -295,10 +289,10 @@ pub fn build(site: &Site) -> Vec<OutputFile> {
         )
     });
 
-    // Terms get ids as they are first seen; postings are pushed in document order, so each list
-    // is sorted by construction.
+    // Terms get ids as they are first seen; documents come in order, so each term's postings
+    // are encoded as they come: (encoded list, last document).
     let mut term_ids: HashMap<Cow<str>, u32, FixedState> = HashMap::default();
-    let mut postings: Vec<Vec<(u32, u8)>> = Vec::new();
+    let mut postings: Vec<(String, u32)> = Vec::new();
     let mut docs: Vec<serde_json::Value> = Vec::with_capacity(order.len());
     let mut facets: BTreeMap<&'static str, BTreeMap<String, Vec<u32>>> = BTreeMap::new();
     // Words and weights per runbook, in parallel chunks (the chunks keep memory bounded).
@@ -322,11 +316,12 @@ pub fn build(site: &Site) -> Vec<OutputFile> {
                 None => {
                     let id = postings.len() as u32;
                     term_ids.insert(t, id);
-                    postings.push(Vec::new());
+                    postings.push((String::new(), 0));
                     id
                 }
             };
-            postings[id as usize].push((d, w));
+            let (list, last) = &mut postings[id as usize];
+            push_posting(list, last, d, w);
         }
         let section = &site.sections[rb.section];
         let url = crate::links::relative_url("index.html", &rb.document.output, pretty);
@@ -376,7 +371,7 @@ pub fn build(site: &Site) -> Vec<OutputFile> {
     // Term shards: group by two letters, split groups that are too big by one more letter.
     let mut encoded: BTreeMap<String, String> = term_ids
         .into_iter()
-        .map(|(t, id)| (t.into_owned(), encode_postings(&postings[id as usize])))
+        .map(|(t, id)| (t.into_owned(), std::mem::take(&mut postings[id as usize].0)))
         .collect();
     drop(postings);
     let mut shards: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
@@ -549,6 +544,9 @@ mod tests {
         push_varint(&mut s, 32);
         push_varint(&mut s, 1000);
         assert_eq!(s, "5B0*8");
-        assert_eq!(encode_postings(&[(0, 16), (1, 1)]), "gB1");
+        let (mut list, mut last) = (String::new(), 0);
+        push_posting(&mut list, &mut last, 0, 16);
+        push_posting(&mut list, &mut last, 1, 1);
+        assert_eq!(list, "gB1");
     }
 }

@@ -32,6 +32,9 @@ pub struct LoadOptions {
     pub alert_rules: Vec<PathBuf>,
     /// Whether pages will be rendered (`build`), or only checked.
     pub render_html: bool,
+    /// Whether the sources' text is kept after parsing (for findings' snippets). `build` keeps
+    /// only line indexes and reads a file again if a finding needs its text.
+    pub keep_sources: bool,
     /// Parsed files from the previous build (`serve`), reused when unchanged.
     pub cache: Option<std::sync::Arc<ParseCache>>,
 }
@@ -54,12 +57,21 @@ impl std::fmt::Debug for ParseCache {
 }
 
 impl ParseCache {
-    /// Forgets everything if the parse settings differ from last time.
-    fn check_settings(&self, project: &Project, render_html: bool) {
+    /// Forgets everything if the settings that shape parsing and checking differ from last
+    /// time.
+    fn check_settings(&self, ctx: &FileContext) {
+        let mut index_files: Vec<_> = ctx.index_files.iter().collect();
+        index_files.sort();
         let key = format!(
-            "{:?}|{render_html}|{}",
-            project.config.markdown,
-            project.content_dir.display()
+            "{:?}|{:?}|{}|{}|{}|{}|{:?}|{:?}",
+            ctx.project.config.markdown,
+            ctx.project.config.schema,
+            ctx.render_html,
+            ctx.keep_text,
+            ctx.today,
+            ctx.project.content_dir.display(),
+            ctx.owners,
+            index_files,
         );
         let mut settings = self.settings.lock().expect("cache lock");
         if *settings != key {
@@ -68,10 +80,10 @@ impl ParseCache {
         }
     }
 
-    fn parse(&self, project: &Project, render_html: bool, entry: Entry) -> FileOutcome {
+    fn parse(&self, ctx: &FileContext, entry: Entry) -> FileOutcome {
         let stamp: FileStamp = match std::fs::metadata(&entry.abs) {
             Ok(m) => (m.modified().ok(), m.len()),
-            Err(_) => return parse_file(project, render_html, entry),
+            Err(_) => return parse_file(ctx, entry),
         };
         if let Some((s, outcome)) = self.files.lock().expect("cache lock").get(&entry.abs)
             && *s == stamp
@@ -80,7 +92,7 @@ impl ParseCache {
             return outcome.clone();
         }
         let abs = entry.abs.clone();
-        let outcome = parse_file(project, render_html, entry);
+        let outcome = parse_file(ctx, entry);
         self.files
             .lock()
             .expect("cache lock")
@@ -89,12 +101,15 @@ impl ParseCache {
     }
 }
 
-/// A source file's text, kept for positions and snippets.
+/// A source file's text, kept for positions and snippets. `build` keeps only the line index
+/// (`text` is empty) and reads a file again for the few findings that need its text.
 #[derive(Debug, Clone)]
 pub struct SourceText {
     pub path: String,
     pub text: String,
     pub index: LineIndex,
+    /// Where to read the text again, when it was not kept.
+    pub abs: Option<PathBuf>,
 }
 
 /// A rendered Markdown file: a runbook or a section page.
@@ -175,16 +190,38 @@ impl Sources for Site {
         let s = &self.sources[*self.source_by_path.get(path)?];
         Some((s.text.as_str(), &s.index))
     }
+
+    fn reread(&self, path: &str) -> Option<String> {
+        let s = &self.sources[*self.source_by_path.get(path)?];
+        let bytes = std::fs::read(s.abs.as_ref()?).ok()?;
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
 }
 
-/// A parsed Markdown file before it is sorted into runbooks and sections.
+/// A parsed and checked Markdown file before it is sorted into runbooks and sections.
 #[derive(Clone)]
 struct Parsed {
     entry: Entry,
     source: usize,
-    front_matter: Vec<(yaml::Node, yaml::Node)>,
     doc: Doc,
     ok: bool,
+    /// A section page: its folder, title and description.
+    section: Option<(String, Option<String>, Option<String>)>,
+    /// A runbook: its metadata and the schema's findings.
+    runbook: Option<(Runbook, Vec<Diagnostic>)>,
+}
+
+/// What parsing and checking one file needs to know about the rest of the site. Everything in
+/// it is known before any file is parsed, so that files are parsed and checked in parallel.
+struct FileContext<'a> {
+    project: &'a Project,
+    render_html: bool,
+    keep_text: bool,
+    today: NaiveDate,
+    /// Section pages: content path -> folder.
+    index_files: &'a HashMap<String, String>,
+    owners: &'a BTreeMap<String, String>,
+    overrides: &'a schema::Overrides,
 }
 
 /// Stage timings on stderr when `OPSBOOK_TIMINGS` is set: profile before optimising.
@@ -248,9 +285,11 @@ pub struct FileOutcome {
     error: Option<String>,
 }
 
-/// Reads one file and runs the front-matter and Markdown passes over it. A free function of
-/// its inputs so that files are parsed in parallel.
-fn parse_file(project: &Project, render_html: bool, entry: Entry) -> FileOutcome {
+/// Reads one file, runs the front-matter and Markdown passes over it and checks it against the
+/// schema. A free function of its inputs so that files are parsed in parallel.
+fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
+    let project = ctx.project;
+    let render_html = ctx.render_html;
     let mut out = FileOutcome::default();
     let path = project.display_path(&entry.rel);
     let bytes = match std::fs::read(&entry.abs) {
@@ -367,14 +406,65 @@ fn parse_file(project: &Project, render_html: bool, entry: Entry) -> FileOutcome
     schema::text::empty_sections(&path, &doc, &mut found);
     schema::text::unclosed_fences(&path, &doc, &mut found);
     out.diagnostics.extend(found);
+    let mut section = None;
+    let mut runbook = None;
+    if let Some(dir) = ctx.index_files.get(&entry.rel) {
+        let (title, description) = section_front_matter(&fm);
+        section = Some((dir.clone(), title, description));
+    } else {
+        let rel = &entry.rel;
+        let stem = file_name(&rel[..rel.len() - 3]);
+        let config = &project.config.schema;
+        let schema = Schema::for_path(config, ctx.overrides, rel, ctx.today);
+        let owner_from_file = nearest_owner(ctx.owners, parent_dir(rel));
+        let input = schema::Input {
+            path: &path,
+            text: &text,
+            index: &index,
+            front_matter: &fm,
+            doc: &doc,
+            stem,
+            owners_file: owner_from_file.as_deref(),
+        };
+        runbook = Some(schema::read(&input, &schema));
+    }
+    if !ctx.keep_text {
+        // `build`: what later steps need is in `doc`; list items matter only where they name
+        // related runbooks.
+        let mut keep = vec![false; doc.headings.len()];
+        for h in 0..doc.headings.len() {
+            if doc.is_related_heading(h) {
+                keep[doc.section_range(h)].fill(true);
+            }
+        }
+        doc.items
+            .retain(|i| i.depth == 1 && i.heading.is_some_and(|h| keep[h]));
+        doc.items.shrink_to_fit();
+        doc.labelled_lines = Vec::new();
+        doc.non_prose = Vec::new();
+    }
     out.parsed = Some(Parsed {
         entry,
         source: usize::MAX,
-        front_matter: fm,
         doc,
         ok,
+        section,
+        runbook,
     });
-    out.source = Some(SourceText { path, text, index });
+    let (text, abs) = if ctx.keep_text {
+        (text, None)
+    } else {
+        (
+            String::new(),
+            out.parsed.as_ref().map(|p| p.entry.abs.clone()),
+        )
+    };
+    out.source = Some(SourceText {
+        path,
+        text,
+        index,
+        abs,
+    });
     out
 }
 
@@ -405,9 +495,6 @@ impl Site {
             .map(crate::diagnostics::display_path)
             .unwrap_or_default();
         let timer = Timer::new();
-        if let Some(cache) = &options.cache {
-            cache.check_settings(&project, options.render_html);
-        }
         let mut exclude = options.exclude.clone();
         exclude.extend(project.themes_dir.clone());
         let found = source::discover(
@@ -434,14 +521,52 @@ impl Site {
             project,
         };
 
-        // Read and parse every Markdown file, in parallel; then collect in discovery order.
         timer.lap("discover");
+        // Which file is each folder's section page: known from the names alone.
+        let mut index_of: BTreeMap<String, (usize, &str)> = BTreeMap::new(); // dir -> (rank, rel)
+        for entry in &found.markdown {
+            let name = file_name(&entry.rel);
+            if let Some(rank) = SECTION_INDEX_NAMES
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(name))
+            {
+                let dir = parent_dir(&entry.rel).to_string();
+                if index_of.get(&dir).is_none_or(|(r, _)| rank < *r) {
+                    index_of.insert(dir, (rank, &entry.rel));
+                }
+            }
+        }
+        let index_files: HashMap<String, String> = index_of
+            .into_iter()
+            .map(|(dir, (_, rel))| (rel.to_string(), dir))
+            .collect();
+        let owners = if site.project.config.schema.owners_files {
+            read_owners_files(&found.assets, &mut site)
+        } else {
+            BTreeMap::new()
+        };
+        let overrides = schema::Overrides::new(&site.project.config.schema);
+
+        // Read, parse and check every Markdown file, in parallel; then collect in discovery
+        // order.
+        let ctx = FileContext {
+            project: &site.project,
+            render_html: options.render_html,
+            keep_text: options.keep_sources,
+            today: options.today,
+            index_files: &index_files,
+            owners: &owners,
+            overrides: &overrides,
+        };
+        if let Some(cache) = &options.cache {
+            cache.check_settings(&ctx);
+        }
         let outcomes: Vec<FileOutcome> = found
             .markdown
             .into_par_iter()
             .map(|entry| match &options.cache {
-                Some(cache) => cache.parse(&site.project, options.render_html, entry),
-                None => parse_file(&site.project, options.render_html, entry),
+                Some(cache) => cache.parse(&ctx, entry),
+                None => parse_file(&ctx, entry),
             })
             .collect();
         let mut parsed = Vec::with_capacity(outcomes.len());
@@ -457,78 +582,24 @@ impl Site {
                 }
             }
         }
-
-        timer.lap("read and parse");
-        // Which file is each folder's section page.
-        let mut index_of: BTreeMap<String, (usize, usize)> = BTreeMap::new(); // dir -> (rank, parsed idx)
-        for (i, p) in parsed.iter().enumerate() {
-            let name = file_name(&p.entry.rel);
-            if let Some(rank) = SECTION_INDEX_NAMES
-                .iter()
-                .position(|n| n.eq_ignore_ascii_case(name))
-            {
-                let dir = parent_dir(&p.entry.rel).to_string();
-                let better = index_of.get(&dir).is_none_or(|(r, _)| rank < *r);
-                if better {
-                    index_of.insert(dir, (rank, i));
-                }
-            }
-        }
-        let index_files: HashMap<usize, String> = index_of
-            .iter()
-            .map(|(dir, (_, i))| (*i, dir.clone()))
-            .collect();
-
-        let owners = if site.project.config.schema.owners_files {
-            read_owners_files(&found.assets, &mut site)
-        } else {
-            BTreeMap::new()
-        };
+        timer.lap("read, parse, check");
 
         let mut section_docs: BTreeMap<String, Document> = BTreeMap::new();
-        let config = site.project.config.clone();
-        let overrides = schema::Overrides::new(&config.schema);
-        // Schema rules for every runbook, in parallel.
-        let metas: Vec<Option<(Runbook, Vec<Diagnostic>)>> = parsed
-            .par_iter()
-            .enumerate()
-            .map(|(i, p)| {
-                if index_files.contains_key(&i) {
-                    return None;
-                }
-                let source = &site.sources[p.source];
-                let rel = &p.entry.rel;
-                let stem = file_name(&rel[..rel.len() - 3]);
-                let schema = Schema::for_path(&config.schema, &overrides, rel, options.today);
-                let owner_from_file = nearest_owner(&owners, parent_dir(rel));
-                let input = schema::Input {
-                    path: &source.path,
-                    text: &source.text,
-                    index: &source.index,
-                    front_matter: &p.front_matter,
-                    doc: &p.doc,
-                    stem,
-                    owners_file: owner_from_file.as_deref(),
-                };
-                Some(schema::read(&input, &schema))
-            })
-            .collect();
-        for ((i, p), meta) in parsed.into_iter().enumerate().zip(metas) {
-            if let Some(dir) = index_files.get(&i) {
-                let (title, description) = section_front_matter(&p.front_matter);
+        for p in parsed {
+            if let Some((dir, title, description)) = p.section {
                 let title = title
                     .or_else(|| p.doc.leading_h1.as_ref().map(|(t, _)| t.clone()))
                     .unwrap_or_else(|| {
                         if dir.is_empty() {
-                            config.site.title.clone()
+                            site.project.config.site.title.clone()
                         } else {
-                            humanize(file_name(dir))
+                            humanize(file_name(&dir))
                         }
                     });
                 section_docs.insert(
-                    dir.clone(),
+                    dir,
                     Document {
-                        rel: p.entry.rel.clone(),
+                        rel: p.entry.rel,
                         source: p.source,
                         doc: p.doc,
                         html: String::new(),
@@ -539,19 +610,21 @@ impl Site {
                 );
                 continue;
             }
-            let rel = &p.entry.rel;
-            let id = rel[..rel.len() - 3].to_string();
-            let Some((meta, diags)) = meta else { continue };
+            let Some((meta, diags)) = p.runbook else {
+                continue;
+            };
+            let rel = p.entry.rel;
             if meta.draft && !options.drafts {
-                site.drafts.insert(rel.clone());
+                site.drafts.insert(rel);
                 continue;
             }
             if p.ok {
                 site.diagnostics.extend(diags);
             }
             site.runbooks.push(RunbookPage {
+                id: rel[..rel.len() - 3].to_string(),
                 document: Document {
-                    rel: rel.clone(),
+                    rel,
                     source: p.source,
                     title: meta.title.clone(),
                     description: meta.description.clone(),
@@ -559,7 +632,6 @@ impl Site {
                     html: String::new(),
                     output: String::new(),
                 },
-                id,
                 meta,
                 section: 0,
                 complete: false,
@@ -567,7 +639,7 @@ impl Site {
             });
         }
 
-        timer.lap("schema");
+        timer.lap("runbooks and sections");
         site.build_sections(section_docs);
         site.assign_outputs(found.assets, found.statics);
         timer.lap("sections and outputs");
@@ -788,7 +860,7 @@ impl Site {
             let line_of = |offset: usize| {
                 by_path
                     .get(d.path.as_str())
-                    .map(|s| s.index.position(&s.text, offset).0)
+                    .map(|s| s.index.line(offset))
                     .unwrap_or(1)
             };
             !list.iter().any(|(text, offset)| {
@@ -821,15 +893,6 @@ impl Site {
             .collect();
         for rb in &mut self.runbooks {
             rb.complete = !incomplete.contains(sources[rb.document.source].path.as_str());
-        }
-    }
-
-    /// Frees the text of every source once findings have been located (`build` needs the
-    /// parsed documents, not the files they came from).
-    pub fn release_source_texts(&mut self) {
-        for s in &mut self.sources {
-            s.text = String::new();
-            s.index = LineIndex::new("");
         }
     }
 

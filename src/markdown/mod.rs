@@ -99,6 +99,11 @@ pub struct Doc {
 }
 
 impl Doc {
+    /// Whether heading `h` starts a "Related operations"-style section.
+    pub fn is_related_heading(&self, h: usize) -> bool {
+        RELATED_HEADINGS.contains(&normalize_heading(&self.headings[h].text).as_str())
+    }
+
     /// The headings that belong to the section started by heading `h` (itself included).
     pub fn section_range(&self, h: usize) -> std::ops::Range<usize> {
         let level = self.headings[h].level;

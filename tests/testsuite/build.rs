@@ -221,3 +221,58 @@ fn drafts_are_left_out_unless_asked_for() {
     site.run(&["build", "--drafts"]).expect_code(0);
     assert!(site.exists("public/drain.html"));
 }
+
+/// `build` keeps only line indexes of the sources, not their text: findings must still be
+/// placed (and errors quoted) exactly as `check` places them, non-ASCII lines included.
+#[test]
+fn build_places_findings_like_check() {
+    let site = small_site();
+    let text = site.read("content/runbook.md").replace(
+        "1. Drain the node ([how](drain.md#steps)).",
+        "1. Überprüfe — café ☕ — drain the node ([how](drain.md#nowhere)).",
+    );
+    site.write("content/runbook.md", text);
+    // A warning in a non-ASCII file, shown on its page with its line.
+    site.write(
+        "content/drain.md",
+        site.read("content/drain.md")
+            .replace("last_reviewed: 2026-10-01", "last_reviewed: 2020-01-01")
+            .replace("---\n\n", "---\n\nÄrger vermeiden.\n\n"),
+    );
+    let check = site.run(&["check", "--today", "2026-11-23"]);
+    // `content/runbook.md:12:41: error[broken-anchor]: …` -> `content/runbook.md:12:41`
+    let at = |out: &str, rule: &str| -> String {
+        let line = out
+            .lines()
+            .find(|l| l.contains(&format!("[{rule}]")))
+            .unwrap_or_else(|| panic!("no {rule} in {out}"));
+        line.split(": ").next().unwrap().to_string()
+    };
+    let anchor = at(&check.stdout, "broken-anchor");
+    assert_eq!(anchor, "content/runbook.md:12:41", "{}", check.stdout);
+    let build = site.run(&["build", "--today", "2026-11-23"]);
+    build.expect_code(1);
+    assert_eq!(
+        at(&build.stderr, "broken-anchor"),
+        anchor,
+        "{}",
+        build.stderr
+    );
+    build.stderr_has("Überprüfe — café ☕ — drain the node");
+
+    // Without the error the build succeeds; the warning's line is on the page.
+    let overdue = at(&check.stdout, "review-overdue");
+    let line = overdue.split(':').nth(1).unwrap().to_string();
+    site.write(
+        "content/runbook.md",
+        site.read("content/runbook.md")
+            .replace("#nowhere", "#steps"),
+    );
+    site.run(&["build", "--today", "2026-11-23"]).expect_code(0);
+    let page = site.read("public/drain.html");
+    assert!(page.contains("review-overdue"), "{page}");
+    assert!(
+        page.contains(&format!("line {line}")),
+        "line {line}: {page}"
+    );
+}
