@@ -88,7 +88,7 @@ fn is_stopword(w: &str) -> bool {
 /// Lower-case words of letters and digits, two characters or more, stopwords dropped. Words
 /// already in lower case are borrowed, not copied.
 pub fn tokens(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
+    Words { text, pos: 0 }
         .filter(|w| w.len() >= 2 && w.len() <= 40 && (w.is_ascii() || w.chars().nth(1).is_some()))
         .map(|w| {
             if w.bytes()
@@ -104,31 +104,85 @@ pub fn tokens(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
         .filter(|w| !is_stopword(w))
 }
 
+/// The runs of letters and digits of a text (what `split(|c| !c.is_alphanumeric())` gives,
+/// without the empty pieces), stepping over ASCII a byte at a time.
+struct Words<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl Words<'_> {
+    /// Whether the character at byte `i` is a letter or digit, and its length.
+    fn at(&self, i: usize) -> (bool, usize) {
+        let b = self.text.as_bytes()[i];
+        if b < 0x80 {
+            (b.is_ascii_alphanumeric(), 1)
+        } else {
+            let c = self.text[i..]
+                .chars()
+                .next()
+                .expect("a character at a boundary");
+            (c.is_alphanumeric(), c.len_utf8())
+        }
+    }
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let len = self.text.len();
+        let mut i = self.pos;
+        while i < len {
+            let (word, n) = self.at(i);
+            if word {
+                break;
+            }
+            i += n;
+        }
+        if i >= len {
+            self.pos = len;
+            return None;
+        }
+        let start = i;
+        while i < len {
+            let (word, n) = self.at(i);
+            if !word {
+                break;
+            }
+            i += n;
+        }
+        self.pos = i;
+        Some(&self.text[start..i])
+    }
+}
+
 /// The distinct words of a runbook's body with how often each occurs (up to 3), computed while
 /// the body is parsed so that its plain text need not be kept. Stored as one string: each word
-/// followed by a count byte (1 to 3), sorted by word.
+/// followed by a count byte (1 to 3), in an order that depends only on the text.
 #[derive(Debug, Clone, Default)]
 pub struct Terms(Box<str>);
 
 impl Terms {
     pub fn from_text(text: &str) -> Terms {
-        let mut words: Vec<Cow<str>> = tokens(text).collect();
-        words.sort_unstable();
-        let mut out = String::with_capacity(words.len() * 4);
-        let mut i = 0;
-        while i < words.len() {
-            let mut j = i + 1;
-            while j < words.len() && words[j] == words[i] {
-                j += 1;
-            }
-            out.push_str(&words[i]);
-            out.push(char::from((j - i).min(3) as u8));
-            i = j;
+        // word -> (count, first occurrence)
+        let mut counts: HashMap<Cow<str>, (u8, u32), FixedState> = HashMap::default();
+        for word in tokens(text) {
+            let next = counts.len() as u32;
+            let e = counts.entry(word).or_insert((0, next));
+            e.0 = (e.0 + 1).min(3);
+        }
+        let mut words: Vec<(Cow<str>, (u8, u32))> = counts.into_iter().collect();
+        words.sort_unstable_by_key(|(_, (_, first))| *first);
+        let mut out = String::with_capacity(words.iter().map(|(w, _)| w.len() + 1).sum());
+        for (word, (count, _)) in words {
+            out.push_str(&word);
+            out.push(char::from(count));
         }
         Terms(out.into_boxed_str())
     }
 
-    /// (word, count) pairs, sorted by word.
+    /// (word, count) pairs, in order of first occurrence.
     pub fn iter(&self) -> impl Iterator<Item = (&str, u8)> + '_ {
         let mut rest: &str = &self.0;
         std::iter::from_fn(move || {
@@ -232,17 +286,23 @@ fn merge_weight(into: u8, w: u8) -> u8 {
     }
 }
 
-/// The words of one runbook with their 5-bit weights, sorted by word.
-fn weights(rb: &crate::site::RunbookPage) -> Vec<(Cow<'_, str>, u8)> {
+/// The words of one runbook with their 5-bit weights.
+fn weights<'a>(rb: &'a crate::site::RunbookPage) -> HashMap<Cow<'a, str>, u8, FixedState> {
     let meta = &rb.meta;
-    let mut words: Vec<(Cow<str>, u8)> = Vec::new();
-    words.extend(tokens(&rb.document.title).map(|t| (t, W_TITLE)));
+    let doc = &rb.document.doc;
+    let mut words: HashMap<Cow<'a, str>, u8, FixedState> = HashMap::default();
+    words.reserve(doc.terms.0.len() / 6);
+    let mut add = |t: Cow<'a, str>, w: u8| {
+        let e = words.entry(t).or_insert(0);
+        *e = merge_weight(*e, w);
+    };
+    for t in tokens(&rb.document.title) {
+        add(t, W_TITLE);
+    }
     for a in &meta.alerts {
-        words.extend(
-            alert_tokens(&a.value)
-                .into_iter()
-                .map(|t| (Cow::Owned(t), W_TITLE)),
-        );
+        for t in alert_tokens(&a.value) {
+            add(Cow::Owned(t), W_TITLE);
+        }
     }
     let meta_fields = [&meta.service, &meta.team, &meta.severity]
         .into_iter()
@@ -250,30 +310,22 @@ fn weights(rb: &crate::site::RunbookPage) -> Vec<(Cow<'_, str>, u8)> {
         .chain(meta.owner.as_ref().map(|o| &o.value))
         .chain(meta.tags.iter());
     for field in meta_fields {
-        words.extend(tokens(field).map(|t| (t, W_META)));
-    }
-    for h in &rb.document.doc.headings {
-        words.extend(tokens(&h.text).map(|t| (t, W_HEADING)));
-    }
-    words.extend(
-        rb.document
-            .doc
-            .terms
-            .iter()
-            .map(|(t, n)| (Cow::Borrowed(t), n)),
-    );
-    if let Some(d) = &meta.description {
-        words.extend(tokens(d).map(|t| (t, 1)));
-    }
-    words.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut out: Vec<(Cow<str>, u8)> = Vec::with_capacity(words.len());
-    for (t, w) in words {
-        match out.last_mut() {
-            Some((last, acc)) if *last == t => *acc = merge_weight(*acc, w),
-            _ => out.push((t, merge_weight(0, w))),
+        for t in tokens(field) {
+            add(t, W_META);
         }
     }
-    out
+    for h in &doc.headings {
+        for t in tokens(&h.text) {
+            add(t, W_HEADING);
+        }
+    }
+    for (t, n) in doc.terms.iter() {
+        add(Cow::Borrowed(t), n);
+    }
+    for t in meta.description.iter().flat_map(|d| tokens(d)) {
+        add(t, 1);
+    }
+    words
 }
 
 /// Builds the index files for a site: `opsbook-search/meta.js`, `opsbook-search/t-*.js`, `d-*.js`,
@@ -296,7 +348,7 @@ pub fn build(site: &Site) -> Vec<OutputFile> {
     let mut docs: Vec<serde_json::Value> = Vec::with_capacity(order.len());
     let mut facets: BTreeMap<&'static str, BTreeMap<String, Vec<u32>>> = BTreeMap::new();
     // Words and weights per runbook, in parallel chunks (the chunks keep memory bounded).
-    let mut weighed: Vec<Vec<(Cow<str>, u8)>> = Vec::new();
+    let mut weighed: Vec<HashMap<Cow<str>, u8, FixedState>> = Vec::new();
     for (d, &i) in order.iter().enumerate() {
         if d % 256 == 0 {
             let end = (d + 256).min(order.len());
@@ -512,9 +564,21 @@ mod tests {
     }
 
     #[test]
+    fn words_split_like_the_standard_library() {
+        let text = "a-b  ÄÖü_x1 9.5 naïve—日本語,  ‿tail x²\u{300}y ";
+        let ours: Vec<&str> = Words { text, pos: 0 }.collect();
+        let std: Vec<&str> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        assert_eq!(ours, std);
+    }
+
+    #[test]
     fn body_terms_count_up_to_three() {
         let t = Terms::from_text("Restart restart RESTART restart the DB; db é Ünïcode");
-        let v: Vec<(&str, u8)> = t.iter().collect();
+        let mut v: Vec<(&str, u8)> = t.iter().collect();
+        v.sort();
         assert_eq!(v, [("db", 2), ("restart", 3), ("ünïcode", 1)]);
     }
 

@@ -118,6 +118,21 @@ pub struct Builder<'a> {
     /// Runbook counts per section, subsections included.
     totals: Vec<usize>,
     prev_next: HashMap<usize, (Option<usize>, Option<usize>)>,
+    /// Each runbook's place when all are sorted by title (case-insensitive), for lists.
+    title_rank: Vec<u32>,
+}
+
+#[derive(Serialize)]
+struct Group {
+    title: Option<String>,
+    runbooks: Vec<RunbookRow>,
+}
+
+#[derive(Serialize)]
+struct Listing {
+    title: String,
+    intro: Option<String>,
+    groups: Vec<Group>,
 }
 
 impl<'a> Builder<'a> {
@@ -147,12 +162,19 @@ impl<'a> Builder<'a> {
             let next = order.get(k + 1).copied();
             prev_next.insert(i, (prev, next));
         }
+        let mut by_title: Vec<usize> = (0..site.runbooks.len()).collect();
+        by_title.sort_by_cached_key(|&r| (site.runbooks[r].document.title.to_lowercase(), r));
+        let mut title_rank = vec![0; site.runbooks.len()];
+        for (rank, &r) in by_title.iter().enumerate() {
+            title_rank[r] = rank as u32;
+        }
         Builder {
             site,
             findings,
             pretty: site.project.config.site.pretty_urls,
             totals,
             prev_next,
+            title_rank,
         }
     }
 
@@ -488,7 +510,7 @@ impl<'a> Builder<'a> {
 
     fn rows(&self, from: &str, runbooks: &[usize]) -> Vec<RunbookRow> {
         let mut list: Vec<usize> = runbooks.to_vec();
-        list.sort_by_key(|&r| (self.site.runbooks[r].document.title.to_lowercase(), r));
+        list.sort_unstable_by_key(|&r| self.title_rank[r]);
         list.into_iter().map(|r| self.row(from, r)).collect()
     }
 
@@ -536,11 +558,14 @@ impl<'a> Builder<'a> {
         );
         c.insert(
             "listing",
-            &serde_json::json!({
-                "title": title,
-                "intro": null,
-                "groups": [{ "title": null, "runbooks": self.rows(from, &value.runbooks) }],
-            }),
+            &Listing {
+                groups: vec![Group {
+                    title: None,
+                    runbooks: self.rows(from, &value.runbooks),
+                }],
+                title,
+                intro: None,
+            },
         );
         (value.output.clone(), c)
     }
@@ -599,11 +624,8 @@ impl<'a> Builder<'a> {
         let mut dated: Vec<usize> = (0..self.site.runbooks.len())
             .filter(|&r| self.site.runbooks[r].meta.next_review.is_some())
             .collect();
-        dated.sort_by_key(|&r| {
-            (
-                self.site.runbooks[r].meta.next_review,
-                self.site.runbooks[r].document.title.to_lowercase(),
-            )
+        dated.sort_unstable_by_key(|&r| {
+            (self.site.runbooks[r].meta.next_review, self.title_rank[r])
         });
         let (overdue, upcoming): (Vec<usize>, Vec<usize>) = dated.into_iter().partition(|&r| {
             self.site.runbooks[r]
