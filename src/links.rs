@@ -7,7 +7,7 @@
 
 use crate::diagnostics::{Diagnostic, Rule};
 use crate::markdown::{Doc, LINK_MARK, REF_CLOSE, REF_OPEN, normalize_heading};
-use crate::site::Site;
+use crate::site::{Document, Site};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -355,18 +355,57 @@ pub fn fill(html: &str, urls: &[String]) -> String {
     out
 }
 
+/// What resolving one document's links gives.
+#[derive(Default)]
+pub struct DocumentLinks {
+    /// Final body HTML (empty when not rendering).
+    pub html: String,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Runbooks it links to, by link or by title.
+    pub links_to: Vec<usize>,
+    pub refs: Vec<TitleRef>,
+    pub wanted: Vec<Wanted>,
+}
+
+/// Resolves the links and title references of one document (which need not be in `site` yet:
+/// `serve` resolves a re-read file against the site it replaces it in).
+pub fn resolve_document(
+    site: &Site,
+    targets: &Targets,
+    titles: &TitleIndex,
+    from: From,
+    document: &Document,
+) -> DocumentLinks {
+    let mut out = DocumentLinks::default();
+    title_references(site, titles, from, document, &mut out);
+    let own_ids: Vec<String> = document.doc.headings.iter().map(|h| h.id.clone()).collect();
+    let linker = Linker {
+        site,
+        targets,
+        path: site.source_path(document),
+        rel: &document.rel,
+        output: &document.output,
+        doc: &document.doc,
+        own_ids: &own_ids,
+    };
+    let resolved = linker.run();
+    if site.render_html {
+        let pretty = site.project.config.site.pretty_urls;
+        let filled = fill(&document.doc.html, &resolved.urls);
+        let refs: Vec<&TitleRef> = out.refs.iter().collect();
+        out.html = link_titles(&filled, &document.doc.related_items, &refs, |to| {
+            relative_url(&document.output, &site.runbooks[to].document.output, pretty)
+        });
+    }
+    out.diagnostics.extend(resolved.diagnostics);
+    out.links_to = resolved.links_to;
+    out
+}
+
 /// Resolves links in every runbook and section page, records backlinks, and writes final HTML.
 pub fn resolve(site: &mut Site) {
     let targets = Targets::new(site);
-    let refs = resolve_title_references(site);
-    let mut refs_by_doc: HashMap<(bool, usize), Vec<&TitleRef>> = HashMap::new();
-    for r in &refs {
-        let key = match r.from {
-            From::Runbook(i) => (true, i),
-            From::Section(i) => (false, i),
-        };
-        refs_by_doc.entry(key).or_default().push(r);
-    }
+    let titles = TitleIndex::new(site);
     let keys: Vec<(bool, usize)> = (0..site.runbooks.len())
         .map(|i| (true, i))
         .chain(
@@ -375,75 +414,54 @@ pub fn resolve(site: &mut Site) {
                 .map(|i| (false, i)),
         )
         .collect();
-    let pretty = site.project.config.site.pretty_urls;
     let mut backlinks: Vec<Vec<usize>> = vec![Vec::new(); site.runbooks.len()];
     let mut linked_from_sections = vec![false; site.runbooks.len()];
+    let mut refs: Vec<TitleRef> = Vec::new();
+    let mut wanted: Vec<Wanted> = Vec::new();
     // In chunks, so that the resolved HTML replaces the unresolved as we go instead of the whole
     // site being held twice.
     for chunk in keys.chunks(1024) {
         let site_ref: &Site = site;
-        let results: Vec<(bool, usize, Resolved, String)> = chunk
+        let results: Vec<(bool, usize, DocumentLinks)> = chunk
             .par_iter()
             .map(|&(is_runbook, i)| {
                 let site = site_ref;
-                let document = if is_runbook {
-                    &site.runbooks[i].document
+                let (from, document) = if is_runbook {
+                    (From::Runbook(i), &site.runbooks[i].document)
                 } else {
-                    site.sections[i]
-                        .index
-                        .as_ref()
-                        .expect("section with an index")
+                    let index = site.sections[i].index.as_ref();
+                    (From::Section(i), index.expect("section with an index"))
                 };
-                let own_ids: Vec<String> =
-                    document.doc.headings.iter().map(|h| h.id.clone()).collect();
-                let linker = Linker {
-                    site,
-                    targets: &targets,
-                    path: site.source_path(document),
-                    rel: &document.rel,
-                    output: &document.output,
-                    doc: &document.doc,
-                    own_ids: &own_ids,
-                };
-                let resolved = linker.run();
-                let html = if site.render_html {
-                    let filled = fill(&document.doc.html, &resolved.urls);
-                    let mine = refs_by_doc
-                        .get(&(is_runbook, i))
-                        .map(Vec::as_slice)
-                        .unwrap_or(&[]);
-                    link_titles(&filled, &document.doc.related_items, mine, |to| {
-                        relative_url(&document.output, &site.runbooks[to].document.output, pretty)
-                    })
-                } else {
-                    String::new()
-                };
-                (is_runbook, i, resolved, html)
+                let links = resolve_document(site, &targets, &titles, from, document);
+                (is_runbook, i, links)
             })
             .collect();
-        for (is_runbook, i, resolved, html) in results {
-            site.diagnostics.extend(resolved.diagnostics);
+        for (is_runbook, i, links) in results {
+            site.diagnostics.extend(links.diagnostics);
+            refs.extend(links.refs);
+            wanted.extend(links.wanted);
             if is_runbook {
-                for &t in &resolved.links_to {
+                for &t in &links.links_to {
                     if t != i {
                         backlinks[t].push(i);
                     }
                 }
                 let document = &mut site.runbooks[i].document;
-                document.html = html;
+                document.html = links.html;
                 // The unresolved HTML has served its purpose.
                 document.doc.html = String::new();
             } else {
-                for &t in &resolved.links_to {
+                for &t in &links.links_to {
                     linked_from_sections[t] = true;
                 }
                 if let Some(d) = site.sections[i].index.as_mut() {
-                    d.html = html;
+                    d.html = links.html;
                     d.doc.html = String::new();
                 }
             }
         }
     }
+    site.wanted = wanted;
     resolve_related(site, &targets);
     for (i, rb) in site.runbooks.iter().enumerate() {
         for &t in &rb.related {
@@ -679,78 +697,79 @@ pub fn likely_title(sentence: &str) -> String {
     }
 }
 
+/// Runbook titles as related-operations items name them.
+pub struct TitleIndex {
+    titles: HashMap<String, usize>,
+    /// Most words in a title.
+    longest: usize,
+}
+
+impl TitleIndex {
+    pub fn new(site: &Site) -> TitleIndex {
+        let mut titles: HashMap<String, usize> = HashMap::new();
+        let mut longest = 1;
+        for (i, rb) in site.runbooks.iter().enumerate() {
+            let key = title_key(&rb.document.title);
+            longest = longest.max(key.split(' ').count());
+            titles.entry(key).or_insert(i);
+        }
+        TitleIndex { titles, longest }
+    }
+}
+
 /// In "Related operations"-style sections, every list item must link to or name an existing
 /// runbook by title; items that do neither are `unresolved-reference` and feed "Wanted runbooks".
-fn resolve_title_references(site: &mut Site) -> Vec<TitleRef> {
-    let mut titles: HashMap<String, usize> = HashMap::new();
-    let mut longest = 1;
-    for (i, rb) in site.runbooks.iter().enumerate() {
-        let key = title_key(&rb.document.title);
-        longest = longest.max(key.split(' ').count());
-        titles.entry(key).or_insert(i);
-    }
-    let documents = site
-        .runbooks
-        .iter()
-        .enumerate()
-        .map(|(i, rb)| (From::Runbook(i), &rb.document))
-        .chain(
-            site.sections
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| s.index.as_ref().map(|d| (From::Section(i), d))),
-        );
-    let mut refs = Vec::new();
-    let mut wanted = Vec::new();
-    let mut diagnostics = Vec::new();
-    for (from, document) in documents {
-        let doc = &document.doc;
-        for h in 0..doc.headings.len() {
-            if !doc.is_related_heading(h) {
+fn title_references(
+    site: &Site,
+    index: &TitleIndex,
+    from: From,
+    document: &Document,
+    out: &mut DocumentLinks,
+) {
+    let doc = &document.doc;
+    let path = site.source_path(document);
+    for h in 0..doc.headings.len() {
+        if !doc.is_related_heading(h) {
+            continue;
+        }
+        for item in doc.section_items(h) {
+            if item.has_link || item.text.trim().is_empty() {
                 continue;
             }
-            for item in doc.section_items(h) {
-                if item.has_link || item.text.trim().is_empty() {
-                    continue;
-                }
-                let tokens = words(&item.text);
-                let found = (1..=longest.min(tokens.len())).rev().find_map(|n| {
-                    tokens
-                        .windows(n)
-                        .find_map(|w| titles.get(&w.join(" ")).map(|&t| (t, w.join(" "))))
-                });
-                match found {
-                    Some((to, text)) => refs.push(TitleRef {
-                        from,
-                        item: item.offset,
-                        to,
-                        text,
-                    }),
-                    None => {
-                        let title = likely_title(&item.text);
-                        diagnostics.push(
-                            Diagnostic::new(
-                                Rule::UnresolvedReference,
-                                site.source_path(document),
-                                item.offset,
-                                format!("\"{}\" names no runbook: no runbook is titled \"{title}\"", crate::diagnostics::shorten(&item.text, 80)),
-                            )
-                            .with_help("write that runbook, link the item to an existing one, or correct the title"),
-                        );
-                        wanted.push(Wanted {
-                            title,
-                            path: site.source_path(document).to_string(),
-                            output: document.output.clone(),
-                            from_title: document.title.clone(),
-                        });
-                    }
+            let tokens = words(&item.text);
+            let found = (1..=index.longest.min(tokens.len())).rev().find_map(|n| {
+                tokens
+                    .windows(n)
+                    .find_map(|w| index.titles.get(&w.join(" ")).map(|&t| (t, w.join(" "))))
+            });
+            match found {
+                Some((to, text)) => out.refs.push(TitleRef {
+                    from,
+                    item: item.offset,
+                    to,
+                    text,
+                }),
+                None => {
+                    let title = likely_title(&item.text);
+                    out.diagnostics.push(
+                        Diagnostic::new(
+                            Rule::UnresolvedReference,
+                            path,
+                            item.offset,
+                            format!("\"{}\" names no runbook: no runbook is titled \"{title}\"", crate::diagnostics::shorten(&item.text, 80)),
+                        )
+                        .with_help("write that runbook, link the item to an existing one, or correct the title"),
+                    );
+                    out.wanted.push(Wanted {
+                        title,
+                        path: path.to_string(),
+                        output: document.output.clone(),
+                        from_title: document.title.clone(),
+                    });
                 }
             }
         }
     }
-    site.diagnostics.extend(diagnostics);
-    site.wanted = wanted;
-    refs
 }
 
 /// `related` entries name runbooks by id (`db/failover`) or by path relative to the runbook.

@@ -183,6 +183,12 @@ pub struct Site {
     source_by_path: HashMap<String, usize>,
     /// Whether Markdown is rendered to HTML (false for `check`).
     pub render_html: bool,
+    /// Whether `sources` keep their text (see `LoadOptions::keep_sources`).
+    keep_sources: bool,
+    /// Section pages (content path -> folder) and OWNERS entries of this load: what parsing a
+    /// file needs besides the file, kept so that `serve` can re-read one file alone.
+    index_files: HashMap<String, String>,
+    owners: BTreeMap<String, String>,
 }
 
 impl Sources for Site {
@@ -518,6 +524,9 @@ impl Site {
             wanted: Vec::new(),
             source_by_path: HashMap::new(),
             render_html: options.render_html,
+            keep_sources: options.keep_sources,
+            index_files: HashMap::new(),
+            owners: BTreeMap::new(),
             project,
         };
 
@@ -583,6 +592,8 @@ impl Site {
             }
         }
         timer.lap("read, parse, check");
+        site.index_files = index_files;
+        site.owners = owners;
 
         let mut section_docs: BTreeMap<String, Document> = BTreeMap::new();
         for p in parsed {
@@ -849,46 +860,14 @@ impl Site {
         let by_path: HashMap<&str, &SourceText> =
             sources.iter().map(|s| (s.path.as_str(), s)).collect();
         self.diagnostics.retain_mut(|d| {
-            match config.setting(d.rule) {
-                Setting::Off => return false,
-                Setting::Warning => d.level = Level::Warning,
-                Setting::Error => d.level = Level::Error,
-            }
-            let Some(list) = directives.get(d.path.as_str()) else {
-                return true;
-            };
-            let line_of = |offset: usize| {
-                by_path
-                    .get(d.path.as_str())
-                    .map(|s| s.index.line(offset))
-                    .unwrap_or(1)
-            };
-            !list.iter().any(|(text, offset)| {
-                let mut words = text.split_whitespace();
-                let kind = words.next().unwrap_or("");
-                let names: Vec<&str> = words.collect();
-                let named =
-                    names.is_empty() || names.contains(&d.rule.code()) || names.contains(&"all");
-                match kind {
-                    "opsbook-disable" => named,
-                    "opsbook-disable-next-line" => {
-                        named && line_of(d.offset) == line_of(*offset) + 1
-                    }
-                    _ => false,
-                }
-            })
+            let index = by_path.get(d.path.as_str()).map(|s| &s.index);
+            let list = directives.get(d.path.as_str()).map(Vec::as_slice);
+            keep_finding(config, list, index, d)
         });
         let incomplete: std::collections::HashSet<&str> = self
             .diagnostics
             .iter()
-            .filter(|d| {
-                d.level == Level::Error
-                    && (d.rule.is_schema()
-                        || matches!(
-                            d.rule,
-                            Rule::FrontMatterSyntax | Rule::InvalidUtf8 | Rule::TooLarge
-                        ))
-            })
+            .filter(|d| makes_incomplete(d))
             .map(|d| d.path.as_str())
             .collect();
         for rb in &mut self.runbooks {
@@ -913,6 +892,225 @@ impl Site {
             .iter()
             .any(|d| d.level == Level::Error && d.rule.breaks_site())
     }
+}
+
+/// Applies the site's level for the finding's rule and the file's suppression comments; false
+/// when the finding is switched off or suppressed.
+fn keep_finding(
+    config: &crate::config::Config,
+    directives: Option<&[(String, usize)]>,
+    index: Option<&LineIndex>,
+    d: &mut Diagnostic,
+) -> bool {
+    match config.setting(d.rule) {
+        Setting::Off => return false,
+        Setting::Warning => d.level = Level::Warning,
+        Setting::Error => d.level = Level::Error,
+    }
+    let Some(list) = directives else {
+        return true;
+    };
+    let line_of = |offset: usize| index.map(|i| i.line(offset)).unwrap_or(1);
+    !list.iter().any(|(text, offset)| {
+        let mut words = text.split_whitespace();
+        let kind = words.next().unwrap_or("");
+        let names: Vec<&str> = words.collect();
+        let named = names.is_empty() || names.contains(&d.rule.code()) || names.contains(&"all");
+        match kind {
+            "opsbook-disable" => named,
+            "opsbook-disable-next-line" => named && line_of(d.offset) == line_of(*offset) + 1,
+            _ => false,
+        }
+    })
+}
+
+/// Whether findings of this rule make a runbook incomplete.
+fn makes_incomplete(d: &Diagnostic) -> bool {
+    d.level == Level::Error
+        && (d.rule.is_schema()
+            || matches!(
+                d.rule,
+                Rule::FrontMatterSyntax | Rule::InvalidUtf8 | Rule::TooLarge
+            ))
+}
+
+/// Rules whose findings about a file come from looking across the whole site, not from the
+/// file alone: a patch keeps them as they are.
+fn site_wide(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::Orphan | Rule::DuplicateTitle | Rule::OutputCollision | Rule::UnknownRelated
+    )
+}
+
+/// One runbook file re-read by `serve`, ready to replace the old one in place.
+pub struct Patch {
+    index: usize,
+    page: RunbookPage,
+    source: SourceText,
+    /// Every finding about the file, as the full pipeline would give them.
+    diagnostics: Vec<Diagnostic>,
+    refs: Vec<crate::links::TitleRef>,
+}
+
+impl Site {
+    /// Re-reads one changed runbook (`rel`, content-relative) and resolves it against the rest
+    /// of the site. `None` when the change reaches beyond the runbook's own page and findings
+    /// (its title, front matter, headings, outgoing links, related titles or suppressions
+    /// changed; or it is not a runbook of this site): then the whole site must be loaded again.
+    pub fn patch(&self, cache: Option<&ParseCache>, rel: &str) -> Option<Patch> {
+        if !self.keep_sources || !self.render_html {
+            return None;
+        }
+        let i = self.runbooks.iter().position(|r| r.document.rel == rel)?;
+        let old = &self.runbooks[i];
+        let overrides = schema::Overrides::new(&self.project.config.schema);
+        let ctx = FileContext {
+            project: &self.project,
+            render_html: true,
+            keep_text: true,
+            today: self.today,
+            index_files: &self.index_files,
+            owners: &self.owners,
+            overrides: &overrides,
+        };
+        let entry = Entry {
+            rel: rel.to_string(),
+            abs: self.project.content_dir.join(rel),
+        };
+        let outcome = match cache {
+            Some(cache) => cache.parse(&ctx, entry),
+            None => parse_file(&ctx, entry),
+        };
+        let (Some(source), Some(parsed), None) = (outcome.source, outcome.parsed, outcome.error)
+        else {
+            return None;
+        };
+        let (meta, schema_findings) = parsed.runbook?;
+        if !parsed.ok || meta.draft {
+            return None;
+        }
+        let old_source = &self.sources[old.document.source];
+        if source.path != old_source.path {
+            return None;
+        }
+        let page = RunbookPage {
+            id: old.id.clone(),
+            document: Document {
+                rel: old.document.rel.clone(),
+                source: old.document.source,
+                title: meta.title.clone(),
+                description: meta.description.clone(),
+                doc: parsed.doc,
+                html: String::new(),
+                output: old.document.output.clone(),
+            },
+            meta,
+            section: old.section,
+            complete: false,
+            related: old.related.clone(),
+        };
+        let front_matter = |text: &str| front_matter::split(text).yaml.map(|(y, _)| y.to_string());
+        if front_matter(&old_source.text) != front_matter(&source.text)
+            || site_identity(old) != site_identity(&page)
+        {
+            return None;
+        }
+        let targets = crate::links::Targets::new(self);
+        let titles = crate::links::TitleIndex::new(self);
+        let from = crate::links::From::Runbook(i);
+        let links = crate::links::resolve_document(self, &targets, &titles, from, &page.document);
+        // The runbooks it leads to must be the same, or backlinks and orphans change.
+        let mut before: Vec<usize> = (0..self.runbooks.len())
+            .filter(|&t| self.backlinks[t].contains(&i))
+            .collect();
+        let mut after: Vec<usize> = links
+            .links_to
+            .iter()
+            .chain(links.refs.iter().map(|r| &r.to))
+            .chain(page.related.iter())
+            .copied()
+            .filter(|&t| t != i)
+            .collect();
+        before.sort_unstable();
+        after.sort_unstable();
+        after.dedup();
+        if before != after {
+            return None;
+        }
+        let mut diagnostics: Vec<Diagnostic> = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.path == source.path && site_wide(d.rule))
+            .cloned()
+            .collect();
+        let directives = page.document.doc.directives.clone();
+        let mut local: Vec<Diagnostic> = outcome.diagnostics;
+        local.extend(schema_findings);
+        local.extend(links.diagnostics);
+        local.retain_mut(|d| {
+            keep_finding(
+                &self.project.config,
+                Some(&directives),
+                Some(&source.index),
+                d,
+            )
+        });
+        // Invalid fields come from the schema and from alias checks across the site: too
+        // tangled to patch.
+        let invalid = |d: &Diagnostic| d.path == source.path && d.rule == Rule::InvalidField;
+        if local.iter().any(invalid) || self.diagnostics.iter().any(invalid) {
+            return None;
+        }
+        diagnostics.extend(local);
+        let mut page = page;
+        page.complete = !diagnostics.iter().any(makes_incomplete);
+        page.document.html = links.html;
+        page.document.doc.html = String::new();
+        Some(Patch {
+            index: i,
+            page,
+            source,
+            diagnostics,
+            refs: links.refs,
+        })
+    }
+
+    /// Puts a patched runbook in place of the old one; returns the path of its source file.
+    pub fn apply(&mut self, patch: Patch) -> String {
+        let source = self.runbooks[patch.index].document.source;
+        let path = self.sources[source].path.clone();
+        self.sources[source] = patch.source;
+        self.runbooks[patch.index] = patch.page;
+        self.diagnostics.retain(|d| d.path != path);
+        self.diagnostics.extend(patch.diagnostics);
+        let i = patch.index;
+        self.title_refs
+            .retain(|r| r.from != crate::links::From::Runbook(i));
+        self.title_refs.extend(patch.refs);
+        path
+    }
+}
+
+/// What a runbook shows the rest of the site besides its front matter: when this is unchanged,
+/// an edit changes only the runbook's own page and findings.
+fn site_identity(rb: &RunbookPage) -> String {
+    let m = &rb.meta;
+    let doc = &rb.document.doc;
+    let related_items: Vec<&str> = (0..doc.headings.len())
+        .filter(|&h| doc.is_related_heading(h))
+        .flat_map(|h| doc.section_items(h).map(|i| i.text.as_str()))
+        .collect();
+    let ids: Vec<&str> = doc.headings.iter().map(|h| h.id.as_str()).collect();
+    format!(
+        "{:?}",
+        (
+            (&rb.document.title, rb.meta_title_offset(), &m.description),
+            (&m.owner, &m.team, &m.service, &m.severity, &m.tags),
+            (&m.alerts, &m.related, &m.aliases, &m.next_review, &m.extra),
+            (ids, related_items, &doc.directives),
+        )
+    )
 }
 
 impl RunbookPage {

@@ -115,6 +115,11 @@ pub struct Builder<'a> {
     site: &'a Site,
     findings: &'a HashMap<&'a str, Vec<&'a Located>>,
     pretty: bool,
+    order: &'a Order,
+}
+
+/// Orders of runbooks that many pages use, computed once per site.
+pub struct Order {
     /// Runbook counts per section, subsections included.
     totals: Vec<usize>,
     prev_next: HashMap<usize, (Option<usize>, Option<usize>)>,
@@ -135,8 +140,8 @@ struct Listing {
     groups: Vec<Group>,
 }
 
-impl<'a> Builder<'a> {
-    pub fn new(site: &'a Site, findings: &'a HashMap<&'a str, Vec<&'a Located>>) -> Builder<'a> {
+impl Order {
+    pub fn new(site: &Site) -> Order {
         let mut totals = vec![0; site.sections.len()];
         for rb in &site.runbooks {
             let mut s = Some(rb.section);
@@ -168,13 +173,25 @@ impl<'a> Builder<'a> {
         for (rank, &r) in by_title.iter().enumerate() {
             title_rank[r] = rank as u32;
         }
+        Order {
+            totals,
+            prev_next,
+            title_rank,
+        }
+    }
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(
+        site: &'a Site,
+        findings: &'a HashMap<&'a str, Vec<&'a Located>>,
+        order: &'a Order,
+    ) -> Builder<'a> {
         Builder {
             site,
             findings,
             pretty: site.project.config.site.pretty_urls,
-            totals,
-            prev_next,
-            title_rank,
+            order,
         }
     }
 
@@ -214,7 +231,7 @@ impl<'a> Builder<'a> {
                     NavSection {
                         title: s.title.clone(),
                         url,
-                        count: self.totals[c],
+                        count: self.order.totals[c],
                         current: current_top == Some(c),
                     }
                 })
@@ -350,7 +367,12 @@ impl<'a> Builder<'a> {
             .edit_url
             .as_ref()
             .map(|t| t.replace("{path}", path));
-        let (prev, next) = self.prev_next.get(&i).copied().unwrap_or((None, None));
+        let (prev, next) = self
+            .order
+            .prev_next
+            .get(&i)
+            .copied()
+            .unwrap_or((None, None));
         let related = rb.related.iter().map(|&t| self.link_to(from, t)).collect();
         let meta = &rb.meta;
         let ctx = RunbookCtx {
@@ -432,7 +454,7 @@ impl<'a> Builder<'a> {
                     NavSection {
                         title: child.title.clone(),
                         url: self.url(from, &child.output),
-                        count: self.totals[c],
+                        count: self.order.totals[c],
                         current: false,
                     }
                 })
@@ -510,7 +532,7 @@ impl<'a> Builder<'a> {
 
     fn rows(&self, from: &str, runbooks: &[usize]) -> Vec<RunbookRow> {
         let mut list: Vec<usize> = runbooks.to_vec();
-        list.sort_unstable_by_key(|&r| self.title_rank[r]);
+        list.sort_unstable_by_key(|&r| self.order.title_rank[r]);
         list.into_iter().map(|r| self.row(from, r)).collect()
     }
 
@@ -625,7 +647,10 @@ impl<'a> Builder<'a> {
             .filter(|&r| self.site.runbooks[r].meta.next_review.is_some())
             .collect();
         dated.sort_unstable_by_key(|&r| {
-            (self.site.runbooks[r].meta.next_review, self.title_rank[r])
+            (
+                self.site.runbooks[r].meta.next_review,
+                self.order.title_rank[r],
+            )
         });
         let (overdue, upcoming): (Vec<usize>, Vec<usize>) = dated.into_iter().partition(|&r| {
             self.site.runbooks[r]

@@ -354,7 +354,8 @@ pub fn render_site(
     sink: &Sink,
 ) -> Result<usize, String> {
     let by_path = findings_by_path(findings);
-    let builder = context::Builder::new(site, &by_path);
+    let order = context::Order::new(site);
+    let builder = context::Builder::new(site, &by_path, &order);
     let jobs = jobs(site);
     // Pages render in parallel and are written as they come; the search index is built meanwhile.
     let (pages, search) = rayon::join(

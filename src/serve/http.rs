@@ -12,7 +12,9 @@ use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use foldhash::fast::FixedState;
 use std::convert::Infallible;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
@@ -94,7 +96,11 @@ async fn live_js() -> Response {
 
 async fn status(State(shared): State<Arc<Shared>>) -> Response {
     let snapshot = shared.snapshot.read().expect("snapshot lock").clone();
-    let body = serde_json::json!({ "version": snapshot.version, "problems": snapshot.problems });
+    let body = serde_json::json!({
+        "version": snapshot.version,
+        "update": snapshot.update,
+        "problems": snapshot.problems,
+    });
     (
         [
             (header::CONTENT_TYPE, "application/json"),
@@ -192,6 +198,11 @@ async fn file(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     };
     // Rendering a page is CPU work: keep it off the async workers.
     let uri_path = request.uri().path().to_string();
+    let if_none_match = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let found = tokio::task::spawn_blocking(move || match site.get(&path) {
         Some(result) => (StatusCode::OK, path, Some(result)),
         None if site.has_dir_index(&path) => (StatusCode::MOVED_PERMANENTLY, path, None),
@@ -227,14 +238,27 @@ async fn file(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     } else {
         bytes.to_vec()
     };
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Browsers may keep what they fetched but must ask again every time (`no-cache`); an
+    // unchanged file is a 304, so a reload after an edit re-fetches only the edited page, and
+    // Chromium reuses its parsed stylesheet and compiled scripts.
+    let etag = format!("\"{:016x}\"", FixedState::default().hash_one(&body));
+    let fresh = status == StatusCode::OK && if_none_match.as_deref() == Some(etag.as_str());
+    let mut response = if fresh {
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        r
+    } else {
+        let mut r = Response::new(Body::from(body));
+        *r.status_mut() = status;
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+        r
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, v);
+    }
     response
 }
 

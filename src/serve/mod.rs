@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 use tokio::sync::broadcast;
 
@@ -29,6 +29,9 @@ use tokio::sync::broadcast;
 /// rebuild costs reading and checking the site, not rendering pages nobody looks at.
 pub struct Snapshot {
     pub version: u64,
+    /// How this version came about: `build` (the whole site loaded) or `patch` (edited
+    /// runbooks re-read into the previous version).
+    pub update: &'static str,
     /// What the overlay shows: empty when the site is fine.
     pub problems: Vec<Problem>,
     /// The site to serve: this build's, or the last good one when this build failed.
@@ -37,13 +40,21 @@ pub struct Snapshot {
 
 /// A site that can be rendered.
 pub struct Rendered {
-    site: Site,
+    /// The site and its findings; replaced in part when one runbook is patched.
+    state: RwLock<State>,
     theme: Theme,
-    findings: Vec<Located>,
     pages: HashMap<String, render::Job>,
     files: HashMap<String, Content>,
+    /// Rendered pages, cleared whenever `state` changes.
     cache: Mutex<HashMap<String, Arc<Vec<u8>>>>,
-    search: OnceLock<HashMap<String, Content>>,
+    search: Mutex<Option<Arc<HashMap<String, Content>>>>,
+}
+
+struct State {
+    site: Site,
+    findings: Vec<Located>,
+    /// Unchanged by patches: they keep titles, sections and files as they are.
+    order: render::context::Order,
 }
 
 impl Rendered {
@@ -52,10 +63,13 @@ impl Rendered {
         if let Some(hit) = self.cache.lock().expect("cache lock").get(path) {
             return Some(Ok(hit.clone()));
         }
+        // Held until the page is cached, so a patch cannot slip in between and leave a page of
+        // the old site in the cache.
+        let state = self.state.read().expect("state lock");
         let bytes = if let Some(&job) = self.pages.get(path) {
-            let by_path = render::findings_by_path(&self.findings);
-            let builder = render::context::Builder::new(&self.site, &by_path);
-            match render::render_job(&self.site, &self.theme, &builder, job) {
+            let by_path = render::findings_by_path(&state.findings);
+            let builder = render::context::Builder::new(&state.site, &by_path, &state.order);
+            match render::render_job(&state.site, &self.theme, &builder, job) {
                 Ok(Some(file)) => content_bytes(&file.content),
                 Ok(None) => return None,
                 Err(e) => return Some(Err(e)),
@@ -63,12 +77,19 @@ impl Rendered {
         } else if let Some(content) = self.files.get(path) {
             content_bytes(content)
         } else if path.starts_with("opsbook-search/") {
-            let index = self.search.get_or_init(|| {
-                crate::search::build(&self.site)
-                    .into_iter()
-                    .map(|f| (f.path, f.content))
-                    .collect()
-            });
+            let index = {
+                let mut search = self.search.lock().expect("search lock");
+                search
+                    .get_or_insert_with(|| {
+                        Arc::new(
+                            crate::search::build(&state.site)
+                                .into_iter()
+                                .map(|f| (f.path, f.content))
+                                .collect(),
+                        )
+                    })
+                    .clone()
+            };
             content_bytes(index.get(path)?)
         } else {
             return None;
@@ -81,6 +102,7 @@ impl Rendered {
             .lock()
             .expect("cache lock")
             .insert(path.to_string(), bytes.clone());
+        drop(state);
         Some(Ok(bytes))
     }
 
@@ -88,6 +110,51 @@ impl Rendered {
         let index = format!("{path}/index.html");
         self.pages.contains_key(&index) || self.files.contains_key(&index)
     }
+
+    /// Re-reads changed runbooks and puts them in place, when the change stays within their own
+    /// pages (see `Site::patch`). Returns the site's breaking findings afterwards, or `None`
+    /// when nothing was changed and the site must be loaded again.
+    fn patch(&self, cache: &crate::site::ParseCache, rels: &[String]) -> Option<Vec<Located>> {
+        let patches = {
+            let state = self.state.read().expect("state lock");
+            rels.iter()
+                .map(|rel| state.site.patch(Some(cache), rel))
+                .collect::<Option<Vec<_>>>()?
+        };
+        let mut state = self.state.write().expect("state lock");
+        let State { site, findings, .. } = &mut *state;
+        let mut paths = Vec::new();
+        for patch in patches {
+            paths.push(site.apply(patch));
+        }
+        for path in paths {
+            let mine: Vec<_> = site
+                .diagnostics
+                .iter()
+                .filter(|d| d.path == path)
+                .cloned()
+                .collect();
+            let located = diagnostics::locate(&mine, &*site);
+            let start = findings.partition_point(|f| f.path < path);
+            let end = findings.partition_point(|f| f.path <= path);
+            findings.splice(start..end, located);
+        }
+        self.cache.lock().expect("cache lock").clear();
+        *self.search.lock().expect("search lock") = None;
+        Some(breaking(findings))
+    }
+}
+
+/// The findings that make the site wrong: shown as an overlay.
+fn breaking(findings: &[Located]) -> Vec<Located> {
+    findings
+        .iter()
+        .filter(|d| {
+            d.level == Level::Error
+                && diagnostics::Rule::from_code(d.rule).is_some_and(|r| r.breaks_site())
+        })
+        .cloned()
+        .collect()
 }
 
 fn content_bytes(content: &Content) -> Result<Vec<u8>, String> {
@@ -166,6 +233,7 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
         (
             Snapshot {
                 version,
+                update: "build",
                 problems,
                 rendered: None,
             },
@@ -192,14 +260,7 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
         return failed(e.clone());
     }
     let located = diagnostics::locate(&site.diagnostics, &site);
-    let breaking: Vec<Located> = located
-        .iter()
-        .filter(|d| {
-            d.level == Level::Error
-                && diagnostics::Rule::from_code(d.rule).is_some_and(|r| r.breaks_site())
-        })
-        .cloned()
-        .collect();
+    let breaking = breaking(&located);
     let theme = match Theme::load(
         site.project.themes_dir.as_deref(),
         &site.project.config.site.theme,
@@ -225,17 +286,22 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
         counts.warnings
     );
     let problems = breaking.iter().map(Problem::from_finding).collect();
+    let first_runbook = site.runbooks.first().map(|rb| rb.document.output.clone());
     let rendered = Arc::new(Rendered {
-        site,
+        state: RwLock::new(State {
+            order: render::context::Order::new(&site),
+            site,
+            findings: located,
+        }),
         theme,
-        findings: located,
         pages,
         files,
         cache: Mutex::new(HashMap::new()),
-        search: OnceLock::new(),
+        search: Mutex::new(None),
     });
     let snapshot = Snapshot {
         version,
+        update: "build",
         problems,
         rendered: Some(rendered),
     };
@@ -246,12 +312,76 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
         }
     }
     if let Some(r) = &snapshot.rendered
-        && let Some(first) = r.site.runbooks.first().map(|rb| rb.document.output.clone())
+        && let Some(first) = first_runbook
         && let Some(Err(e)) = r.get(&first)
     {
         return failed(e);
     }
     (snapshot, breaking, summary)
+}
+
+/// Tells open tabs about the new build: its problems, and to reload when it has pages.
+fn notify(shared: &Shared, problems: &[Problem], reload: bool) {
+    let _ = shared.notices.send(Notice::Problems(
+        serde_json::to_string(problems).unwrap_or_default(),
+    ));
+    if reload {
+        let _ = shared.notices.send(Notice::Reload);
+    }
+}
+
+/// The fast path for the commonest change, editing the text of runbooks: re-read just those
+/// files into the site being served. False when the change needs a full rebuild (anything but
+/// existing runbooks changed, the last build failed, or the edit reaches other pages).
+fn patch(settings: &BuildSettings, shared: &Shared, paths: &[PathBuf]) -> bool {
+    let started = Instant::now();
+    let snapshot = shared.snapshot.read().expect("snapshot lock").clone();
+    let Some(rendered) = snapshot.rendered.clone() else {
+        return false;
+    };
+    // After a failed build the pages served are an older site's.
+    if snapshot.problems.iter().any(|p| p.rule == "build") {
+        return false;
+    }
+    let Ok(project) = Project::detect(&settings.root) else {
+        return false;
+    };
+    let content = crate::output::absolute(&project.content_dir);
+    let mut rels = Vec::new();
+    for path in paths {
+        let Ok(rel) = crate::output::absolute(path)
+            .strip_prefix(&content)
+            .map(|r| r.to_path_buf())
+        else {
+            return false;
+        };
+        let rel = diagnostics::display_path(&rel);
+        if !rel.ends_with(".md") {
+            return false;
+        }
+        rels.push(rel);
+    }
+    let Some(breaking) = rendered.patch(&settings.cache, &rels) else {
+        return false;
+    };
+    let problems: Vec<Problem> = breaking.iter().map(Problem::from_finding).collect();
+    let version = snapshot.version + 1;
+    *shared.snapshot.write().expect("snapshot lock") = Arc::new(Snapshot {
+        version,
+        update: "patch",
+        problems: problems.clone(),
+        rendered: Some(rendered),
+    });
+    notify(shared, &problems, true);
+    report(
+        &breaking,
+        &format!(
+            "updated {} in {} ms",
+            rels.join(", "),
+            started.elapsed().as_millis()
+        ),
+    );
+    true
 }
 
 fn report(breaking: &[Located], summary: &str) {
@@ -348,7 +478,12 @@ pub fn run(args: &ServeArgs) -> u8 {
     });
     let watcher = match watch::start(&root, args.poll, {
         let shared = shared.clone();
-        move || {
+        move |changed: Option<Vec<PathBuf>>| {
+            if let Some(paths) = changed
+                && patch(&settings, &shared, &paths)
+            {
+                return;
+            }
             let version = shared.snapshot.read().map(|s| s.version + 1).unwrap_or(1);
             let (snapshot, breaking, summary) = build(&settings, version);
             report(&breaking, &summary);
@@ -363,18 +498,14 @@ pub fn run(args: &ServeArgs) -> u8 {
                     let previous = current.rendered.clone();
                     Arc::new(Snapshot {
                         version,
+                        update: "build",
                         problems: problems.clone(),
                         rendered: previous,
                     })
                 };
                 *current = next;
             }
-            let _ = shared.notices.send(Notice::Problems(
-                serde_json::to_string(&problems).unwrap_or_default(),
-            ));
-            if rendered {
-                let _ = shared.notices.send(Notice::Reload);
-            }
+            notify(&shared, &problems, rendered);
         }
     }) {
         Ok(w) => w,

@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-const DEBOUNCE: Duration = Duration::from_millis(30);
+/// Quiet time before a batch of events counts as one change: long enough to pair the steps of
+/// an editor's save (write a temporary file, rename it over the old one), short enough not to be
+/// felt.
+const DEBOUNCE: Duration = Duration::from_millis(15);
 const POLL_EVERY: Duration = Duration::from_millis(250);
 
 /// Names editors write and delete around a save; a change to only these is no change.
@@ -48,11 +51,12 @@ fn absolute(p: &Path) -> PathBuf {
     crate::output::absolute(p)
 }
 
-/// Watches `root` and calls `rebuild` (on a thread of its own) after each relevant change.
+/// Watches `root` and calls `rebuild` (on a thread of its own) after each relevant change, with
+/// the paths that changed (`None` when the watcher lost track and anything may have changed).
 pub fn start(
     root: &Path,
     poll: bool,
-    rebuild: impl Fn() + Send + 'static,
+    rebuild: impl Fn(Option<Vec<PathBuf>>) + Send + 'static,
 ) -> Result<Watching, String> {
     let root = absolute(root);
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
@@ -80,16 +84,28 @@ pub fn start(
             let output = Project::detect(&root)
                 .map(|p| absolute(&p.output_dir(None)))
                 .unwrap_or_else(|_| root.join("public"));
-            let relevant = batches.iter().any(|b| match b {
-                // Reading files (our own build does) is not a change.
-                Ok(events) => events.iter().any(|e| {
-                    !matches!(e.kind, notify::EventKind::Access(_))
-                        && e.paths.iter().any(|p| is_relevant(p, &root, &output))
-                }),
-                Err(_) => true,
-            });
-            if relevant {
-                rebuild();
+            let mut changed: Option<Vec<PathBuf>> = Some(Vec::new());
+            for batch in &batches {
+                match (batch, changed.as_mut()) {
+                    (Ok(events), Some(list)) => {
+                        // Reading files (our own build does) is not a change.
+                        let paths = events
+                            .iter()
+                            .filter(|e| !matches!(e.kind, notify::EventKind::Access(_)))
+                            .flat_map(|e| e.paths.iter())
+                            .filter(|p| is_relevant(p, &root, &output));
+                        for p in paths {
+                            if !list.contains(p) {
+                                list.push(p.clone());
+                            }
+                        }
+                    }
+                    (Err(_), _) => changed = None,
+                    (Ok(_), None) => {}
+                }
+            }
+            if changed.as_ref().is_none_or(|list| !list.is_empty()) {
+                rebuild(changed);
             }
         }
     });

@@ -48,6 +48,21 @@ impl Server {
     }
 
     pub fn request(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        let response = self.raw(path, headers);
+        let status = response
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// The whole response, headers included.
+    pub fn raw(&self, path: &str, headers: &[(&str, &str)]) -> String {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
@@ -60,16 +75,7 @@ impl Server {
         stream.write_all(req.as_bytes()).unwrap();
         let mut response = String::new();
         let _ = stream.read_to_string(&mut response);
-        let status = response
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        (status, body)
+        response
     }
 
     /// Waits (at most 10 s) until `check` holds for the response to `path`.
@@ -106,6 +112,19 @@ fn serves_pages_and_picks_up_edits() {
     );
     assert_eq!(server.get("/").0, 200);
     assert_eq!(server.get("/no-such-page.html").0, 404);
+    // Browsers revalidate everything (no-cache); what did not change is a 304.
+    let host = format!("127.0.0.1:{}", server.port);
+    let raw = server.raw("/assets/opsbook.css", &[("Host", &host)]);
+    assert!(raw.contains("cache-control: no-cache"), "{raw:.400}");
+    let etag = raw
+        .lines()
+        .find_map(|l| l.strip_prefix("etag: "))
+        .expect("an ETag")
+        .to_string();
+    let again = [("Host", host.as_str()), ("If-None-Match", etag.as_str())];
+    assert_eq!(server.request("/assets/opsbook.css", &again).0, 304);
+    let other = [("Host", host.as_str()), ("If-None-Match", "\"0\"")];
+    assert_eq!(server.request("/assets/opsbook.css", &other).0, 200);
     // An editor writing in place.
     site.write(
         "content/drain.md",
@@ -306,4 +325,107 @@ fn polling_picks_up_edits_too() {
             "polling never saw an edit"
         );
     }
+}
+
+/// The status endpoint says how the version being served was made.
+fn update(server: &Server) -> String {
+    let (_, body) = server.get("/__opsbook/status");
+    let json: serde_json::Value = serde_json::from_str(&body).expect("status is JSON");
+    json["update"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn body_edits_are_patched_in_place_and_wider_edits_rebuild() {
+    let site = site();
+    site.write(
+        "content/_index.md",
+        "---\ntitle: Platform runbooks\n---\n\nStart with [restarting the API](runbook.md#steps).\n",
+    );
+    let lonely = "---\ntitle: Rotate the keys\nowner: platform-team\ncadence: quarterly\nlast_reviewed: 2026-10-01\n---\n\n## Steps\n\nRotate them.\n\n## Acceptance checks\n\n- Old keys are refused.\n";
+    site.write("content/lonely.md", lonely);
+    site.write("opsbook.toml", "[rules]\norphan = \"warning\"\n");
+    let server = Server::start(&site, &[]);
+    assert_eq!(update(&server), "build");
+
+    // Text of the body: only that page changes.
+    site.write(
+        "content/drain.md",
+        site.read("content/drain.md")
+            .replace("Drain it.", "Drain it gently."),
+    );
+    server.wait_for("/drain.html", "the edit", |_, b| b.contains("gently"));
+    assert_eq!(update(&server), "patch");
+
+    // A broken link in the body: the overlay shows it, the fix clears it, both patched.
+    let good = site.read("content/drain.md");
+    site.write(
+        "content/drain.md",
+        good.replace(
+            "Drain it gently.",
+            "Drain it as [the guide](missing.md) says.",
+        ),
+    );
+    server.wait_for("/__opsbook/status", "the broken link", |_, b| {
+        b.contains("broken-link") && b.contains("content/drain.md")
+    });
+    assert_eq!(update(&server), "patch");
+    site.write("content/drain.md", &good);
+    server.wait_for("/__opsbook/status", "the fix", |_, b| {
+        b.contains("\"problems\":[]")
+    });
+    assert_eq!(update(&server), "patch");
+
+    // Findings that come from the whole site stay: nothing links to lonely.md.
+    site.write(
+        "content/lonely.md",
+        lonely.replace("Rotate them.", "Rotate them thoroughly."),
+    );
+    server.wait_for("/lonely.html", "the edit", |_, b| b.contains("thoroughly"));
+    assert_eq!(update(&server), "patch");
+    assert!(server.get("/lonely.html").1.contains("orphan"));
+    // What the patches made is what loading the site afresh makes.
+    let fresh = Server::start(&site, &[]);
+    for page in [
+        "/lonely.html",
+        "/drain.html",
+        "/runbook.html",
+        "/index.html",
+        "/completeness.html",
+        "/opsbook-search/meta.js",
+        "/opsbook-search/d-0.js",
+        "/opsbook-search/t-7468.js",
+    ] {
+        let (status, body) = server.get(page);
+        assert_eq!(status, 200, "{page}");
+        assert_eq!((status, body), fresh.get(page), "{page}");
+    }
+    assert!(
+        server
+            .get("/opsbook-search/t-7468.js")
+            .1
+            .contains("thoroughly")
+    );
+    drop(fresh);
+
+    // A new link reaches another page (its backlinks): the site is loaded again.
+    assert!(!server.get("/runbook.html").1.contains("Referenced by"));
+    site.write(
+        "content/drain.md",
+        good.replace("Drain it gently.", "Drain it, then [restart](runbook.md)."),
+    );
+    server.wait_for("/runbook.html", "the backlink", |_, b| {
+        b.contains("Referenced by")
+    });
+    assert_eq!(update(&server), "build");
+
+    // So does a new title: the home page lists it.
+    site.write(
+        "content/drain.md",
+        site.read("content/drain.md")
+            .replace("title: Drain a node", "title: Drain a node safely"),
+    );
+    server.wait_for("/index.html", "the new title", |_, b| {
+        b.contains("Drain a node safely")
+    });
+    assert_eq!(update(&server), "build");
 }

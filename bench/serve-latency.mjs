@@ -1,0 +1,62 @@
+// Save-to-visible latency of `opsbook serve`, measured in headless Chromium: a tab shows a
+// runbook, the script appends a line to that runbook's file and waits until the tab shows it.
+// Usage (after `npm ci --prefix tests/browser`):
+//   opsbook serve SITE --port 3111 &
+//   node bench/serve-latency.mjs http://127.0.0.1:3111/PAGE.html SITE/content/PAGE.md [rounds]
+// Prints the body-edit times (the patch path), then one front-matter edit (a full rebuild).
+// A time is from the write to the reloaded page's first contentful paint, read from the page's
+// own performance timeline (Playwright's polling is not counted).
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const require = createRequire(path.join(here, "../tests/browser/package.json"));
+const { chromium } = require("playwright-core");
+const [url, file, roundsArg] = process.argv.slice(2);
+const rounds = Number(roundsArg || 10);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+});
+const page = await browser.newPage();
+await page.goto(url);
+await page.waitForSelector("html[data-opsbook-live=connected]", { timeout: 20000 });
+const original = fs.readFileSync(file, "utf8");
+
+async function timed(edit, marker) {
+  const loaded = page.waitForEvent("load", { timeout: 20000 });
+  const started = performance.timeOrigin + performance.now();
+  edit();
+  await loaded;
+  await page.waitForSelector(`text=${marker}`, { timeout: 20000 });
+  // Wall-clock time of the new page's first paint (DOMContentLoaded if paint is not reported).
+  const shown = await page.evaluate(() => {
+    const paint = performance.getEntriesByName("first-contentful-paint")[0];
+    const nav = performance.getEntriesByType("navigation")[0];
+    return performance.timeOrigin + (paint ? paint.startTime : nav.domContentLoadedEventEnd);
+  });
+  const ms = shown - started;
+  await page.waitForSelector("html[data-opsbook-live=connected]", { timeout: 20000 });
+  await new Promise((r) => setTimeout(r, 200));
+  return ms;
+}
+
+const body = [];
+for (let i = 0; i < rounds; i++) {
+  const marker = `Edited-${i}-${Date.now()}`;
+  body.push(await timed(() => fs.appendFileSync(file, `\n\nNote ${marker}\n`), marker));
+}
+const sorted = [...body].sort((a, b) => a - b);
+const median = sorted[Math.floor(sorted.length / 2)];
+console.log(`body edits (ms): ${body.map((t) => t.toFixed(0)).join(", ")}`);
+console.log(`median ${median.toFixed(0)} ms, worst ${sorted[sorted.length - 1].toFixed(0)} ms`);
+// A new owner changes the owners pages too: the whole site is loaded again.
+const fmMarker = `Owner${Date.now()}`;
+const front = await timed(
+  () => fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/^---\n/, `---\nowner: ${fmMarker}\n`).replace(/^(owner: (?!Owner).*)$/m, "")),
+  fmMarker,
+);
+fs.writeFileSync(file, original);
+console.log(`front-matter edit (full rebuild): ${front.toFixed(0)} ms`);
+await browser.close();
