@@ -958,7 +958,14 @@ impl Site {
     /// of the site. `None` when the change reaches beyond the runbook's own page and findings
     /// (its title, front matter, headings, outgoing links, related titles or suppressions
     /// changed; or it is not a runbook of this site): then the whole site must be loaded again.
-    pub fn patch(&self, cache: Option<&ParseCache>, rel: &str) -> Option<Patch> {
+    /// `targets` and `titles` are this site's (a patch does not change them).
+    pub fn patch(
+        &self,
+        cache: Option<&ParseCache>,
+        targets: &crate::links::Targets,
+        titles: &crate::links::TitleIndex,
+        rel: &str,
+    ) -> Option<Patch> {
         if !self.keep_sources || !self.render_html {
             return None;
         }
@@ -1016,10 +1023,8 @@ impl Site {
         {
             return None;
         }
-        let targets = crate::links::Targets::new(self);
-        let titles = crate::links::TitleIndex::new(self);
         let from = crate::links::From::Runbook(i);
-        let links = crate::links::resolve_document(self, &targets, &titles, from, &page.document);
+        let links = crate::links::resolve_document(self, targets, titles, from, &page.document);
         // The runbooks it leads to must be the same, or backlinks and orphans change.
         let mut before: Vec<usize> = (0..self.runbooks.len())
             .filter(|&t| self.backlinks[t].contains(&i))

@@ -20,7 +20,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 
 const LIVE_JS: &str = include_str!("live.js");
-const INJECT: &str = "<script src=\"/__opsbook/live.js\"></script>";
+const INJECT: &str = "<script src=\"/__opsbook/live.js\" defer></script>";
 
 pub async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>) -> Result<(), String> {
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;

@@ -55,6 +55,8 @@ struct State {
     findings: Vec<Located>,
     /// Unchanged by patches: they keep titles, sections and files as they are.
     order: render::context::Order,
+    targets: crate::links::Targets,
+    titles: crate::links::TitleIndex,
 }
 
 impl Rendered {
@@ -118,7 +120,10 @@ impl Rendered {
         let patches = {
             let state = self.state.read().expect("state lock");
             rels.iter()
-                .map(|rel| state.site.patch(Some(cache), rel))
+                .map(|rel| {
+                    let site = &state.site;
+                    site.patch(Some(cache), &state.targets, &state.titles, rel)
+                })
                 .collect::<Option<Vec<_>>>()?
         };
         let mut state = self.state.write().expect("state lock");
@@ -290,6 +295,8 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
     let rendered = Arc::new(Rendered {
         state: RwLock::new(State {
             order: render::context::Order::new(&site),
+            targets: crate::links::Targets::new(&site),
+            titles: crate::links::TitleIndex::new(&site),
             site,
             findings: located,
         }),

@@ -11,7 +11,7 @@ use std::time::Duration;
 /// Quiet time before a batch of events counts as one change: long enough to pair the steps of
 /// an editor's save (write a temporary file, rename it over the old one), short enough not to be
 /// felt.
-const DEBOUNCE: Duration = Duration::from_millis(15);
+const DEBOUNCE: Duration = Duration::from_millis(10);
 const POLL_EVERY: Duration = Duration::from_millis(250);
 
 /// Names editors write and delete around a save; a change to only these is no change.
