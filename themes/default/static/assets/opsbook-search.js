@@ -232,7 +232,10 @@
     else if (e.key === "Enter") {
       var target = active >= 0 ? shown[active] : shown[0];
       if (target) { e.preventDefault(); location.href = target.href; }
-    } else if (e.key === "Escape") { panel.hidden = true; }
+    } else if (e.key === "Escape") {
+      // Also cancel a search still waiting to run or to load, so it cannot reopen the panel.
+      clearTimeout(timer); generation++; panel.hidden = true;
+    }
   });
   document.addEventListener("click", function (e) {
     if (!box.contains(e.target)) panel.hidden = true;
