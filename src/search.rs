@@ -328,9 +328,12 @@ fn weights<'a>(rb: &'a crate::site::RunbookPage) -> HashMap<Cow<'a, str>, u8, Fi
     words
 }
 
-/// Builds the index files for a site: `opsbook-search/meta.js`, `opsbook-search/t-*.js`, `d-*.js`,
-/// `f-*.js`.
-pub fn build(site: &Site) -> Vec<OutputFile> {
+/// Builds the index files for a site (`opsbook-search/meta.js`, `opsbook-search/t-*.js`, `d-*.js`,
+/// `f-*.js`) and hands each to `emit` as soon as it is made; returns how many there were.
+pub fn build(
+    site: &Site,
+    emit: &mut dyn FnMut(OutputFile) -> Result<(), String>,
+) -> Result<usize, String> {
     let pretty = site.project.config.site.pretty_urls;
     // Documents in the order the section tree lists them, so ties rank in reading order.
     let mut order: Vec<usize> = (0..site.runbooks.len()).collect();
@@ -461,12 +464,16 @@ pub fn build(site: &Site) -> Vec<OutputFile> {
     }
     splits.sort();
 
-    let mut files = Vec::new();
+    let mut count = 0;
+    let mut failed: Result<(), String> = Ok(());
     let mut file = |path: String, text: String| {
-        files.push(OutputFile {
-            path,
-            content: Content::Bytes(text.into_bytes()),
-        })
+        if failed.is_ok() {
+            count += 1;
+            failed = emit(OutputFile {
+                path,
+                content: Content::Bytes(text.into_bytes()),
+            });
+        }
     };
     for (key, terms) in &shards {
         let mut body = String::with_capacity(terms.values().map(|v| v.len() + 16).sum());
@@ -525,7 +532,7 @@ pub fn build(site: &Site) -> Vec<OutputFile> {
         "opsbook-search/meta.js".into(),
         format!("opsbookSearch.meta({meta});\n"),
     );
-    files
+    failed.map(|()| count)
 }
 
 #[cfg(test)]

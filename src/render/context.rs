@@ -130,7 +130,30 @@ pub struct Order {
 #[derive(Serialize)]
 struct Group {
     title: Option<String>,
+    note: Option<String>,
     runbooks: Vec<RunbookRow>,
+}
+
+#[derive(Serialize)]
+struct CompletenessRow {
+    title: String,
+    url: String,
+    owner: Option<String>,
+    cadence: String,
+    acceptance_checks: usize,
+    last_reviewed: Option<String>,
+    overdue: bool,
+    complete: bool,
+    findings: usize,
+    errors: usize,
+}
+
+#[derive(Serialize)]
+struct Report {
+    runbooks: usize,
+    complete: usize,
+    percent_complete: usize,
+    rows: Vec<CompletenessRow>,
 }
 
 #[derive(Serialize)]
@@ -583,6 +606,7 @@ impl<'a> Builder<'a> {
             &Listing {
                 groups: vec![Group {
                     title: None,
+                    note: None,
                     runbooks: self.rows(from, &value.runbooks),
                 }],
                 title,
@@ -658,39 +682,45 @@ impl<'a> Builder<'a> {
                 .next_review
                 .is_some_and(|d| d < today)
         });
-        let mut groups = vec![
-            serde_json::json!({ "title": "Overdue", "runbooks": overdue.iter().map(|&r| self.row(from, r)).collect::<Vec<_>>() }),
-        ];
-        let mut by_month: Vec<(String, Vec<RunbookRow>)> = Vec::new();
+        let mut groups = vec![Group {
+            title: Some("Overdue".into()),
+            note: None,
+            runbooks: overdue.iter().map(|&r| self.row(from, r)).collect(),
+        }];
         for r in upcoming {
             let month = self.site.runbooks[r]
                 .meta
                 .next_review
                 .map(|d| d.format("%B %Y").to_string())
                 .unwrap_or_default();
-            match by_month.last_mut() {
-                Some((m, rows)) if *m == month => rows.push(self.row(from, r)),
-                _ => by_month.push((month, vec![self.row(from, r)])),
+            match groups.last_mut() {
+                Some(g) if g.title.as_deref() == Some(month.as_str()) => {
+                    g.runbooks.push(self.row(from, r))
+                }
+                _ => groups.push(Group {
+                    title: Some(month),
+                    note: None,
+                    runbooks: vec![self.row(from, r)],
+                }),
             }
-        }
-        for (month, rows) in by_month {
-            groups.push(serde_json::json!({ "title": month, "runbooks": rows }));
         }
         let undated: Vec<usize> = (0..self.site.runbooks.len())
             .filter(|&r| self.site.runbooks[r].meta.next_review.is_none())
             .collect();
-        groups.push(serde_json::json!({
-            "title": "No review date",
-            "note": "Reviewed on events only, or missing last_reviewed: these have no due date.",
-            "runbooks": self.rows(from, &undated),
-        }));
+        groups.push(Group {
+            title: Some("No review date".into()),
+            note: Some(
+                "Reviewed on events only, or missing last_reviewed: these have no due date.".into(),
+            ),
+            runbooks: self.rows(from, &undated),
+        });
         c.insert(
             "listing",
-            &serde_json::json!({
-                "title": "Review calendar",
-                "intro": format!("Next review dates as of {today}, overdue first."),
-                "groups": groups,
-            }),
+            &Listing {
+                title: "Review calendar".into(),
+                intro: Some(format!("Next review dates as of {today}, overdue first.")),
+                groups,
+            },
         );
         (from.to_string(), c)
     }
@@ -698,50 +728,43 @@ impl<'a> Builder<'a> {
     pub fn completeness(&self) -> (String, tera::Context) {
         let from = self.site.pages.completeness.as_str();
         let mut c = self.base("completeness", "Completeness", from);
-        let mut rows: Vec<serde_json::Value> = Vec::new();
+        let mut rows: Vec<CompletenessRow> = Vec::with_capacity(self.site.runbooks.len());
         let mut order: Vec<usize> = (0..self.site.runbooks.len()).collect();
-        order.sort_by_key(|&r| {
-            (
-                self.site.runbooks[r].complete,
-                self.site.runbooks[r].id.clone(),
-            )
+        let runbooks = &self.site.runbooks;
+        order.sort_by(|&a, &b| {
+            (runbooks[a].complete, &runbooks[a].id).cmp(&(runbooks[b].complete, &runbooks[b].id))
         });
         for r in order {
-            let rb = &self.site.runbooks[r];
+            let rb = &runbooks[r];
             let path = self.site.source_path(&rb.document);
-            let findings = self.findings.get(path).map(|f| f.len()).unwrap_or(0);
-            let errors = self
-                .findings
-                .get(path)
-                .map(|f| {
+            let mine = self.findings.get(path);
+            rows.push(CompletenessRow {
+                title: rb.document.title.clone(),
+                url: self.url(from, &rb.document.output),
+                owner: rb.meta.owner.as_ref().map(|o| o.value.clone()),
+                cadence: rb.meta.cadence_text.join(", "),
+                acceptance_checks: rb.meta.acceptance_checks.len(),
+                last_reviewed: rb.meta.last_reviewed.as_ref().map(|l| l.value.clone()),
+                overdue: rb.meta.next_review.is_some_and(|d| d < self.site.today),
+                complete: rb.complete,
+                findings: mine.map_or(0, |f| f.len()),
+                errors: mine.map_or(0, |f| {
                     f.iter()
                         .filter(|d| d.level == crate::diagnostics::Level::Error)
                         .count()
-                })
-                .unwrap_or(0);
-            rows.push(serde_json::json!({
-                "title": rb.document.title,
-                "url": self.url(from, &rb.document.output),
-                "owner": rb.meta.owner.as_ref().map(|o| o.value.clone()),
-                "cadence": rb.meta.cadence_text.join(", "),
-                "acceptance_checks": rb.meta.acceptance_checks.len(),
-                "last_reviewed": rb.meta.last_reviewed.as_ref().map(|l| l.value.clone()),
-                "overdue": rb.meta.next_review.is_some_and(|d| d < self.site.today),
-                "complete": rb.complete,
-                "findings": findings,
-                "errors": errors,
-            }));
+                }),
+            });
         }
-        let total = self.site.runbooks.len();
-        let complete = self.site.runbooks.iter().filter(|r| r.complete).count();
+        let total = runbooks.len();
+        let complete = runbooks.iter().filter(|r| r.complete).count();
         c.insert(
             "report",
-            &serde_json::json!({
-                "runbooks": total,
-                "complete": complete,
-                "percent_complete": (complete * 100).checked_div(total).unwrap_or(100),
-                "rows": rows,
-            }),
+            &Report {
+                runbooks: total,
+                complete,
+                percent_complete: (complete * 100).checked_div(total).unwrap_or(100),
+                rows,
+            },
         );
         (from.to_string(), c)
     }

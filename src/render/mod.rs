@@ -367,11 +367,10 @@ pub fn render_site(
                 })
                 .try_reduce(|| 0, |a, b| Ok(a + b))
         },
-        || crate::search::build(site),
+        || crate::search::build(site, &mut |f| sink(f)),
     );
-    let mut files = other_files(site, theme);
-    files.extend(search);
-    let count = pages? + files.len();
+    let files = other_files(site, theme);
+    let count = pages? + search? + files.len();
     files.into_par_iter().try_for_each(sink)?;
     Ok(count)
 }

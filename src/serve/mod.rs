@@ -83,12 +83,12 @@ impl Rendered {
                 let mut search = self.search.lock().expect("search lock");
                 search
                     .get_or_insert_with(|| {
-                        Arc::new(
-                            crate::search::build(&state.site)
-                                .into_iter()
-                                .map(|f| (f.path, f.content))
-                                .collect(),
-                        )
+                        let mut files = HashMap::new();
+                        let _ = crate::search::build(&state.site, &mut |f| {
+                            files.insert(f.path, f.content);
+                            Ok(())
+                        });
+                        Arc::new(files)
                     })
                     .clone()
             };
