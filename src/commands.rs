@@ -194,7 +194,9 @@ pub fn build(args: &BuildArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let timer = crate::site::Timer::new();
     let located = diagnostics::locate(&site.diagnostics, &site);
+    timer.lap("locate findings");
     let fatal: Vec<Located> = located
         .iter()
         .filter(|d| {
@@ -229,7 +231,7 @@ pub fn build(args: &BuildArgs) -> u8 {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let timer = crate::site::Timer::new();
+    timer.lap("theme and staging");
     let sink = |f: output::OutputFile| staging.write(&f).map_err(|e| e.to_string());
     let files = match render::render_site(&site, &theme, &located, &sink) {
         Ok(n) => n,

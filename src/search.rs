@@ -18,6 +18,7 @@ use foldhash::fast::FixedState;
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 
 /// Runbooks per display shard.
 pub const DOCS_PER_SHARD: usize = 32;
@@ -88,20 +89,43 @@ fn is_stopword(w: &str) -> bool {
 /// Lower-case words of letters and digits, two characters or more, stopwords dropped. Words
 /// already in lower case are borrowed, not copied.
 pub fn tokens(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
-    Words { text, pos: 0 }
-        .filter(|w| w.len() >= 2 && w.len() <= 40 && (w.is_ascii() || w.chars().nth(1).is_some()))
-        .map(|w| {
-            if w.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            {
-                Cow::Borrowed(w)
-            } else if w.is_ascii() {
-                Cow::Owned(w.to_ascii_lowercase())
-            } else {
-                Cow::Owned(w.to_lowercase())
-            }
-        })
-        .filter(|w| !is_stopword(w))
+    let mut scratch = String::new();
+    Words { text, pos: 0 }.filter_map(move |w| match normalize(w, &mut scratch)? {
+        false => Some(Cow::Borrowed(w)),
+        true => Some(Cow::Owned(scratch.clone())),
+    })
+}
+
+/// Whether a run of letters and digits is a search word, and if so whether its lower-case form
+/// had to be written into `scratch` (true) or is the run itself (false).
+fn normalize(w: &str, scratch: &mut String) -> Option<bool> {
+    if w.len() < 2 || w.len() > 40 {
+        return None;
+    }
+    let (mut ascii, mut upper) = (true, false);
+    for &b in w.as_bytes() {
+        if b >= 0x80 {
+            ascii = false;
+            break;
+        }
+        upper |= b.is_ascii_uppercase();
+    }
+    let in_scratch = if ascii {
+        if upper {
+            scratch.clear();
+            scratch.extend(w.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        }
+        upper
+    } else {
+        if w.chars().nth(1).is_none() {
+            return None;
+        }
+        scratch.clear();
+        scratch.push_str(&w.to_lowercase());
+        true
+    };
+    let word = if in_scratch { scratch.as_str() } else { w };
+    (!is_stopword(word)).then_some(in_scratch)
 }
 
 /// The runs of letters and digits of a text (what `split(|c| !c.is_alphanumeric())` gives,
@@ -113,17 +137,23 @@ struct Words<'a> {
 
 impl Words<'_> {
     /// Whether the character at byte `i` is a letter or digit, and its length.
+    #[inline(always)]
     fn at(&self, i: usize) -> (bool, usize) {
         let b = self.text.as_bytes()[i];
         if b < 0x80 {
             (b.is_ascii_alphanumeric(), 1)
         } else {
-            let c = self.text[i..]
-                .chars()
-                .next()
-                .expect("a character at a boundary");
-            (c.is_alphanumeric(), c.len_utf8())
+            self.at_non_ascii(i)
         }
+    }
+
+    #[cold]
+    fn at_non_ascii(&self, i: usize) -> (bool, usize) {
+        let c = self.text[i..]
+            .chars()
+            .next()
+            .expect("a character at a boundary");
+        (c.is_alphanumeric(), c.len_utf8())
     }
 }
 
@@ -165,21 +195,56 @@ pub struct Terms(Box<str>);
 
 impl Terms {
     pub fn from_text(text: &str) -> Terms {
-        // word -> (count, first occurrence)
-        let mut counts: HashMap<Cow<str>, (u8, u32), FixedState> = HashMap::default();
-        for word in tokens(text) {
-            let next = counts.len() as u32;
-            let e = counts.entry(word).or_insert((0, next));
-            e.0 = (e.0 + 1).min(3);
+        // Words go straight into the output as they are first seen, each followed by its count
+        // byte, which later sightings raise in place. A small open-addressing table (entry
+        // index + 1 per slot) finds a word's entry without allocating a key.
+        let mut out: Vec<u8> = Vec::with_capacity(text.len() / 3);
+        let mut entries: Vec<(u32, u32)> = Vec::new(); // (start, length) in `out`
+        let mut slots: Vec<u32> = vec![0; 512];
+        let hasher = FixedState::default();
+        let mut scratch = String::new();
+        for w in (Words { text, pos: 0 }) {
+            let Some(in_scratch) = normalize(w, &mut scratch) else {
+                continue;
+            };
+            let word = if in_scratch { scratch.as_str() } else { w };
+            let mask = slots.len() - 1;
+            let mut i = hasher.hash_one(word.as_bytes()) as usize & mask;
+            loop {
+                let slot = slots[i] as usize;
+                if slot == 0 {
+                    entries.push((out.len() as u32, word.len() as u32));
+                    out.extend_from_slice(word.as_bytes());
+                    out.push(1);
+                    slots[i] = entries.len() as u32;
+                    if entries.len() * 2 > slots.len() {
+                        slots = vec![0; slots.len() * 2];
+                        let mask = slots.len() - 1;
+                        for (n, &(start, len)) in entries.iter().enumerate() {
+                            let key = &out[start as usize..(start + len) as usize];
+                            let mut j = hasher.hash_one(key) as usize & mask;
+                            while slots[j] != 0 {
+                                j = (j + 1) & mask;
+                            }
+                            slots[j] = n as u32 + 1;
+                        }
+                    }
+                    break;
+                }
+                let (start, len) = entries[slot - 1];
+                let (start, end) = (start as usize, (start + len) as usize);
+                if &out[start..end] == word.as_bytes() {
+                    out[end] = (out[end] + 1).min(3);
+                    break;
+                }
+                i = (i + 1) & mask;
+            }
         }
-        let mut words: Vec<(Cow<str>, (u8, u32))> = counts.into_iter().collect();
-        words.sort_unstable_by_key(|(_, (_, first))| *first);
-        let mut out = String::with_capacity(words.iter().map(|(w, _)| w.len() + 1).sum());
-        for (word, (count, _)) in words {
-            out.push_str(&word);
-            out.push(char::from(count));
-        }
-        Terms(out.into_boxed_str())
+        Terms(
+            String::from_utf8(out)
+                .expect("words and count bytes are UTF-8")
+                .into_boxed_str(),
+        )
     }
 
     /// (word, count) pairs, in order of first occurrence.
@@ -579,6 +644,49 @@ mod tests {
             .filter(|w| !w.is_empty())
             .collect();
         assert_eq!(ours, std);
+    }
+
+    /// The words and counts of `Terms` are those of the plain definition: std's split on
+    /// non-alphanumerics, two characters or more, at most 40 bytes, lower-cased, no stopwords.
+    #[test]
+    fn terms_follow_the_plain_definition() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+        let mut texts: Vec<String> = walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect();
+        texts.push("ÉTÉ été Été ΣΊΣΥΦΟΣ straße STRASSE x² İstanbul 日本語 ab AB Ab aB".into());
+        texts.push("a".repeat(41) + " " + &"b".repeat(40) + " The THE the Über");
+        assert!(texts.len() > 10);
+        for text in &texts {
+            let mut expected: Vec<(String, u8)> = Vec::new();
+            for w in text.split(|c: char| !c.is_alphanumeric()) {
+                if w.chars().count() < 2 || w.len() > 40 {
+                    continue;
+                }
+                let w = w.to_lowercase();
+                if is_stopword(&w) {
+                    continue;
+                }
+                match expected.iter_mut().find(|(x, _)| *x == w) {
+                    Some((_, n)) => *n = (*n + 1).min(3),
+                    None => expected.push((w, 1)),
+                }
+            }
+            let terms = Terms::from_text(text);
+            let got: Vec<(String, u8)> = terms.iter().map(|(w, n)| (w.to_string(), n)).collect();
+            assert_eq!(got, expected);
+            let toks: Vec<String> = tokens(text).map(Cow::into_owned).collect();
+            let plain: Vec<String> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.chars().count() >= 2 && w.len() <= 40)
+                .map(str::to_lowercase)
+                .filter(|w| !is_stopword(w))
+                .collect();
+            assert_eq!(toks, plain);
+        }
     }
 
     #[test]
