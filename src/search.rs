@@ -117,9 +117,8 @@ fn normalize(w: &str, scratch: &mut String) -> Option<bool> {
         }
         upper
     } else {
-        if w.chars().nth(1).is_none() {
-            return None;
-        }
+        // At least two characters.
+        w.chars().nth(1)?;
         scratch.clear();
         scratch.push_str(&w.to_lowercase());
         true
