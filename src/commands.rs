@@ -104,7 +104,9 @@ pub fn check(args: &CheckArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let timer = crate::site::Timer::new();
     let mut located = diagnostics::locate(&site.diagnostics, &site);
+    timer.lap("locate findings");
     if let Some(b) = baseline.as_mut() {
         let known = b.filter(&mut located);
         if known > 0 {
@@ -124,6 +126,7 @@ pub fn check(args: &CheckArgs) -> u8 {
         Format::Github => report::github(&located),
         Format::Junit => report::junit(&site, &located),
     };
+    timer.lap("report");
     let written = match &args.output {
         Some(path) => {
             std::fs::write(path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))

@@ -263,7 +263,10 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
     let at = |i: usize| base + rewritten.as_ref().map_or(i, |r| r.original_offset(i));
     let mut doc = Doc::default();
     let parser = Parser::new_ext(body, options()).into_offset_iter();
-    let mut events: Vec<Event> = Vec::with_capacity(if want_html { body.len() / 12 } else { 0 });
+    let mut events = Events {
+        on: want_html,
+        list: Vec::with_capacity(if want_html { body.len() / 12 } else { 0 }),
+    };
     let mut ids = IdAllocator::default();
 
     // Heading being collected: (index in `events` of its placeholder, level, text, offset,
@@ -306,7 +309,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 first_block = false;
                 events.push(Event::Html(CowStr::Borrowed("")));
                 heading = Some((
-                    events.len() - 1,
+                    events.len().saturating_sub(1),
                     lvl,
                     String::new(),
                     offset,
@@ -341,10 +344,13 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     } else {
                         format!(" class=\"{}\"", escape(&classes.join(" ")))
                     };
-                    events[at] = Event::Html(CowStr::from(format!(
-                        "<h{lvl} id=\"{id}\"{class_attr}>",
-                        id = escape(&id)
-                    )));
+                    events.set(
+                        at,
+                        Event::Html(CowStr::from(format!(
+                            "<h{lvl} id=\"{id}\"{class_attr}>",
+                            id = escape(&id)
+                        ))),
+                    );
                     events.push(Event::Html(CowStr::from(format!(
                         "<a class=\"anchor\" href=\"#{id}\" aria-label=\"Link to this section\">#</a></h{n}>\n",
                         id = escape(&id),
@@ -612,7 +618,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
         doc.terms = crate::search::Terms::from_text(&text_buf);
         drop(text_buf);
         doc.html.reserve(body.len() + body.len() / 2);
-        html::push_html(&mut doc.html, events.into_iter());
+        html::push_html(&mut doc.html, events.list.into_iter());
         if body.contains(compat::TOC_MARK) {
             let toc = toc_html(&doc.headings);
             doc.html = doc
@@ -621,6 +627,34 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
         }
     }
     doc
+}
+
+/// The events to render; pushing is a no-op when only checking (no HTML is wanted).
+struct Events<'a> {
+    on: bool,
+    list: Vec<Event<'a>>,
+}
+
+impl<'a> Events<'a> {
+    fn push(&mut self, event: Event<'a>) {
+        if self.on {
+            self.list.push(event);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.list.truncate(len);
+    }
+
+    fn set(&mut self, at: usize, event: Event<'a>) {
+        if let Some(slot) = self.list.get_mut(at) {
+            *slot = event;
+        }
+    }
 }
 
 /// A code block: highlighted when we know its language, with a copy button (the theme's script

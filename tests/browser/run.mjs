@@ -124,6 +124,11 @@ await test("slash focuses the search box; Escape closes the results", async () =
   await page.waitForSelector("#search-results li");
   await page.keyboard.press("Escape");
   assert(await page.$eval("#search-panel", (p) => p.hidden), "panel still open");
+  // Nothing reopens it afterwards: not the search typed before Escape (it runs 40 ms after the
+  // last key), nor the input event of the browser emptying the field. A negative can only be
+  // watched for a while: well past the 40 ms.
+  await page.waitForTimeout(300);
+  assert(await page.$eval("#search-panel", (p) => p.hidden), "panel reopened after Escape");
   await page.close();
 });
 

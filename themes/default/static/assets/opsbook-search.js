@@ -77,7 +77,10 @@
     return chars.slice(0, k).join("");
   }
 
-  var generation = 0, timer = 0, active = -1, shown = [];
+  // dismissed: the reader closed the results (Escape); nothing reopens them until they type or
+  // focus the box again, not even a search or the index finishing loading afterwards, nor the
+  // input event of the browser emptying the field on Escape.
+  var generation = 0, timer = 0, active = -1, shown = [], dismissed = false;
   var filters = { owner: "", service: "", severity: "", tag: "" };
   var LABELS = { owner: "Owner", service: "Service", severity: "Severity", tag: "Tag" };
 
@@ -100,7 +103,7 @@
         o.textContent = v[0] + " (" + v[1] + ")";
         select.appendChild(o);
       });
-      select.addEventListener("change", function () { filters[f] = select.value; run(); });
+      select.addEventListener("change", function () { filters[f] = select.value; dismissed = false; run(); });
       label.appendChild(select);
       filtersBox.appendChild(label);
     });
@@ -140,6 +143,7 @@
   }
 
   function run() {
+    if (dismissed) return;
     var q = input.value, gen = ++generation;
     var toks = tokens(q);
     var activeFilters = Object.keys(filters).filter(function (f) { return filters[f]; });
@@ -225,7 +229,12 @@
   }
 
   list.setAttribute("aria-label", "Search results");
-  input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(run, 40); });
+  input.addEventListener("input", function () {
+    // Escape in a search field also empties it: that input event must not reopen the results.
+    if (input.value) dismissed = false;
+    clearTimeout(timer);
+    timer = setTimeout(run, 40);
+  });
   input.addEventListener("keydown", function (e) {
     if (e.key === "ArrowDown") { e.preventDefault(); move(1); }
     else if (e.key === "ArrowUp") { e.preventDefault(); move(-1); }
@@ -234,13 +243,16 @@
       if (target) { e.preventDefault(); location.href = target.href; }
     } else if (e.key === "Escape") {
       // Also cancel a search still waiting to run or to load, so it cannot reopen the panel.
-      clearTimeout(timer); generation++; panel.hidden = true;
+      dismissed = true; clearTimeout(timer); generation++; panel.hidden = true;
     }
   });
   document.addEventListener("click", function (e) {
     if (!box.contains(e.target)) panel.hidden = true;
   });
-  input.addEventListener("focus", function () { if (input.value || Object.keys(filters).some(function (f) { return filters[f]; })) panel.hidden = false; });
+  input.addEventListener("focus", function () {
+    dismissed = false;
+    if (input.value || Object.keys(filters).some(function (f) { return filters[f]; })) panel.hidden = false;
+  });
   need("meta", "meta.js", function () {
     buildFilters();
     if (input.value) run();
