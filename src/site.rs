@@ -434,9 +434,9 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
         };
         runbook = Some(schema::read(&input, &schema));
     }
-    if !ctx.keep_text {
-        // `build`: what later steps need is in `doc`; list items matter only where they name
-        // related runbooks.
+    {
+        // The file is checked: what later steps need is in `doc`, and its list items matter
+        // only where they name related runbooks (title references).
         let mut keep = vec![false; doc.headings.len()];
         for h in 0..doc.headings.len() {
             if doc.is_related_heading(h) {

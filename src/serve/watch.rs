@@ -81,6 +81,19 @@ pub fn start(
             while let Ok(more) = rx.try_recv() {
                 batches.push(more);
             }
+            // Reading files is not a change, and must not lead to reading any: every rebuild (and
+            // the project lookup below) reads files, which reports access events, which would
+            // come back here as a batch, and so on forever.
+            let only_reads = batches.iter().all(|b| {
+                b.as_ref().is_ok_and(|events| {
+                    events
+                        .iter()
+                        .all(|e| matches!(e.kind, notify::EventKind::Access(_)))
+                })
+            });
+            if only_reads {
+                continue;
+            }
             let output = Project::detect(&root)
                 .map(|p| absolute(&p.output_dir(None)))
                 .unwrap_or_else(|_| root.join("public"));
