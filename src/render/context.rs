@@ -55,10 +55,11 @@ struct ExtraField {
 }
 
 #[derive(Serialize)]
-struct RunbookCtx {
+struct RunbookCtx<'a> {
     id: String,
     title: String,
-    html: String,
+    /// Borrowed: the page body is copied once, into Tera's context, not twice.
+    html: &'a str,
     toc: Vec<TocEntry>,
     owner: Option<String>,
     owner_from: Option<&'static str>,
@@ -401,7 +402,7 @@ impl<'a> Builder<'a> {
         let ctx = RunbookCtx {
             id: rb.id.clone(),
             title: rb.document.title.clone(),
-            html: rb.document.html.clone(),
+            html: &rb.document.html,
             toc: rb
                 .document
                 .doc

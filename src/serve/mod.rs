@@ -116,9 +116,18 @@ impl Rendered {
     /// Re-reads changed runbooks and puts them in place, when the change stays within their own
     /// pages (see `Site::patch`). Returns the site's breaking findings afterwards, or `None`
     /// when nothing was changed and the site must be loaded again.
-    fn patch(&self, cache: &crate::site::ParseCache, rels: &[String]) -> Option<Vec<Located>> {
+    fn patch(
+        &self,
+        cache: &crate::site::ParseCache,
+        today: chrono::NaiveDate,
+        rels: &[String],
+    ) -> Option<Vec<Located>> {
         let patches = {
             let state = self.state.read().expect("state lock");
+            // A new day changes review dates across the site: load it all again.
+            if state.site.today != today {
+                return None;
+            }
             rels.iter()
                 .map(|rel| {
                     let site = &state.site;
@@ -368,7 +377,8 @@ fn patch(settings: &BuildSettings, shared: &Shared, paths: &[PathBuf]) -> bool {
         }
         rels.push(rel);
     }
-    let Some(breaking) = rendered.patch(&settings.cache, &rels) else {
+    let Some(breaking) = rendered.patch(&settings.cache, today_or_now(settings.today), &rels)
+    else {
         return false;
     };
     let problems: Vec<Problem> = breaking.iter().map(Problem::from_finding).collect();
