@@ -955,9 +955,10 @@ pub struct Patch {
 
 impl Site {
     /// Re-reads one changed runbook (`rel`, content-relative) and resolves it against the rest
-    /// of the site. `None` when the change reaches beyond the runbook's own page and findings
-    /// (its title, front matter, headings, outgoing links, related titles or suppressions
-    /// changed; or it is not a runbook of this site): then the whole site must be loaded again.
+    /// of the site. `None` when the change reaches beyond what is rendered on request (its
+    /// title, owner, team, service, severity, tags, alerts, aliases, related entries, headings,
+    /// outgoing links, related titles or suppressions changed; or it is not a runbook of this
+    /// site): then the whole site must be loaded again.
     /// `targets` and `titles` are this site's (a patch does not change them).
     pub fn patch(
         &self,
@@ -1017,10 +1018,7 @@ impl Site {
             complete: false,
             related: old.related.clone(),
         };
-        let front_matter = |text: &str| front_matter::split(text).yaml.map(|(y, _)| y.to_string());
-        if front_matter(&old_source.text) != front_matter(&source.text)
-            || site_identity(old) != site_identity(&page)
-        {
+        if site_identity(old) != site_identity(&page) {
             return None;
         }
         let from = crate::links::From::Runbook(i);
@@ -1097,8 +1095,10 @@ impl Site {
     }
 }
 
-/// What a runbook shows the rest of the site besides its front matter: when this is unchanged,
-/// an edit changes only the runbook's own page and findings.
+/// What a runbook shows the rest of the site: when this is unchanged by an edit, only the
+/// runbook's own page, its findings and pages rendered on request from the site (lists, the
+/// calendar, the completeness report, search) change. Offsets are part of it where site-wide
+/// findings point at them (title, aliases, related, alerts).
 fn site_identity(rb: &RunbookPage) -> String {
     let m = &rb.meta;
     let doc = &rb.document.doc;
@@ -1110,9 +1110,9 @@ fn site_identity(rb: &RunbookPage) -> String {
     format!(
         "{:?}",
         (
-            (&rb.document.title, rb.meta_title_offset(), &m.description),
+            (&rb.document.title, rb.meta_title_offset(), m.draft),
             (&m.owner, &m.team, &m.service, &m.severity, &m.tags),
-            (&m.alerts, &m.related, &m.aliases, &m.next_review, &m.extra),
+            (&m.alerts, &m.related, &m.aliases),
             (ids, related_items, &doc.directives),
         )
     )

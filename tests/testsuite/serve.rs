@@ -383,6 +383,24 @@ fn body_edits_are_patched_in_place_and_wider_edits_rebuild() {
     server.wait_for("/lonely.html", "the edit", |_, b| b.contains("thoroughly"));
     assert_eq!(update(&server), "patch");
     assert!(server.get("/lonely.html").1.contains("orphan"));
+
+    // A review date in the front matter: the page, the calendar and the completeness report
+    // are rendered from the site on request, so this is a patch too.
+    site.write(
+        "content/lonely.md",
+        site.read("content/lonely.md")
+            .replace("last_reviewed: 2026-10-01", "last_reviewed: 2024-01-15"),
+    );
+    server.wait_for("/lonely.html", "the new review date", |_, b| {
+        b.contains("2024-01-15")
+    });
+    assert_eq!(update(&server), "patch");
+    assert!(
+        server
+            .get("/review-calendar.html")
+            .1
+            .contains("Rotate the keys")
+    );
     // What the patches made is what loading the site afresh makes.
     let fresh = Server::start(&site, &[]);
     for page in [
@@ -391,6 +409,7 @@ fn body_edits_are_patched_in_place_and_wider_edits_rebuild() {
         "/runbook.html",
         "/index.html",
         "/completeness.html",
+        "/review-calendar.html",
         "/opsbook-search/meta.js",
         "/opsbook-search/d-0.js",
         "/opsbook-search/t-7468.js",
