@@ -392,8 +392,7 @@ pub fn resolve_document(
     if site.render_html {
         let pretty = site.project.config.site.pretty_urls;
         let filled = fill(&document.doc.html, &resolved.urls);
-        let refs: Vec<&TitleRef> = out.refs.iter().collect();
-        out.html = link_titles(&filled, &document.doc.related_items, &refs, |to| {
+        out.html = link_titles(&filled, &document.doc.related_items, &out.refs, |to| {
             relative_url(&document.output, &site.runbooks[to].document.output, pretty)
         });
     }
@@ -503,7 +502,7 @@ pub fn resolve(site: &mut Site) {
 fn link_titles(
     html: &str,
     items: &[usize],
-    refs: &[&TitleRef],
+    refs: &[TitleRef],
     url: impl Fn(usize) -> String,
 ) -> String {
     if items.is_empty() {
@@ -844,7 +843,7 @@ mod tests {
             text: "audit log review".into(),
         };
         let html = "<li>\u{2}Start with Audit Log Review.\u{3}</li><li>\u{2}Other\u{3}</li>";
-        let out = link_titles(html, &[7, 9], &[&r], |_| "audit.html".to_string());
+        let out = link_titles(html, &[7, 9], &[r], |_| "audit.html".to_string());
         assert_eq!(
             out,
             "<li>Start with <a href=\"audit.html\" class=\"title-ref\">Audit Log Review</a>.</li><li>Other</li>"

@@ -189,6 +189,7 @@ pub struct Site {
     /// file needs besides the file, kept so that `serve` can re-read one file alone.
     index_files: HashMap<String, String>,
     owners: BTreeMap<String, String>,
+    overrides: schema::Overrides,
 }
 
 impl Sources for Site {
@@ -527,6 +528,7 @@ impl Site {
             keep_sources: options.keep_sources,
             index_files: HashMap::new(),
             owners: BTreeMap::new(),
+            overrides: schema::Overrides::new(&project.config.schema),
             project,
         };
 
@@ -554,7 +556,6 @@ impl Site {
         } else {
             BTreeMap::new()
         };
-        let overrides = schema::Overrides::new(&site.project.config.schema);
 
         // Read, parse and check every Markdown file, in parallel; then collect in discovery
         // order.
@@ -565,7 +566,7 @@ impl Site {
             today: options.today,
             index_files: &index_files,
             owners: &owners,
-            overrides: &overrides,
+            overrides: &site.overrides,
         };
         if let Some(cache) = &options.cache {
             cache.check_settings(&ctx);
@@ -972,7 +973,6 @@ impl Site {
         }
         let i = self.runbooks.iter().position(|r| r.document.rel == rel)?;
         let old = &self.runbooks[i];
-        let overrides = schema::Overrides::new(&self.project.config.schema);
         let ctx = FileContext {
             project: &self.project,
             render_html: true,
@@ -980,7 +980,7 @@ impl Site {
             today: self.today,
             index_files: &self.index_files,
             owners: &self.owners,
-            overrides: &overrides,
+            overrides: &self.overrides,
         };
         let entry = Entry {
             rel: rel.to_string(),

@@ -276,24 +276,16 @@ impl<'a> Builder<'a> {
                 url: target(&f.index),
             })
             .collect();
-        if !plan.alerts.is_empty() {
-            browse.push(Link {
-                title: "Alerts".into(),
-                url: target(&plan.alerts_index),
-            });
-        }
-        browse.push(Link {
-            title: "Review calendar".into(),
-            url: target(&plan.calendar),
-        });
-        browse.push(Link {
-            title: "Completeness".into(),
-            url: target(&plan.completeness),
-        });
-        browse.push(Link {
-            title: "Wanted runbooks".into(),
-            url: target(&plan.wanted),
-        });
+        let alerts = (!plan.alerts.is_empty()).then_some(("Alerts", &plan.alerts_index));
+        let pages = [
+            ("Review calendar", &plan.calendar),
+            ("Completeness", &plan.completeness),
+            ("Wanted runbooks", &plan.wanted),
+        ];
+        browse.extend(alerts.into_iter().chain(pages).map(|(title, output)| Link {
+            title: title.into(),
+            url: target(output),
+        }));
         SiteCtx {
             title: self.site.project.config.site.title.clone(),
             assets: format!("{root}assets/"),

@@ -109,6 +109,7 @@ pub struct Schema<'a> {
 
 /// The `[[schema.overrides]]` path globs, compiled once per build. `*` stays within one folder;
 /// `**` crosses folders.
+#[derive(Debug)]
 pub struct Overrides {
     sets: Vec<globset::GlobSet>,
 }

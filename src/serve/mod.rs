@@ -120,28 +120,40 @@ impl Rendered {
         &self,
         cache: &crate::site::ParseCache,
         today: chrono::NaiveDate,
-        rels: &[String],
-    ) -> Option<Vec<Located>> {
-        let patches = {
+        paths: &[PathBuf],
+    ) -> Option<(Vec<String>, Vec<Located>)> {
+        let (rels, patches) = {
             let state = self.state.read().expect("state lock");
             // A new day changes review dates across the site: load it all again.
             if state.site.today != today {
                 return None;
             }
-            rels.iter()
+            // Markdown files of the served site's content folder only.
+            let content = crate::output::absolute(&state.site.project.content_dir);
+            let rels = paths
+                .iter()
+                .map(|path| {
+                    let rel = crate::output::absolute(path);
+                    let rel = diagnostics::display_path(rel.strip_prefix(&content).ok()?);
+                    rel.ends_with(".md").then_some(rel)
+                })
+                .collect::<Option<Vec<_>>>()?;
+            let patches = rels
+                .iter()
                 .map(|rel| {
                     let site = &state.site;
                     site.patch(Some(cache), &state.targets, &state.titles, rel)
                 })
-                .collect::<Option<Vec<_>>>()?
+                .collect::<Option<Vec<_>>>()?;
+            (rels, patches)
         };
         let mut state = self.state.write().expect("state lock");
         let State { site, findings, .. } = &mut *state;
-        let mut paths = Vec::new();
+        let mut sources = Vec::new();
         for patch in patches {
-            paths.push(site.apply(patch));
+            sources.push(site.apply(patch));
         }
-        for path in paths {
+        for path in sources {
             let mine: Vec<_> = site
                 .diagnostics
                 .iter()
@@ -155,7 +167,7 @@ impl Rendered {
         }
         self.cache.lock().expect("cache lock").clear();
         *self.search.lock().expect("search lock") = None;
-        Some(breaking(findings))
+        Some((rels, breaking(findings)))
     }
 }
 
@@ -359,25 +371,8 @@ fn patch(settings: &BuildSettings, shared: &Shared, paths: &[PathBuf]) -> bool {
     if snapshot.problems.iter().any(|p| p.rule == "build") {
         return false;
     }
-    let Ok(project) = Project::detect(&settings.root) else {
-        return false;
-    };
-    let content = crate::output::absolute(&project.content_dir);
-    let mut rels = Vec::new();
-    for path in paths {
-        let Ok(rel) = crate::output::absolute(path)
-            .strip_prefix(&content)
-            .map(|r| r.to_path_buf())
-        else {
-            return false;
-        };
-        let rel = diagnostics::display_path(&rel);
-        if !rel.ends_with(".md") {
-            return false;
-        }
-        rels.push(rel);
-    }
-    let Some(breaking) = rendered.patch(&settings.cache, today_or_now(settings.today), &rels)
+    let Some((rels, breaking)) =
+        rendered.patch(&settings.cache, today_or_now(settings.today), paths)
     else {
         return false;
     };
