@@ -108,6 +108,13 @@ fn parse_mapping_within(text: &str, scale: usize) -> Result<Vec<(Node, Node)>, Y
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
+    if let Some(entries) = flat::mapping(text) {
+        return Ok(entries);
+    }
+    parse_with_saphyr(text, scale)
+}
+
+fn parse_with_saphyr(text: &str, scale: usize) -> Result<Vec<(Node, Node)>, YamlError> {
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_aliases: 64 * scale,
@@ -271,6 +278,215 @@ fn located(spanned: Spanned<Tree>) -> Node {
     n
 }
 
+/// A fast path for the front matter almost every runbook has: `key: value` lines whose values
+/// are plain or simply quoted scalars, flow lists of them or block lists of them. It gives exactly
+/// what serde-saphyr gives (values and offsets; a test compares the two on every corpus) and
+/// declines (`None`) anything else: nesting, comments after values, escapes, multi-line scalars,
+/// duplicate keys, and any scalar whose type is not certain (numbers other than plain integers,
+/// YAML 1.1 booleans such as `yes`). The full parser then handles it, errors included.
+mod flat {
+    use super::{Node, Value};
+
+    pub fn mapping(text: &str) -> Option<Vec<(Node, Node)>> {
+        if text.contains(['\r', '\t']) || text.starts_with('\u{feff}') {
+            return None;
+        }
+        let mut entries: Vec<(Node, Node)> = Vec::with_capacity(12);
+        let mut lines = Lines { text, pos: 0 }.peekable();
+        while let Some((start, line)) = lines.next() {
+            if line.trim_start_matches(' ').is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let colon = line.find(':')?;
+            let key = &line[..colon];
+            // Duplicates are errors, left to the full parser; past a few dozen keys, checking
+            // for them here would cost more than it saves.
+            let duplicate = entries
+                .iter()
+                .any(|(k, _)| matches!(&k.value, Value::String(s) if s == key));
+            if !is_plain_key(key) || duplicate || entries.len() >= 64 {
+                return None;
+            }
+            let after = &line[colon + 1..];
+            if !after.is_empty() && !after.starts_with(' ') {
+                return None;
+            }
+            let lead = after.len() - after.trim_start_matches(' ').len();
+            let raw = after.trim_matches(' ');
+            let at = start + colon + 1 + lead;
+            let value = if raw.is_empty() {
+                // A block list on the lines below, or null (placed at the colon).
+                let mut items = Vec::new();
+                let mut indent = None;
+                let first_dash = lines.peek().map_or(0, |&(s, _)| s);
+                while let Some(&(item_start, next)) = lines.peek() {
+                    let content = next.trim_start_matches(' ');
+                    if content.is_empty() || !next.starts_with([' ', '-']) {
+                        break;
+                    }
+                    let this = next.len() - content.len();
+                    if *indent.get_or_insert(this) != this {
+                        return None;
+                    }
+                    let item = content.strip_prefix("- ")?;
+                    let skip = item.len() - item.trim_start_matches(' ').len();
+                    let offset = item_start + this + 2 + skip;
+                    items.push(scalar(item.trim_matches(' '), offset, false)?);
+                    lines.next();
+                }
+                // serde-saphyr places an indented list at its first dash, a list at the key's
+                // indentation at its first item.
+                let list_offset = match (indent, items.first()) {
+                    (Some(n), Some(_)) if n > 0 => first_dash + n,
+                    (_, Some(first)) => first.offset,
+                    _ => 0,
+                };
+                match items.first() {
+                    Some(_) => Node {
+                        offset: list_offset,
+                        value: Value::Seq(items),
+                    },
+                    None => Node {
+                        offset: start + colon,
+                        value: Value::Null,
+                    },
+                }
+            } else if let Some(inner) = raw.strip_prefix('[') {
+                let inner = inner.strip_suffix(']')?;
+                let mut items = Vec::new();
+                if !inner.trim_matches(' ').is_empty() {
+                    let mut pos = at + 1;
+                    for part in inner.split(',') {
+                        let skip = part.len() - part.trim_start_matches(' ').len();
+                        items.push(scalar(part.trim_matches(' '), pos + skip, true)?);
+                        pos += part.len() + 1;
+                    }
+                }
+                Node {
+                    offset: at,
+                    value: Value::Seq(items),
+                }
+            } else {
+                scalar(raw, at, false)?
+            };
+            let key = Node {
+                offset: start,
+                value: Value::String(key.to_string()),
+            };
+            entries.push((key, value));
+        }
+        Some(entries)
+    }
+
+    /// Lines with the byte offset where each starts, without their `\n`.
+    struct Lines<'a> {
+        text: &'a str,
+        pos: usize,
+    }
+
+    impl<'a> Iterator for Lines<'a> {
+        type Item = (usize, &'a str);
+        fn next(&mut self) -> Option<(usize, &'a str)> {
+            if self.pos >= self.text.len() {
+                return None;
+            }
+            let start = self.pos;
+            let rest = &self.text[start..];
+            let end = rest.find('\n').unwrap_or(rest.len());
+            self.pos = start + end + 1;
+            Some((start, &rest[..end]))
+        }
+    }
+
+    fn is_plain_key(key: &str) -> bool {
+        let mut bytes = key.bytes();
+        bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            && !resolves_as_keyword(key)
+    }
+
+    /// Plain words that YAML (1.1 and 1.2, in any case) may read as null, a boolean or a float.
+    fn resolves_as_keyword(s: &str) -> bool {
+        s.len() <= 8
+            && matches!(
+                s.to_ascii_lowercase().as_str(),
+                "null"
+                    | "true"
+                    | "false"
+                    | "yes"
+                    | "no"
+                    | "on"
+                    | "off"
+                    | "y"
+                    | "n"
+                    | "nan"
+                    | "inf"
+                    | "infinity"
+            )
+    }
+
+    /// A scalar, if its value is certain: quoted without escapes, or plain and clearly a
+    /// string, `~`/`null`, or a small integer.
+    fn scalar(raw: &str, offset: usize, in_flow: bool) -> Option<Node> {
+        let value = if let Some(inner) = raw.strip_prefix('"') {
+            let inner = inner.strip_suffix('"')?;
+            if inner.contains(['"', '\\']) {
+                return None;
+            }
+            Value::String(inner.to_string())
+        } else if let Some(inner) = raw.strip_prefix('\'') {
+            let inner = inner.strip_suffix('\'')?;
+            if inner.contains('\'') {
+                return None;
+            }
+            Value::String(inner.to_string())
+        } else {
+            plain(raw, in_flow)?
+        };
+        Some(Node { offset, value })
+    }
+
+    fn plain(raw: &str, in_flow: bool) -> Option<Value> {
+        let first = *raw.as_bytes().first()?;
+        if raw.contains(": ") || raw.contains(" #") || raw.ends_with(':') {
+            return None;
+        }
+        if in_flow && raw.contains(['[', ']', '{', '}', ',', ':']) {
+            return None;
+        }
+        if raw == "~" || raw == "null" {
+            return Some(Value::Null);
+        }
+        if first.is_ascii_digit() {
+            let b = raw.as_bytes();
+            let is_date = b.len() == 10
+                && b.iter().enumerate().all(|(i, c)| match i {
+                    4 | 7 => *c == b'-',
+                    _ => c.is_ascii_digit(),
+                });
+            if is_date {
+                return Some(Value::String(raw.to_string()));
+            }
+            if b.iter().all(u8::is_ascii_digit) && b.len() <= 18 && (first != b'0' || b.len() == 1)
+            {
+                return Some(Value::Number(raw.to_string()));
+            }
+            // A character no number can have makes it a string (`2026-Q2`, `90 days`).
+            let not_numeric = |c: &u8| !(c.is_ascii_hexdigit() || b"xXoObB._+-:".contains(c));
+            return b
+                .iter()
+                .any(not_numeric)
+                .then(|| Value::String(raw.to_string()));
+        }
+        if !(first.is_ascii_alphabetic() || first >= 0x80) || resolves_as_keyword(raw) {
+            return None;
+        }
+        Some(Value::String(raw.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,5 +556,180 @@ mod tests {
     fn deep_nesting_is_refused() {
         let text = format!("a: {}{}", "[".repeat(20_000), "]".repeat(20_000));
         assert!(parse_mapping(&text).is_err());
+    }
+
+    /// The fast path gives what serde-saphyr gives, on every front matter of the example site,
+    /// the test fixtures, the seeds and the corpora, and on tricky values; and it is taken for
+    /// ordinary runbooks (or it would save nothing).
+    #[test]
+    fn flat_fast_path_agrees_with_the_full_parser() {
+        fn agree(text: &str) -> bool {
+            let Some(fast) = flat::mapping(text) else {
+                return false;
+            };
+            let full = parse_with_saphyr(text, 1);
+            assert_eq!(Ok(fast), full, "front matter:\n{text}");
+            true
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = 0;
+        let mut fast = 0;
+        for dir in [
+            "content",
+            "tests/fixtures",
+            "../shared/seeds",
+            "../shared/corpus",
+        ] {
+            for entry in walkdir::WalkDir::new(root.join(dir)).into_iter().flatten() {
+                if entry.path().extension().is_none_or(|e| e != "md") {
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                    continue;
+                };
+                if let Some((yaml, _)) = crate::source::front_matter::split(&text).yaml {
+                    files += 1;
+                    fast += usize::from(agree(yaml));
+                }
+            }
+        }
+        assert!(
+            files > 20 && fast * 2 > files,
+            "{fast} of {files} took the fast path"
+        );
+        for entry in walkdir::WalkDir::new(root.join("content"))
+            .into_iter()
+            .flatten()
+        {
+            if entry.path().extension().is_some_and(|e| e == "md") {
+                let text = std::fs::read_to_string(entry.path()).unwrap();
+                if let Some((yaml, _)) = crate::source::front_matter::split(&text).yaml {
+                    assert!(agree(yaml), "{}", entry.path().display());
+                }
+            }
+        }
+
+        let values = [
+            "x",
+            "x  ",
+            "Fix [prod] now",
+            "a-b",
+            "x:y",
+            "a#b",
+            "it's",
+            "\"quoted\"",
+            "'single'",
+            "\"\"",
+            "''",
+            "'it''s'",
+            "\"esc\\n\"",
+            "\"a #b\"",
+            "~",
+            "null",
+            "Null",
+            "NULL",
+            "nulls",
+            "true",
+            "True",
+            "tRue",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "y",
+            "n",
+            "nan",
+            "inf",
+            "12",
+            "0",
+            "007",
+            "1.50",
+            "1e3",
+            "0x1F",
+            "0o17",
+            "+7",
+            "-7",
+            "-x",
+            "1_000",
+            ".5",
+            "12:30",
+            "2026-01-05",
+            "2026-1-5",
+            "2026-01-05T10:00:00Z",
+            "123456789012345678",
+            "9223372036854775808",
+            "99999999999999999999",
+            "été",
+            "日本",
+            "a: b",
+            "x # c",
+            "&anchor x",
+            "*alias",
+            "!tag x",
+            "|",
+            ">",
+            "[a, b]",
+            "[ a , 'b', \"c\" ]",
+            "[]",
+            "[ ]",
+            "[a, [b]]",
+            "[a, b,]",
+            "[a, yes]",
+            "[1, 2]",
+            "[a:b]",
+            "{a: b}",
+            "%x",
+            "@x",
+            "`x`",
+            "?x",
+            "- x",
+            "x,y",
+            "2026-Q2",
+            "90d",
+            "90 days",
+            "1.5h",
+            "24x7",
+            "3:4:5",
+            "1e",
+            "0b101",
+            "12 ",
+            "12abc:",
+            "2026-01-05 x",
+        ];
+        let mut taken = 0;
+        for v in values {
+            for text in [
+                format!("title: T\nk: {v}\nowner: o\n"),
+                format!("k:\n  - {v}\n  - second\nz: 1\n"),
+                format!("k:\n- first\n- {v}\n"),
+                format!("k: {v}"),
+            ] {
+                taken += usize::from(agree(&text));
+            }
+        }
+        assert!(taken > 100, "{taken}");
+        for text in [
+            "a:\nb: 1\n",
+            "a:   \nb:\n",
+            "# comment\ntitle: x\n\n\nowner: y\n",
+            "a: x\n  continued\n",
+            "a:\n  b: c\n",
+            "a:\n  - x\n    - y\n",
+            "a:\n  - x\n\n  - y\n",
+            "a: 1\na: 2\n",
+            "a:x\n",
+            "a : x\n",
+            "1: x\n",
+            "yes: x\n",
+            "a-b_c: x\n",
+            "a: [x]\r\n",
+            "a:\n  - x\n  # c\n  - y\n",
+            "a:\n -  x\n",
+            "a:\n  -\n",
+            "a:\n-   x\n-  y\n",
+            "a:\n    -   x\n    - y\nb: [x]\n",
+        ] {
+            agree(text);
+        }
     }
 }
