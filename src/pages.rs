@@ -197,7 +197,8 @@ pub fn plan(site: &mut Site) -> Plan {
                 let entry = by_value
                     .entry(v.to_lowercase())
                     .or_insert_with(|| (v.clone(), Vec::new()));
-                if !entry.1.contains(&i) {
+                // Runbooks come in order, so a repeat can only be the last one.
+                if entry.1.last() != Some(&i) {
                     entry.1.push(i);
                 }
             }

@@ -47,11 +47,15 @@ static ATTR_LIST: LazyLock<Regex> =
 
 /// Whether the body has anything this pass rewrites (a cheap test first).
 fn needed(body: &str) -> bool {
-    body.contains("!!!")
-        || body.contains("???")
-        || body.contains("{{")
-        || body.contains("{:")
-        || body.contains("[[_TOC_]]")
+    // One pass over the bytes: `!!!`, `???`, `{{`, `{:` or `[[_TOC_]]`.
+    let b = body.as_bytes();
+    (0..b.len()).any(|i| match b[i] {
+        b'!' => b[i..].starts_with(b"!!!"),
+        b'?' => b[i..].starts_with(b"???"),
+        b'{' => matches!(b.get(i + 1), Some(b'{' | b':')),
+        b'[' => b[i..].starts_with(b"[[_TOC_]]"),
+        _ => false,
+    })
 }
 
 fn alert_kind(kind: &str) -> &'static str {

@@ -27,6 +27,14 @@ pub const RELATED_HEADINGS: &[&str] = &[
     "see also",
 ];
 
+/// Whether a heading's text names a "Related operations"-style section.
+fn names_related_section(text: &str) -> bool {
+    // Every such name starts with `r` or `s`: most headings are told apart without allocating.
+    let first = text.chars().find(|c| c.is_alphanumeric());
+    first.is_some_and(|c| matches!(c, 'r' | 'R' | 's' | 'S'))
+        && RELATED_HEADINGS.contains(&normalize_heading(text).as_str())
+}
+
 /// A heading's text as compared with known section names.
 pub fn normalize_heading(s: &str) -> String {
     s.split_whitespace()
@@ -48,6 +56,8 @@ pub struct Heading {
     pub offset: usize,
     /// Whether anything but headings follows it before the next heading.
     pub content: bool,
+    /// Whether it starts a "Related operations"-style section (`RELATED_HEADINGS`).
+    pub related: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +111,7 @@ pub struct Doc {
 impl Doc {
     /// Whether heading `h` starts a "Related operations"-style section.
     pub fn is_related_heading(&self, h: usize) -> bool {
-        RELATED_HEADINGS.contains(&normalize_heading(&self.headings[h].text).as_str())
+        self.headings[h].related
     }
 
     /// The headings that belong to the section started by heading `h` (itself included).
@@ -150,7 +160,7 @@ pub fn slug(text: &str) -> String {
 /// Gives each heading a unique id the way GitHub does (`-1`, `-2`, … for repeats).
 #[derive(Default)]
 struct IdAllocator {
-    seen: HashMap<String, usize>,
+    seen: HashMap<String, usize, foldhash::fast::RandomState>,
 }
 
 impl IdAllocator {
@@ -327,8 +337,9 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     doc.leading_h1 = Some((text.clone(), h_offset));
                     skip_heading = false;
                 }
+                let related = names_related_section(&text);
                 related_level = match related_level {
-                    _ if RELATED_HEADINGS.contains(&normalize_heading(&text).as_str()) => Some(lvl),
+                    _ if related => Some(lvl),
                     Some(l) if lvl > l => Some(l),
                     _ => None,
                 };
@@ -363,6 +374,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     id,
                     offset: h_offset,
                     content: false,
+                    related,
                 });
             }
             Event::Start(Tag::Link {
@@ -530,7 +542,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 if let Some(item) = items.pop() {
                     doc.items.push(ListItem {
                         heading: doc.headings.len().checked_sub(1),
-                        text: item.text.split_whitespace().collect::<Vec<_>>().join(" "),
+                        text: collapse_whitespace(item.text),
                         offset: item.offset,
                         depth: item.depth,
                         has_link: item.has_link,
@@ -619,7 +631,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
         drop(text_buf);
         doc.html.reserve(body.len() + body.len() / 2);
         html::push_html(&mut doc.html, events.list.into_iter());
-        if body.contains(compat::TOC_MARK) {
+        if rewritten.is_some() && body.contains(compat::TOC_MARK) {
             let toc = toc_html(&doc.headings);
             doc.html = doc
                 .html
@@ -701,11 +713,27 @@ fn toc_html(headings: &[Heading]) -> String {
 
 /// Removes our link marker character from author text so it cannot forge a link.
 fn clean(text: CowStr<'_>) -> CowStr<'_> {
-    if text.contains([LINK_MARK, '\u{2}', '\u{3}']) {
+    // The markers are the bytes 1 to 3, which occur in UTF-8 only as themselves.
+    if text.bytes().any(|b| (1..=3).contains(&b)) {
         CowStr::from(text.replace([LINK_MARK, '\u{2}', '\u{3}'], "\u{fffd}"))
     } else {
         text
     }
+}
+
+/// The words of `text` separated by single spaces (what `split_whitespace` then `join(" ")`
+/// gives), reusing the string when it already is so.
+fn collapse_whitespace(text: String) -> String {
+    let b = text.as_bytes();
+    // ASCII with no control characters, single spaces and none at either end.
+    let tidy = b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && b.iter().all(|&c| (b' '..0x80).contains(&c))
+        && !b.windows(2).any(|w| w == b"  ");
+    if tidy {
+        return text;
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn note_labelled_line(doc: &mut Doc, text: &str, offset: usize) {
@@ -732,6 +760,30 @@ fn callout(kind: BlockQuoteKind) -> (&'static str, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collapsed_whitespace_is_split_then_joined() {
+        for t in [
+            "",
+            " ",
+            "a",
+            "a b",
+            " a",
+            "a ",
+            "a  b",
+            "a\tb",
+            "a\nb",
+            "a\u{b}b",
+            "a\u{a0}b",
+            "é è",
+            "x\u{7f}y",
+            "  lead and trail  ",
+            "a\r\nb",
+        ] {
+            let expected = t.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(collapse_whitespace(t.to_string()), expected, "{t:?}");
+        }
+    }
 
     #[test]
     fn github_slugs() {

@@ -33,17 +33,34 @@ function serve(dir) {
 }
 
 const results = [];
+// Some Playwright calls (close, evaluate, newPage) have no timeout of their own: a test that
+// stalls fails after TEST_LIMIT_MS, naming its last step, instead of hanging the suite.
+const TEST_LIMIT_MS = 120000;
+let lastStep = "";
+function step(label) { lastStep = label; }
 async function test(name, fn) {
   const started = Date.now();
+  step("start");
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${TEST_LIMIT_MS / 1000} s; last step: ${lastStep}`)), TEST_LIMIT_MS);
+  });
   try {
-    await fn();
+    await Promise.race([fn(), limit]);
     results.push({ name, ok: true });
     console.log(`ok   ${name} (${Date.now() - started} ms)`);
   } catch (e) {
     results.push({ name, ok: false });
     console.log(`FAIL ${name}: ${e && e.stack || e}`);
+  } finally {
+    clearTimeout(timer);
   }
 }
+// Whatever stalls outside a test (closing the browser), the suite ends within this.
+setTimeout(() => {
+  console.log(`FAIL the suite did not finish within 15 minutes; last step: ${lastStep}`);
+  process.exit(1);
+}, 15 * 60 * 1000).unref();
 function assert(cond, msg) { if (!cond) throw new Error(msg); }
 
 const browser = await chromium.launch({
@@ -59,11 +76,13 @@ async function open(context, url) {
   page.on("console", (m) => { if (m.type() === "error") page.errors.push(m.text()); });
   page.on("pageerror", (e) => page.errors.push(String(e)));
   page.on("request", (r) => page.requests.push(r.url()));
+  step(`open ${url}`);
   await page.goto(url, { waitUntil: "load" });
   return page;
 }
 
 async function search(page, query) {
+  step(`search "${query}"`);
   await page.click("#search-input");
   await page.fill("#search-input", query);
   await page.waitForFunction((q) => {
@@ -74,6 +93,7 @@ async function search(page, query) {
 }
 
 async function axe(page, label) {
+  step(`axe ${label}`);
   await page.addScriptTag({ content: AXE });
   const found = await page.evaluate(async () => {
     const r = await window.axe.run(document, { resultTypes: ["violations"] });
@@ -207,6 +227,7 @@ for (const key of ["SERVE_EXAMPLE", "SERVE_LARGE"]) {
       const marker = `Edited-${round}-${Date.now()}`;
       const loaded = page.waitForEvent("load", { timeout: 10000 });
       const started = Date.now();
+      step(`live reload round ${round}`);
       fs.appendFileSync(file, `\n\nNote ${marker}\n`);
       await loaded;
       await page.waitForSelector(`text=${marker}`, { timeout: 10000 });
@@ -215,6 +236,7 @@ for (const key of ["SERVE_EXAMPLE", "SERVE_LARGE"]) {
     }
     console.log(`     save-to-visible ms: ${times.join(", ")}`);
     // A bad edit shows the overlay, with the file and line.
+    step("live reload: overlay");
     const good = fs.readFileSync(file, "utf8");
     fs.writeFileSync(file, good.replace(/^---\n/, "---\nowner: [\n"));
     await page.waitForSelector("#opsbook-overlay", { timeout: 10000 });
@@ -227,6 +249,7 @@ for (const key of ["SERVE_EXAMPLE", "SERVE_LARGE"]) {
   });
 }
 
+step("closing the example site's context");
 await context.close();
 server.close();
 
@@ -258,6 +281,7 @@ if (large) {
   big.server.close();
 }
 
+step("closing the browser");
 await browser.close();
 const failed = results.filter((r) => !r.ok).length;
 console.log(`${results.length - failed} passed, ${failed} failed`);
