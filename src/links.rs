@@ -773,13 +773,17 @@ fn title_references(
 
 /// `related` entries name runbooks by id (`db/failover`) or by path relative to the runbook.
 fn resolve_related(site: &mut Site, targets: &Targets) {
-    let mut by_id: HashMap<String, usize> = HashMap::new();
-    for (i, rb) in site.runbooks.iter().enumerate() {
-        by_id.insert(rb.id.to_lowercase(), i);
-    }
-    let mut found = Vec::with_capacity(site.runbooks.len());
-    let mut diagnostics = Vec::new();
-    for rb in &site.runbooks {
+    let by_id: HashMap<String, usize, foldhash::fast::RandomState> = site
+        .runbooks
+        .iter()
+        .enumerate()
+        .map(|(i, rb)| (rb.id.to_lowercase(), i))
+        .collect();
+    let resolved: Vec<(Vec<usize>, Vec<Diagnostic>)> = site
+        .runbooks
+        .par_iter()
+        .map(|rb| {
+        let mut diagnostics = Vec::new();
         let base_dir = crate::site::parent_dir(&rb.document.rel);
         let mut list = Vec::new();
         for entry in &rb.meta.related {
@@ -808,12 +812,13 @@ fn resolve_related(site: &mut Site, targets: &Targets) {
                 ),
             }
         }
-        found.push(list);
-    }
-    for (rb, list) in site.runbooks.iter_mut().zip(found) {
+        (list, diagnostics)
+        })
+        .collect();
+    for (rb, (list, diagnostics)) in site.runbooks.iter_mut().zip(resolved) {
         rb.related = list;
+        site.diagnostics.extend(diagnostics);
     }
-    site.diagnostics.extend(diagnostics);
 }
 
 #[cfg(test)]

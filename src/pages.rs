@@ -135,8 +135,7 @@ struct Claims {
 
 impl Claims {
     fn key(path: &str) -> String {
-        use unicode_normalization::UnicodeNormalization;
-        path.nfc().collect::<String>().to_lowercase()
+        crate::site::path_key(path)
     }
 
     /// `wanted` if free, else the first free `<stem>-index.html`, `<stem>-index-2.html`, …

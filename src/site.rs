@@ -485,6 +485,15 @@ pub(crate) fn humanize(name: &str) -> String {
     }
 }
 
+/// How output paths are compared for collisions: Unicode-normalized (NFC) and case-folded, as
+/// case-insensitive file systems (macOS, Windows) would see them.
+pub(crate) fn path_key(path: &str) -> String {
+    if path.is_ascii() {
+        return path.to_ascii_lowercase();
+    }
+    path.nfc().collect::<String>().to_lowercase()
+}
+
 /// The folder part of a content-relative path (`""` at the top).
 pub(crate) fn parent_dir(rel: &str) -> &str {
     rel.rfind('/').map(|i| &rel[..i]).unwrap_or("")
@@ -752,7 +761,7 @@ impl Site {
                 .map(|p| (p.to_string(), format!("opsbook's own {p}")))
                 .collect();
         let mut claim = |site_diags: &mut Vec<Diagnostic>, output: &str, who: &str| {
-            let key: String = output.nfc().collect::<String>().to_lowercase();
+            let key = path_key(output);
             match claims.get(&key) {
                 Some(first) if first != who => {
                     site_diags.push(
@@ -820,7 +829,7 @@ impl Site {
     }
 
     fn check_duplicate_titles(&mut self) {
-        let mut first: HashMap<String, usize> = HashMap::new();
+        let mut first: HashMap<String, usize, foldhash::fast::RandomState> = HashMap::default();
         for (i, rb) in self.runbooks.iter().enumerate() {
             let key = rb.document.title.trim().to_lowercase();
             match first.get(&key) {
@@ -845,24 +854,25 @@ impl Site {
     /// Applies rule levels and suppressions, then decides which runbooks are complete.
     fn finish_diagnostics(&mut self) {
         let config = &self.project.config;
-        let mut directives: HashMap<&str, Vec<(String, usize)>> = HashMap::new();
+        type Fast = foldhash::fast::RandomState;
+        let mut directives: HashMap<&str, &[(String, usize)], Fast> = HashMap::default();
         for rb in &self.runbooks {
             directives.insert(
                 &self.sources[rb.document.source].path,
-                rb.document.doc.directives.clone(),
+                &rb.document.doc.directives,
             );
         }
         for s in &self.sections {
             if let Some(d) = &s.index {
-                directives.insert(&self.sources[d.source].path, d.doc.directives.clone());
+                directives.insert(&self.sources[d.source].path, &d.doc.directives);
             }
         }
         let sources = &self.sources;
-        let by_path: HashMap<&str, &SourceText> =
+        let by_path: HashMap<&str, &SourceText, Fast> =
             sources.iter().map(|s| (s.path.as_str(), s)).collect();
         self.diagnostics.retain_mut(|d| {
             let index = by_path.get(d.path.as_str()).map(|s| &s.index);
-            let list = directives.get(d.path.as_str()).map(Vec::as_slice);
+            let list = directives.get(d.path.as_str()).copied();
             keep_finding(config, list, index, d)
         });
         let incomplete: std::collections::HashSet<&str> = self

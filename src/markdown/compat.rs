@@ -47,15 +47,13 @@ static ATTR_LIST: LazyLock<Regex> =
 
 /// Whether the body has anything this pass rewrites (a cheap test first).
 fn needed(body: &str) -> bool {
-    // One pass over the bytes: `!!!`, `???`, `{{`, `{:` or `[[_TOC_]]`.
+    // `!!!`, `???`, `{{`, `{:` or `[[_TOC_]]`: the first three bytes are rare in prose.
     let b = body.as_bytes();
-    (0..b.len()).any(|i| match b[i] {
+    memchr::memchr3_iter(b'!', b'?', b'{', b).any(|i| match b[i] {
         b'!' => b[i..].starts_with(b"!!!"),
         b'?' => b[i..].starts_with(b"???"),
-        b'{' => matches!(b.get(i + 1), Some(b'{' | b':')),
-        b'[' => b[i..].starts_with(b"[[_TOC_]]"),
-        _ => false,
-    })
+        _ => matches!(b.get(i + 1), Some(b'{' | b':')),
+    }) || memchr::memmem::find(b, b"[[_TOC_]]").is_some()
 }
 
 fn alert_kind(kind: &str) -> &'static str {
