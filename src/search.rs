@@ -32,57 +32,61 @@ const W_HEADING: u8 = 8;
 const W_META: u8 = 4;
 
 fn is_stopword(w: &str) -> bool {
+    is_stopword_bytes(w.as_bytes())
+}
+
+fn is_stopword_bytes(w: &[u8]) -> bool {
     matches!(
         w,
-        "a" | "an"
-            | "and"
-            | "are"
-            | "as"
-            | "at"
-            | "be"
-            | "by"
-            | "for"
-            | "from"
-            | "has"
-            | "have"
-            | "if"
-            | "in"
-            | "into"
-            | "is"
-            | "it"
-            | "its"
-            | "of"
-            | "on"
-            | "or"
-            | "that"
-            | "the"
-            | "their"
-            | "then"
-            | "there"
-            | "these"
-            | "this"
-            | "to"
-            | "was"
-            | "were"
-            | "when"
-            | "which"
-            | "will"
-            | "with"
-            | "you"
-            | "your"
-            | "can"
-            | "do"
-            | "not"
-            | "but"
-            | "all"
-            | "any"
-            | "so"
-            | "than"
-            | "them"
-            | "they"
-            | "we"
-            | "our"
-            | "us"
+        b"a" | b"an"
+            | b"and"
+            | b"are"
+            | b"as"
+            | b"at"
+            | b"be"
+            | b"by"
+            | b"for"
+            | b"from"
+            | b"has"
+            | b"have"
+            | b"if"
+            | b"in"
+            | b"into"
+            | b"is"
+            | b"it"
+            | b"its"
+            | b"of"
+            | b"on"
+            | b"or"
+            | b"that"
+            | b"the"
+            | b"their"
+            | b"then"
+            | b"there"
+            | b"these"
+            | b"this"
+            | b"to"
+            | b"was"
+            | b"were"
+            | b"when"
+            | b"which"
+            | b"will"
+            | b"with"
+            | b"you"
+            | b"your"
+            | b"can"
+            | b"do"
+            | b"not"
+            | b"but"
+            | b"all"
+            | b"any"
+            | b"so"
+            | b"than"
+            | b"them"
+            | b"they"
+            | b"we"
+            | b"our"
+            | b"us"
     )
 }
 
@@ -194,56 +198,63 @@ pub struct Terms(Box<str>);
 
 impl Terms {
     pub fn from_text(text: &str) -> Terms {
-        // Words go straight into the output as they are first seen, each followed by its count
-        // byte, which later sightings raise in place. A small open-addressing table (entry
-        // index + 1 per slot) finds a word's entry without allocating a key.
-        let mut out: Vec<u8> = Vec::with_capacity(text.len() / 3);
-        let mut entries: Vec<(u32, u32)> = Vec::new(); // (start, length) in `out`
-        let mut slots: Vec<u32> = vec![0; 512];
-        let hasher = FixedState::default();
+        let mut table = CountTable::new(text.len());
+        let bytes = text.as_bytes();
+        let n = bytes.len();
+        // ASCII words are lower-cased into `word` while they are scanned; a word with other
+        // characters goes through `normalize` like the runtime's tokenizer.
+        let mut word = [0u8; 40];
         let mut scratch = String::new();
-        for w in (Words { text, pos: 0 }) {
-            let Some(in_scratch) = normalize(w, &mut scratch) else {
+        let mut i = 0;
+        while i < n {
+            let b = bytes[i];
+            if b < 0x80 && !b.is_ascii_alphanumeric() {
+                i += 1;
                 continue;
-            };
-            let word = if in_scratch { scratch.as_str() } else { w };
-            let mask = slots.len() - 1;
-            let mut i = hasher.hash_one(word.as_bytes()) as usize & mask;
-            loop {
-                let slot = slots[i] as usize;
-                if slot == 0 {
-                    entries.push((out.len() as u32, word.len() as u32));
-                    out.extend_from_slice(word.as_bytes());
-                    out.push(1);
-                    slots[i] = entries.len() as u32;
-                    if entries.len() * 2 > slots.len() {
-                        slots = vec![0; slots.len() * 2];
-                        let mask = slots.len() - 1;
-                        for (n, &(start, len)) in entries.iter().enumerate() {
-                            let key = &out[start as usize..(start + len) as usize];
-                            let mut j = hasher.hash_one(key) as usize & mask;
-                            while slots[j] != 0 {
-                                j = (j + 1) & mask;
-                            }
-                            slots[j] = n as u32 + 1;
-                        }
+            }
+            let start = i;
+            let mut len = 0;
+            let mut ascii = true;
+            while i < n {
+                let b = bytes[i];
+                if b < 0x80 {
+                    if !b.is_ascii_alphanumeric() {
+                        break;
                     }
-                    break;
+                    if len < word.len() {
+                        word[len] = b.to_ascii_lowercase();
+                    }
+                    len += 1;
+                    i += 1;
+                } else {
+                    let c = text[i..].chars().next().expect("a character at a boundary");
+                    if !c.is_alphanumeric() {
+                        break;
+                    }
+                    ascii = false;
+                    i += c.len_utf8();
                 }
-                let (start, len) = entries[slot - 1];
-                let (start, end) = (start as usize, (start + len) as usize);
-                if &out[start..end] == word.as_bytes() {
-                    out[end] = (out[end] + 1).min(3);
-                    break;
+            }
+            if i == start {
+                // A non-ASCII character that is not a letter or digit.
+                i += text[i..].chars().next().map_or(1, char::len_utf8);
+                continue;
+            }
+            if ascii {
+                let w = &word[..len.min(word.len())];
+                if (2..=40).contains(&len) && !is_stopword_bytes(w) {
+                    table.add(w);
                 }
-                i = (i + 1) & mask;
+            } else if let Some(in_scratch) = normalize(&text[start..i], &mut scratch) {
+                let w = if in_scratch {
+                    scratch.as_bytes()
+                } else {
+                    &bytes[start..i]
+                };
+                table.add(w);
             }
         }
-        Terms(
-            String::from_utf8(out)
-                .expect("words and count bytes are UTF-8")
-                .into_boxed_str(),
-        )
+        table.finish()
     }
 
     /// (word, count) pairs, in order of first occurrence.
@@ -256,6 +267,74 @@ impl Terms {
             rest = &rest[end + 1..];
             Some((word, count))
         })
+    }
+}
+
+/// Distinct words with a count byte each (1 to 3), in order of first sight: words go straight
+/// into the output followed by their count, which later sightings raise in place. A small
+/// open-addressing table (entry index + 1 per slot) finds a word's entry without allocating.
+struct CountTable {
+    out: Vec<u8>,
+    entries: Vec<(u32, u32)>, // (start, length) in `out`
+    slots: Vec<u32>,
+    hasher: FixedState,
+}
+
+impl CountTable {
+    fn new(text_len: usize) -> CountTable {
+        CountTable {
+            out: Vec::with_capacity(text_len / 3),
+            entries: Vec::new(),
+            slots: vec![0; 512],
+            hasher: FixedState::default(),
+        }
+    }
+
+    fn add(&mut self, word: &[u8]) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.hasher.hash_one(word) as usize & mask;
+        loop {
+            let slot = self.slots[i] as usize;
+            if slot == 0 {
+                self.entries
+                    .push((self.out.len() as u32, word.len() as u32));
+                self.out.extend_from_slice(word);
+                self.out.push(1);
+                self.slots[i] = self.entries.len() as u32;
+                if self.entries.len() * 2 > self.slots.len() {
+                    self.grow();
+                }
+                return;
+            }
+            let (start, len) = self.entries[slot - 1];
+            let (start, end) = (start as usize, (start + len) as usize);
+            if &self.out[start..end] == word {
+                self.out[end] = (self.out[end] + 1).min(3);
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        self.slots = vec![0; self.slots.len() * 2];
+        let mask = self.slots.len() - 1;
+        for (n, &(start, len)) in self.entries.iter().enumerate() {
+            let key = &self.out[start as usize..(start + len) as usize];
+            let mut j = self.hasher.hash_one(key) as usize & mask;
+            while self.slots[j] != 0 {
+                j = (j + 1) & mask;
+            }
+            self.slots[j] = n as u32 + 1;
+        }
+    }
+
+    fn finish(self) -> Terms {
+        Terms(
+            String::from_utf8(self.out)
+                .expect("words and count bytes are UTF-8")
+                .into_boxed_str(),
+        )
     }
 }
 

@@ -349,7 +349,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     // The leading `# Title` is the page title (the template shows it); drop what
                     // was rendered of it so it does not appear twice.
                     events.truncate(at);
-                } else {
+                } else if want_html {
                     let class_attr = if classes.is_empty() {
                         String::new()
                     } else {
@@ -389,14 +389,16 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 if let Some(item) = items.last_mut().filter(|i| i.capturing) {
                     item.has_link = true;
                 }
-                let title = if title.is_empty() {
-                    String::new()
-                } else {
-                    format!(" title=\"{}\"", escape(&title))
-                };
-                events.push(Event::InlineHtml(CowStr::from(format!(
-                    "<a href=\"{LINK_MARK}{n}{LINK_MARK}\"{title}>"
-                ))));
+                if want_html {
+                    let title = if title.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" title=\"{}\"", escape(&title))
+                    };
+                    events.push(Event::InlineHtml(CowStr::from(format!(
+                        "<a href=\"{LINK_MARK}{n}{LINK_MARK}\"{title}>"
+                    ))));
+                }
             }
             Event::End(TagEnd::Link) => events.push(Event::InlineHtml(CowStr::Borrowed("</a>"))),
             Event::Start(Tag::Image {
@@ -411,7 +413,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 image = Some((n, String::new(), title.to_string()));
             }
             Event::End(TagEnd::Image) => {
-                if let Some((n, alt, title)) = image.take() {
+                if let Some((n, alt, title)) = image.take().filter(|_| want_html) {
                     let title = if title.is_empty() {
                         String::new()
                     } else {
@@ -432,12 +434,13 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 first_block = false;
                 quote_kinds.push(kind);
                 match kind {
-                    Some(kind) => {
+                    Some(kind) if want_html => {
                         let (class, label) = callout(kind);
                         events.push(Event::Html(CowStr::from(format!(
                             "<div class=\"callout callout-{class}\" role=\"note\"><p class=\"callout-title\">{label}</p>\n"
                         ))));
                     }
+                    Some(_) => {}
                     None => events.push(Event::Start(Tag::BlockQuote(None))),
                 }
             }
@@ -448,10 +451,12 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
             Event::TaskListMarker(checked) => {
                 let n = doc.task_count;
                 doc.task_count += 1;
-                events.push(Event::InlineHtml(CowStr::from(format!(
-                    "<input type=\"checkbox\" class=\"task\" data-task=\"{n}\"{}> ",
-                    if checked { " checked" } else { "" }
-                ))));
+                events.push_with(|| {
+                    Event::InlineHtml(CowStr::from(format!(
+                        "<input type=\"checkbox\" class=\"task\" data-task=\"{n}\"{}> ",
+                        if checked { " checked" } else { "" }
+                    )))
+                });
             }
             Event::Html(raw) | Event::InlineHtml(raw) => {
                 let trimmed = raw.trim();
@@ -574,7 +579,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     text_buf.push_str(&text);
                     text_buf.push(' ');
                 }
-                events.push(Event::Text(clean(text)));
+                events.push_with(|| Event::Text(clean(text)));
             }
             Event::Code(text) => {
                 doc.non_prose.push(offset..at(range.end));
@@ -588,7 +593,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     text_buf.push_str(&text);
                     text_buf.push(' ');
                 }
-                events.push(Event::Code(clean(text)));
+                events.push_with(|| Event::Code(clean(text)));
             }
             Event::SoftBreak | Event::HardBreak => {
                 if let Some(item) = items.last_mut().filter(|i| i.capturing) {
@@ -651,6 +656,13 @@ impl<'a> Events<'a> {
     fn push(&mut self, event: Event<'a>) {
         if self.on {
             self.list.push(event);
+        }
+    }
+
+    /// Pushes an event that costs something to make, only when rendering.
+    fn push_with(&mut self, event: impl FnOnce() -> Event<'a>) {
+        if self.on {
+            self.list.push(event());
         }
     }
 

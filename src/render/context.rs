@@ -6,6 +6,7 @@ use crate::schema::Origin;
 use crate::site::Site;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 #[derive(Serialize)]
 struct Link {
@@ -117,6 +118,9 @@ pub struct Builder<'a> {
     findings: &'a HashMap<&'a str, Vec<&'a Located>>,
     pretty: bool,
     order: &'a Order,
+    /// The `site` value of pages, by the folder they are in and their top-level section: the
+    /// same for every page that shares both (its URLs are relative to the folder).
+    site_values: Mutex<HashMap<(String, Option<usize>), tera::Value, foldhash::fast::FixedState>>,
 }
 
 /// Orders of runbooks that many pages use, computed once per site.
@@ -216,7 +220,23 @@ impl<'a> Builder<'a> {
             findings,
             pretty: site.project.config.site.pretty_urls,
             order,
+            site_values: Mutex::default(),
         }
+    }
+
+    /// `site_ctx` for a page at `from`, as a value shared by the pages of its folder.
+    fn site_value(&self, from: &str, current_top: Option<usize>) -> tera::Value {
+        let dir = from.rfind('/').map_or("", |i| &from[..i]);
+        let key = (dir.to_string(), current_top);
+        if let Some(v) = self.site_values.lock().expect("site values").get(&key) {
+            return v.clone();
+        }
+        let value = tera::Value::from_serializable(&self.site_ctx(from, current_top, None));
+        self.site_values
+            .lock()
+            .expect("site values")
+            .insert(key, value.clone());
+        value
     }
 
     fn url(&self, from: &str, to: &str) -> String {
@@ -448,7 +468,7 @@ impl<'a> Builder<'a> {
         c.insert("kind", "runbook");
         c.insert("page_title", &ctx.title);
         c.insert("description", &meta.description);
-        c.insert("site", &self.site_ctx(from, self.top_of(rb.section), None));
+        c.insert_value("site", self.site_value(from, self.top_of(rb.section)));
         c.insert("breadcrumbs", &self.breadcrumbs(from, rb.section, true));
         c.insert("prev", &prev.map(|p| self.link_to(from, p)));
         c.insert("next", &next.map(|n| self.link_to(from, n)));
@@ -484,9 +504,9 @@ impl<'a> Builder<'a> {
             "description",
             &s.index.as_ref().and_then(|d| d.description.clone()),
         );
-        c.insert(
+        c.insert_value(
             "site",
-            &self.site_ctx(from, if i == 0 { None } else { self.top_of(i) }, None),
+            self.site_value(from, if i == 0 { None } else { self.top_of(i) }),
         );
         c.insert("breadcrumbs", &self.breadcrumbs(from, i, false));
         if i == 0 {
@@ -535,7 +555,7 @@ impl<'a> Builder<'a> {
         c.insert("kind", kind);
         c.insert("page_title", title);
         c.insert("description", &None::<String>);
-        c.insert("site", &self.site_ctx(from, None, None));
+        c.insert_value("site", self.site_value(from, None));
         c.insert(
             "breadcrumbs",
             &vec![Link {
