@@ -193,7 +193,7 @@ pub fn build(args: &BuildArgs) -> u8 {
         keep_sources: false,
         cache: None,
     };
-    let site = match load(project, &options) {
+    let mut site = match load(project, &options) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -236,7 +236,8 @@ pub fn build(args: &BuildArgs) -> u8 {
     };
     timer.lap("theme and staging");
     let sink = |f: output::OutputFile| staging.write(&f).map_err(|e| e.to_string());
-    let files = match render::render_site(&site, &theme, &located, &sink) {
+    let taken = render::Taken::from(&mut site);
+    let files = match render::render_site(&site, &theme, &located, Some(&taken), &sink) {
         Ok(n) => n,
         Err(e) => return fail(e),
     };

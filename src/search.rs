@@ -19,6 +19,15 @@ use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
+use std::sync::Mutex;
+
+/// Moves every runbook's words out of the site, for `build` to drop as it indexes them.
+pub fn take_terms(site: &mut Site) -> Vec<Mutex<Terms>> {
+    site.runbooks
+        .iter_mut()
+        .map(|r| Mutex::new(std::mem::take(&mut r.document.doc.terms)))
+        .collect()
+}
 
 /// Runbooks per display shard.
 pub const DOCS_PER_SHARD: usize = 32;
@@ -430,11 +439,14 @@ fn merge_weight(into: u8, w: u8) -> u8 {
 }
 
 /// The words of one runbook with their 5-bit weights.
-fn weights<'a>(rb: &'a crate::site::RunbookPage) -> HashMap<Cow<'a, str>, u8, FixedState> {
+fn weights<'a>(
+    rb: &'a crate::site::RunbookPage,
+    terms: &'a Terms,
+) -> HashMap<Cow<'a, str>, u8, FixedState> {
     let meta = &rb.meta;
     let doc = &rb.document.doc;
     let mut words: HashMap<Cow<'a, str>, u8, FixedState> = HashMap::default();
-    words.reserve(doc.terms.0.len() / 6);
+    words.reserve(terms.0.len() / 6);
     let mut add = |t: Cow<'a, str>, w: u8| {
         let e = words.entry(t).or_insert(0);
         *e = merge_weight(*e, w);
@@ -462,7 +474,7 @@ fn weights<'a>(rb: &'a crate::site::RunbookPage) -> HashMap<Cow<'a, str>, u8, Fi
             add(t, W_HEADING);
         }
     }
-    for (t, n) in doc.terms.iter() {
+    for (t, n) in terms.iter() {
         add(Cow::Borrowed(t), n);
     }
     for t in meta.description.iter().flat_map(|d| tokens(d)) {
@@ -473,8 +485,12 @@ fn weights<'a>(rb: &'a crate::site::RunbookPage) -> HashMap<Cow<'a, str>, u8, Fi
 
 /// Builds the index files for a site (`opsbook-search/meta.js`, `opsbook-search/t-*.js`, `d-*.js`,
 /// `f-*.js`) and hands each to `emit` as soon as it is made; returns how many there were.
+///
+/// With `taken` (from `take_terms`), each runbook's words are dropped as soon as they are in the
+/// index, so that a build does not hold them all to the end.
 pub fn build(
     site: &Site,
+    taken: Option<&[Mutex<Terms>]>,
     emit: &mut dyn FnMut(OutputFile) -> Result<(), String>,
 ) -> Result<usize, String> {
     let pretty = site.project.config.site.pretty_urls;
@@ -489,78 +505,82 @@ pub fn build(
 
     // Terms get ids as they are first seen; documents come in order, so each term's postings
     // are encoded as they come: (encoded list, last document).
-    let mut term_ids: HashMap<Cow<str>, u32, FixedState> = HashMap::default();
+    let mut term_ids: HashMap<Box<str>, u32, FixedState> = HashMap::default();
     let mut postings: Vec<(String, u32)> = Vec::new();
     let mut docs: Vec<serde_json::Value> = Vec::with_capacity(order.len());
     let mut facets: BTreeMap<&'static str, BTreeMap<String, Vec<u32>>> = BTreeMap::new();
     // Words and weights per runbook, in parallel chunks (the chunks keep memory bounded).
-    let mut weighed: Vec<HashMap<Cow<str>, u8, FixedState>> = Vec::new();
-    for (d, &i) in order.iter().enumerate() {
-        if d % 256 == 0 {
-            let end = (d + 256).min(order.len());
-            weighed = order[d..end]
-                .par_iter()
-                .rev()
-                .map(|&j| weights(&site.runbooks[j]))
-                .collect();
-        }
-        let weights = weighed.pop().unwrap_or_default();
-        let rb = &site.runbooks[i];
-        let d = d as u32;
-        let meta = &rb.meta;
-        for (t, w) in weights {
-            let id = match term_ids.get(t.as_ref()) {
-                Some(&id) => id,
-                None => {
-                    let id = postings.len() as u32;
-                    term_ids.insert(t, id);
-                    postings.push((String::new(), 0));
-                    id
-                }
-            };
-            let (list, last) = &mut postings[id as usize];
-            push_posting(list, last, d, w);
-        }
-        let section = &site.sections[rb.section];
-        let url = crate::links::relative_url("index.html", &rb.document.output, pretty);
-        docs.push(serde_json::json!([
-            rb.document.title,
-            url,
-            if rb.section == 0 {
-                String::new()
-            } else {
-                section.title.clone()
-            },
-            meta.owner
-                .as_ref()
-                .map(|o| o.value.clone())
-                .unwrap_or_default(),
-            meta.service.clone().unwrap_or_default(),
-            meta.severity.clone().unwrap_or_default(),
-            meta.tags.join(", "),
-            meta.alerts
-                .iter()
-                .map(|a| a.value.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            meta.description.clone().unwrap_or_default(),
-        ]));
-        for (facet, values) in [
-            (
-                "owner",
+    for (c, chunk) in order.chunks(256).enumerate() {
+        let terms: Vec<Cow<Terms>> = chunk
+            .iter()
+            .map(|&j| match taken {
+                Some(t) => Cow::Owned(std::mem::take(&mut *t[j].lock().expect("terms lock"))),
+                None => Cow::Borrowed(&site.runbooks[j].document.doc.terms),
+            })
+            .collect();
+        let weighed: Vec<HashMap<Cow<str>, u8, FixedState>> = chunk
+            .par_iter()
+            .zip(terms.par_iter())
+            .map(|(&j, t)| weights(&site.runbooks[j], t))
+            .collect();
+        for ((k, &i), weights) in chunk.iter().enumerate().zip(weighed) {
+            let rb = &site.runbooks[i];
+            let d = (c * 256 + k) as u32;
+            let meta = &rb.meta;
+            for (t, w) in weights {
+                let id = match term_ids.get(t.as_ref()) {
+                    Some(&id) => id,
+                    None => {
+                        let id = postings.len() as u32;
+                        term_ids.insert(t.into(), id);
+                        postings.push((String::new(), 0));
+                        id
+                    }
+                };
+                let (list, last) = &mut postings[id as usize];
+                push_posting(list, last, d, w);
+            }
+            let section = &site.sections[rb.section];
+            let url = crate::links::relative_url("index.html", &rb.document.output, pretty);
+            docs.push(serde_json::json!([
+                rb.document.title,
+                url,
+                if rb.section == 0 {
+                    String::new()
+                } else {
+                    section.title.clone()
+                },
                 meta.owner
+                    .as_ref()
+                    .map(|o| o.value.clone())
+                    .unwrap_or_default(),
+                meta.service.clone().unwrap_or_default(),
+                meta.severity.clone().unwrap_or_default(),
+                meta.tags.join(", "),
+                meta.alerts
                     .iter()
-                    .map(|o| o.value.trim().to_string())
-                    .collect::<Vec<_>>(),
-            ),
-            ("service", meta.service.iter().cloned().collect()),
-            ("severity", meta.severity.iter().cloned().collect()),
-            ("tag", meta.tags.clone()),
-        ] {
-            for v in values.into_iter().filter(|v| !v.trim().is_empty()) {
-                let list = facets.entry(facet).or_default().entry(v).or_default();
-                if list.last() != Some(&d) {
-                    list.push(d);
+                    .map(|a| a.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                meta.description.clone().unwrap_or_default(),
+            ]));
+            for (facet, values) in [
+                (
+                    "owner",
+                    meta.owner
+                        .iter()
+                        .map(|o| o.value.trim().to_string())
+                        .collect::<Vec<_>>(),
+                ),
+                ("service", meta.service.iter().cloned().collect()),
+                ("severity", meta.severity.iter().cloned().collect()),
+                ("tag", meta.tags.clone()),
+            ] {
+                for v in values.into_iter().filter(|v| !v.trim().is_empty()) {
+                    let list = facets.entry(facet).or_default().entry(v).or_default();
+                    if list.last() != Some(&d) {
+                        list.push(d);
+                    }
                 }
             }
         }
@@ -569,7 +589,12 @@ pub fn build(
     // Term shards: group by two letters, split groups that are too big by one more letter.
     let mut encoded: BTreeMap<String, String> = term_ids
         .into_iter()
-        .map(|(t, id)| (t.into_owned(), std::mem::take(&mut postings[id as usize].0)))
+        .map(|(t, id)| {
+            (
+                t.into_string(),
+                std::mem::take(&mut postings[id as usize].0),
+            )
+        })
         .collect();
     drop(postings);
     let mut shards: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();

@@ -287,7 +287,7 @@ impl Default for Timer {
 #[derive(Default, Clone)]
 pub struct FileOutcome {
     source: Option<SourceText>,
-    parsed: Option<Parsed>,
+    parsed: Option<Box<Parsed>>,
     diagnostics: Vec<Diagnostic>,
     error: Option<String>,
 }
@@ -450,14 +450,14 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
         doc.labelled_lines = Vec::new();
         doc.non_prose = Vec::new();
     }
-    out.parsed = Some(Parsed {
+    out.parsed = Some(Box::new(Parsed {
         entry,
         source: usize::MAX,
         doc,
         ok,
         section,
         runbook,
-    });
+    }));
     let (text, abs) = if ctx.keep_text {
         (text, None)
     } else {
@@ -588,25 +588,28 @@ impl Site {
                 None => parse_file(&ctx, entry),
             })
             .collect();
-        let mut parsed = Vec::with_capacity(outcomes.len());
-        for o in outcomes {
-            site.diagnostics.extend(o.diagnostics);
-            site.errors.extend(o.error);
-            if let Some(source) = o.source {
-                let index = site.sources.len();
-                site.add_source(source);
-                if let Some(mut p) = o.parsed {
-                    p.source = index;
-                    parsed.push(p);
-                }
-            }
-        }
         timer.lap("read, parse, check");
         site.index_files = index_files;
         site.owners = owners;
 
+        // Each outcome goes straight to its place (one move of these large values, not three);
+        // schema findings follow all file findings, as they always have.
         let mut section_docs: BTreeMap<String, Document> = BTreeMap::new();
-        for p in parsed {
+        let mut schema_diagnostics = Vec::new();
+        site.runbooks.reserve_exact(outcomes.len());
+        site.sources.reserve_exact(outcomes.len());
+        for o in outcomes {
+            site.diagnostics.extend(o.diagnostics);
+            site.errors.extend(o.error);
+            let Some(source) = o.source else {
+                continue;
+            };
+            let index = site.sources.len();
+            site.add_source(source);
+            let Some(mut p) = o.parsed.map(|p| *p) else {
+                continue;
+            };
+            p.source = index;
             if let Some((dir, title, description)) = p.section {
                 let title = title
                     .or_else(|| p.doc.leading_h1.as_ref().map(|(t, _)| t.clone()))
@@ -640,7 +643,7 @@ impl Site {
                 continue;
             }
             if p.ok {
-                site.diagnostics.extend(diags);
+                schema_diagnostics.extend(diags);
             }
             site.runbooks.push(RunbookPage {
                 id: rel[..rel.len() - 3].to_string(),
@@ -659,6 +662,7 @@ impl Site {
                 related: Vec::new(),
             });
         }
+        site.diagnostics.extend(schema_diagnostics);
 
         timer.lap("runbooks and sections");
         site.build_sections(section_docs);

@@ -377,7 +377,8 @@ impl<'a> Builder<'a> {
         }
     }
 
-    pub fn runbook(&self, i: usize) -> tera::Context {
+    /// The context of runbook `i`'s page, with `body` its rendered Markdown.
+    pub fn runbook(&self, i: usize, body: &str) -> tera::Context {
         let rb = &self.site.runbooks[i];
         let from = rb.document.output.as_str();
         let path = self.site.source_path(&rb.document);
@@ -414,7 +415,7 @@ impl<'a> Builder<'a> {
         let ctx = RunbookCtx {
             id: rb.id.clone(),
             title: rb.document.title.clone(),
-            html: &rb.document.html,
+            html: body,
             toc: rb
                 .document
                 .doc

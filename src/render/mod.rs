@@ -13,6 +13,7 @@ use crate::site::Site;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::Mutex;
 use tera::Tera;
 
 /// Templates of the built-in theme: (name, text).
@@ -272,12 +273,30 @@ pub fn render_job(
     builder: &context::Builder,
     job: Job,
 ) -> Result<Option<OutputFile>, String> {
+    render_page(site, theme, builder, job, None)
+}
+
+/// Renders one page; a runbook page takes its body from `bodies` when given (see `Taken`).
+fn render_page(
+    site: &Site,
+    theme: &Theme,
+    builder: &context::Builder,
+    job: Job,
+    bodies: Option<&[Mutex<String>]>,
+) -> Result<Option<OutputFile>, String> {
     let plan = &site.pages;
     let (template, (path, ctx)) = match job {
-        Job::Runbook(i) => (
-            "runbook.html",
-            (site.runbooks[i].document.output.clone(), builder.runbook(i)),
-        ),
+        Job::Runbook(i) => {
+            let taken = bodies.map(|b| std::mem::take(&mut *b[i].lock().expect("body lock")));
+            let body = taken.as_deref().unwrap_or(&site.runbooks[i].document.html);
+            (
+                "runbook.html",
+                (
+                    site.runbooks[i].document.output.clone(),
+                    builder.runbook(i, body),
+                ),
+            )
+        }
         Job::Section(i) => {
             let template = if site.sections[i].dir.is_empty() {
                 "index.html"
@@ -345,14 +364,37 @@ pub fn other_files(site: &Site, theme: &Theme) -> Vec<OutputFile> {
     files
 }
 
+/// What a one-off build moves out of the site so that it can drop each piece once used: every
+/// runbook's rendered body (only its own page needs it) and its words (only the search index
+/// needs them). A build then never holds all of them and many finished pages at once.
+pub struct Taken {
+    bodies: Vec<Mutex<String>>,
+    terms: Vec<Mutex<crate::search::Terms>>,
+}
+
+impl Taken {
+    pub fn from(site: &mut Site) -> Taken {
+        let bodies = site
+            .runbooks
+            .iter_mut()
+            .map(|r| Mutex::new(std::mem::take(&mut r.document.html)))
+            .collect();
+        let terms = crate::search::take_terms(site);
+        Taken { bodies, terms }
+    }
+}
+
 /// Renders every page and hands every file of the site to `sink`, in parallel. Returns how many
-/// files there were.
+/// files there were. Runbook bodies and words come from `taken` when given.
 pub fn render_site(
     site: &Site,
     theme: &Theme,
     findings: &[Located],
+    taken: Option<&Taken>,
     sink: &Sink,
 ) -> Result<usize, String> {
+    let bodies = taken.map(|t| t.bodies.as_slice());
+    let terms = taken.map(|t| t.terms.as_slice());
     let by_path = findings_by_path(findings);
     let order = context::Order::new(site);
     let builder = context::Builder::new(site, &by_path, &order);
@@ -361,13 +403,15 @@ pub fn render_site(
     let (pages, search) = rayon::join(
         || {
             jobs.par_iter()
-                .map(|&job| match render_job(site, theme, &builder, job)? {
-                    Some(file) => sink(file).map(|()| 1),
-                    None => Ok(0),
-                })
+                .map(
+                    |&job| match render_page(site, theme, &builder, job, bodies)? {
+                        Some(file) => sink(file).map(|()| 1),
+                        None => Ok(0),
+                    },
+                )
                 .try_reduce(|| 0, |a, b| Ok(a + b))
         },
-        || crate::search::build(site, &mut |f| sink(f)),
+        || crate::search::build(site, terms, &mut |f| sink(f)),
     );
     let files = other_files(site, theme);
     let count = pages? + search? + files.len();

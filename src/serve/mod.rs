@@ -84,7 +84,7 @@ impl Rendered {
                 search
                     .get_or_insert_with(|| {
                         let mut files = HashMap::new();
-                        let _ = crate::search::build(&state.site, &mut |f| {
+                        let _ = crate::search::build(&state.site, None, &mut |f| {
                             files.insert(f.path, f.content);
                             Ok(())
                         });
