@@ -295,28 +295,41 @@ fn located_at(d: &Diagnostic, line: usize, column: usize, source_line: Option<St
 }
 
 /// Resolve every diagnostic's position and sort them by path, line, column and rule.
-pub fn locate(diagnostics: &[Diagnostic], sources: &dyn Sources) -> Vec<Located> {
-    // Texts read again for findings in files whose text was not kept.
-    let mut reread: HashMap<&str, Option<String>> = HashMap::new();
-    let mut located: Vec<Located> = diagnostics
+pub fn locate(diagnostics: &[Diagnostic], sources: &(dyn Sources + Sync)) -> Vec<Located> {
+    use rayon::prelude::*;
+    // Whether a finding is in a file whose text was not kept (`build` keeps only line indexes)
+    // and needs it: columns of ASCII files need no text, and only errors (what `build` prints)
+    // show their line.
+    let needs_reread = |d: &Diagnostic| {
+        sources.text(&d.path).is_some_and(|(text, index)| {
+            text.is_empty()
+                && index.text_len() > 0
+                && (d.level == Level::Error || index.position_without_text(d.offset).is_none())
+        })
+    };
+    let to_read: std::collections::BTreeSet<&str> = diagnostics
         .iter()
+        .filter(|d| needs_reread(d))
+        .map(|d| d.path.as_str())
+        .collect();
+    let reread: HashMap<&str, Option<String>> = to_read
+        .into_par_iter()
+        .map(|p| (p, sources.reread(p)))
+        .collect();
+    let mut located: Vec<Located> = diagnostics
+        .par_iter()
         .map(|d| {
             let Some((mut text, index)) = sources.text(&d.path) else {
                 return located_at(d, 1, 1, None);
             };
             if text.is_empty() && index.text_len() > 0 {
-                // Not kept: columns of ASCII files need no text, and only errors (what `build`
-                // prints) show their line; anything else reads the file again.
                 if d.level != Level::Error
                     && let Some((line, column)) = index.position_without_text(d.offset)
                 {
                     return located_at(d, line, column, None);
                 }
-                match reread
-                    .entry(d.path.as_str())
-                    .or_insert_with(|| sources.reread(&d.path))
-                {
-                    Some(t) if t.len() == index.text_len() => text = t.as_str(),
+                match reread.get(d.path.as_str()) {
+                    Some(Some(t)) if t.len() == index.text_len() => text = t.as_str(),
                     _ => return located_at(d, index.line(d.offset), 1, None),
                 }
             }
@@ -328,7 +341,7 @@ pub fn locate(diagnostics: &[Diagnostic], sources: &dyn Sources) -> Vec<Located>
             located_at(d, line, column, Some(shown))
         })
         .collect();
-    located.sort_by(|a, b| {
+    located.par_sort_by(|a, b| {
         (&a.path, a.line, a.column, a.rule, &a.message)
             .cmp(&(&b.path, b.line, b.column, b.rule, &b.message))
     });
@@ -417,51 +430,69 @@ impl Paint {
 /// rustc-style rendering: `path:line:col: level[rule]: message`, the source line with a caret,
 /// and the help line.
 pub fn write_human(out: &mut dyn Write, located: &[Located], color: bool) -> io::Result<()> {
+    use rayon::prelude::*;
     let paint = Paint { on: color };
-    for d in located {
-        let level_code = match d.level {
-            Level::Error => "1;31",
-            Level::Warning => "1;33",
-        };
+    // Formatted in parallel chunks (a large site has tens of thousands of findings), written
+    // in order.
+    let chunks: Vec<Vec<u8>> = located
+        .par_chunks(256)
+        .map(|chunk| {
+            let mut buf = Vec::with_capacity(chunk.len() * 256);
+            for d in chunk {
+                write_one(&mut buf, d, &paint).expect("writing to memory");
+            }
+            buf
+        })
+        .collect();
+    for chunk in chunks {
+        out.write_all(&chunk)?;
+    }
+    Ok(())
+}
+
+fn write_one(out: &mut Vec<u8>, d: &Located, paint: &Paint) -> io::Result<()> {
+    let level_code = match d.level {
+        Level::Error => "1;31",
+        Level::Warning => "1;33",
+    };
+    writeln!(
+        out,
+        "{}: {}{} {}",
+        paint.wrap("1", &format!("{}:{}:{}", d.path, d.line, d.column)),
+        paint.wrap(level_code, &format!("{}[{}]", d.level, d.rule)),
+        paint.wrap("1", ":"),
+        paint.wrap("1", &d.message),
+    )?;
+    if let Some(full) = &d.source_line {
+        let (source, column) = window(full, d.column);
+        let source = &source;
+        let gutter = d.line.to_string();
+        let pad = " ".repeat(gutter.len());
+        let shown: String = source.replace('\t', "    ");
+        let caret_col: usize = source
+            .chars()
+            .take(column.saturating_sub(1))
+            .map(|c| if c == '\t' { 4 } else { 1 })
+            .sum();
+        writeln!(out, "{pad} {}", paint.wrap("1;34", "|"))?;
         writeln!(
             out,
-            "{}: {}{} {}",
-            paint.wrap("1", &format!("{}:{}:{}", d.path, d.line, d.column)),
-            paint.wrap(level_code, &format!("{}[{}]", d.level, d.rule)),
-            paint.wrap("1", ":"),
-            paint.wrap("1", &d.message),
+            "{} {} {shown}",
+            paint.wrap("1;34", &gutter),
+            paint.wrap("1;34", "|")
         )?;
-        if let Some(full) = &d.source_line {
-            let (source, column) = window(full, d.column);
-            let source = &source;
-            let gutter = d.line.to_string();
-            let pad = " ".repeat(gutter.len());
-            let shown: String = source.replace('\t', "    ");
-            let caret_col: usize = source
-                .chars()
-                .take(column.saturating_sub(1))
-                .map(|c| if c == '\t' { 4 } else { 1 })
-                .sum();
-            writeln!(out, "{pad} {}", paint.wrap("1;34", "|"))?;
-            writeln!(
-                out,
-                "{} {} {shown}",
-                paint.wrap("1;34", &gutter),
-                paint.wrap("1;34", "|")
-            )?;
-            writeln!(
-                out,
-                "{pad} {} {}{}",
-                paint.wrap("1;34", "|"),
-                " ".repeat(caret_col),
-                paint.wrap(level_code, "^")
-            )?;
-        }
-        if let Some(help) = &d.help {
-            writeln!(out, "  = {}: {help}", paint.wrap("1", "help"))?;
-        }
-        writeln!(out)?;
+        writeln!(
+            out,
+            "{pad} {} {}{}",
+            paint.wrap("1;34", "|"),
+            " ".repeat(caret_col),
+            paint.wrap(level_code, "^")
+        )?;
     }
+    if let Some(help) = &d.help {
+        writeln!(out, "  = {}: {help}", paint.wrap("1", "help"))?;
+    }
+    writeln!(out)?;
     Ok(())
 }
 
