@@ -507,7 +507,29 @@ pub fn build(
     // are encoded as they come: (encoded list, last document).
     let mut term_ids: HashMap<Box<str>, u32, FixedState> = HashMap::default();
     let mut postings: Vec<(String, u32)> = Vec::new();
-    let mut docs: Vec<serde_json::Value> = Vec::with_capacity(order.len());
+    let mut count = 0;
+    let mut failed: Result<(), String> = Ok(());
+    let mut file = |path: String, text: String| {
+        if failed.is_ok() {
+            count += 1;
+            failed = emit(OutputFile {
+                path,
+                content: Content::Bytes(text.into_bytes()),
+            });
+        }
+    };
+    // Display data of runbooks, written a shard at a time as documents come (in order).
+    let mut docs = 0;
+    let mut shard_docs: Vec<String> = Vec::with_capacity(DOCS_PER_SHARD);
+    // Shard `n` of the display data, made of JSON rows.
+    let flush_docs = |n: usize, rows: &mut Vec<String>, file: &mut dyn FnMut(String, String)| {
+        let json = format!("[{}]", rows.join(",")).replace('<', "\\u003c");
+        file(
+            format!("opsbook-search/d-{n}.js"),
+            format!("opsbookSearch.d({n},{json});\n"),
+        );
+        rows.clear();
+    };
     let mut facets: BTreeMap<&'static str, BTreeMap<String, Vec<u32>>> = BTreeMap::new();
     // Words and weights per runbook, in parallel chunks (the chunks keep memory bounded).
     for (c, chunk) in order.chunks(256).enumerate() {
@@ -542,28 +564,35 @@ pub fn build(
             }
             let section = &site.sections[rb.section];
             let url = crate::links::relative_url("index.html", &rb.document.output, pretty);
-            docs.push(serde_json::json!([
-                rb.document.title,
-                url,
-                if rb.section == 0 {
-                    String::new()
-                } else {
-                    section.title.clone()
-                },
-                meta.owner
-                    .as_ref()
-                    .map(|o| o.value.clone())
-                    .unwrap_or_default(),
-                meta.service.clone().unwrap_or_default(),
-                meta.severity.clone().unwrap_or_default(),
-                meta.tags.join(", "),
-                meta.alerts
-                    .iter()
-                    .map(|a| a.value.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                meta.description.clone().unwrap_or_default(),
-            ]));
+            docs += 1;
+            shard_docs.push(
+                serde_json::to_string(&serde_json::json!([
+                    rb.document.title,
+                    url,
+                    if rb.section == 0 {
+                        String::new()
+                    } else {
+                        section.title.clone()
+                    },
+                    meta.owner
+                        .as_ref()
+                        .map(|o| o.value.clone())
+                        .unwrap_or_default(),
+                    meta.service.clone().unwrap_or_default(),
+                    meta.severity.clone().unwrap_or_default(),
+                    meta.tags.join(", "),
+                    meta.alerts
+                        .iter()
+                        .map(|a| a.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    meta.description.clone().unwrap_or_default(),
+                ]))
+                .expect("a document row serializes"),
+            );
+            if shard_docs.len() == DOCS_PER_SHARD {
+                flush_docs((docs - 1) / DOCS_PER_SHARD, &mut shard_docs, &mut file);
+            }
             for (facet, values) in [
                 (
                     "owner",
@@ -632,17 +661,6 @@ pub fn build(
     }
     splits.sort();
 
-    let mut count = 0;
-    let mut failed: Result<(), String> = Ok(());
-    let mut file = |path: String, text: String| {
-        if failed.is_ok() {
-            count += 1;
-            failed = emit(OutputFile {
-                path,
-                content: Content::Bytes(text.into_bytes()),
-            });
-        }
-    };
     for (key, terms) in &shards {
         let mut body = String::with_capacity(terms.values().map(|v| v.len() + 16).sum());
         body.push_str("opsbookSearch.t(");
@@ -659,14 +677,8 @@ pub fn build(
         body.push_str("});\n");
         file(format!("opsbook-search/t-{}.js", file_key(key)), body);
     }
-    for (n, chunk) in docs.chunks(DOCS_PER_SHARD).enumerate() {
-        let json = serde_json::to_string(chunk)
-            .expect("docs serialize")
-            .replace('<', "\\u003c");
-        file(
-            format!("opsbook-search/d-{n}.js"),
-            format!("opsbookSearch.d({n},{json});\n"),
-        );
+    if !shard_docs.is_empty() {
+        flush_docs((docs - 1) / DOCS_PER_SHARD, &mut shard_docs, &mut file);
     }
     let mut facet_meta = serde_json::Map::new();
     for (facet, values) in &facets {
@@ -687,7 +699,7 @@ pub fn build(
     }
     let meta = serde_json::json!({
         "version": 1,
-        "docs": docs.len(),
+        "docs": docs,
         "per": DOCS_PER_SHARD,
         "splits": splits,
         "shards": shards.keys().collect::<Vec<_>>(),
