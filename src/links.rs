@@ -779,46 +779,58 @@ fn resolve_related(site: &mut Site, targets: &Targets) {
         .enumerate()
         .map(|(i, rb)| (rb.id.to_lowercase(), i))
         .collect();
-    let resolved: Vec<(Vec<usize>, Vec<Diagnostic>)> = site
+    let site_ref: &Site = site;
+    let resolved: Vec<(Vec<usize>, Vec<Diagnostic>)> = site_ref
         .runbooks
         .par_iter()
-        .map(|rb| {
-        let mut diagnostics = Vec::new();
-        let base_dir = crate::site::parent_dir(&rb.document.rel);
-        let mut list = Vec::new();
-        for entry in &rb.meta.related {
-            let wanted = entry.value.trim();
-            let bare = wanted.trim_end_matches(".md").trim_start_matches('/');
-            let hit = by_id.get(&bare.to_lowercase()).copied().or_else(|| {
-                match join(base_dir, wanted).and_then(|j| targets.lookup(&j)) {
-                    Some(Target::Runbook(i)) => Some(i),
-                    _ => None,
-                }
-            });
-            match hit {
-                Some(i) => {
-                    if !list.contains(&i) {
-                        list.push(i);
-                    }
-                }
-                None => diagnostics.push(
-                    Diagnostic::new(
-                        Rule::UnknownRelated,
-                        site.source_path(&rb.document),
-                        entry.offset,
-                        format!("related entry `{wanted}` names no runbook"),
-                    )
-                    .with_help("use a runbook id such as `database/failover` or a relative path to its .md file"),
-                ),
-            }
-        }
-        (list, diagnostics)
-        })
+        .map(|rb| related_of(site_ref, rb, &by_id, targets))
         .collect();
     for (rb, (list, diagnostics)) in site.runbooks.iter_mut().zip(resolved) {
         rb.related = list;
         site.diagnostics.extend(diagnostics);
     }
+}
+
+/// The runbooks one runbook's `related` entries name, and a finding for each entry that names
+/// none.
+fn related_of(
+    site: &Site,
+    rb: &crate::site::RunbookPage,
+    by_id: &HashMap<String, usize, foldhash::fast::RandomState>,
+    targets: &Targets,
+) -> (Vec<usize>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let base_dir = crate::site::parent_dir(&rb.document.rel);
+    let mut list = Vec::new();
+    for entry in &rb.meta.related {
+        let wanted = entry.value.trim();
+        let bare = wanted.trim_end_matches(".md").trim_start_matches('/');
+        let hit = by_id.get(&bare.to_lowercase()).copied().or_else(|| {
+            match join(base_dir, wanted).and_then(|j| targets.lookup(&j)) {
+                Some(Target::Runbook(i)) => Some(i),
+                _ => None,
+            }
+        });
+        match hit {
+            Some(i) => {
+                if !list.contains(&i) {
+                    list.push(i);
+                }
+            }
+            None => diagnostics.push(
+                Diagnostic::new(
+                    Rule::UnknownRelated,
+                    site.source_path(&rb.document),
+                    entry.offset,
+                    format!("related entry `{wanted}` names no runbook"),
+                )
+                .with_help(
+                    "use a runbook id such as `database/failover` or a relative path to its .md file",
+                ),
+            ),
+        }
+    }
+    (list, diagnostics)
 }
 
 #[cfg(test)]
