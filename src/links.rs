@@ -334,10 +334,13 @@ impl Linker<'_> {
 pub fn fill(html: &str, urls: &[String]) -> String {
     let mut out = String::with_capacity(html.len() + urls.iter().map(String::len).sum::<usize>());
     let mut rest = html;
-    while let Some(start) = rest.find(LINK_MARK) {
+    // LINK_MARK is ASCII, so its byte occurs in UTF-8 only as itself.
+    const MARK: u8 = LINK_MARK as u8;
+    let mark = |s: &str| memchr::memchr(MARK, s.as_bytes());
+    while let Some(start) = mark(rest) {
         out.push_str(&rest[..start]);
         let after = &rest[start + 1..];
-        match after.find(LINK_MARK) {
+        match mark(after) {
             Some(end) => {
                 let n: Option<usize> = after[..end].parse().ok();
                 match n.and_then(|n| urls.get(n)) {
@@ -392,7 +395,7 @@ pub fn resolve_document(
     if site.render_html {
         let pretty = site.project.config.site.pretty_urls;
         let filled = fill(&document.doc.html, &resolved.urls);
-        out.html = link_titles(&filled, &document.doc.related_items, &out.refs, |to| {
+        out.html = link_titles(filled, &document.doc.related_items, &out.refs, |to| {
             relative_url(&document.output, &site.runbooks[to].document.output, pretty)
         });
     }
@@ -500,16 +503,16 @@ pub fn resolve(site: &mut Site) {
 /// Turns runbook titles named in related-operations items into links, and drops the item
 /// markers. `items` are the offsets of the marked items in order; `refs` the resolved titles.
 fn link_titles(
-    html: &str,
+    html: String,
     items: &[usize],
     refs: &[TitleRef],
     url: impl Fn(usize) -> String,
 ) -> String {
     if items.is_empty() {
-        return html.to_string();
+        return html;
     }
     let mut out = String::with_capacity(html.len() + refs.len() * 40);
-    let mut rest = html;
+    let mut rest = html.as_str();
     let mut k = 0;
     while let Some(open) = rest.find(REF_OPEN) {
         out.push_str(&rest[..open]);
@@ -860,7 +863,9 @@ mod tests {
             text: "audit log review".into(),
         };
         let html = "<li>\u{2}Start with Audit Log Review.\u{3}</li><li>\u{2}Other\u{3}</li>";
-        let out = link_titles(html, &[7, 9], &[r], |_| "audit.html".to_string());
+        let out = link_titles(html.to_string(), &[7, 9], &[r], |_| {
+            "audit.html".to_string()
+        });
         assert_eq!(
             out,
             "<li>Start with <a href=\"audit.html\" class=\"title-ref\">Audit Log Review</a>.</li><li>Other</li>"
