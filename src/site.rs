@@ -44,7 +44,7 @@ pub struct LoadOptions {
 /// parsing change.
 #[derive(Default)]
 pub struct ParseCache {
-    files: std::sync::Mutex<HashMap<PathBuf, (FileStamp, FileOutcome)>>,
+    files: std::sync::Mutex<HashMap<PathBuf, (FileStamp, std::sync::Arc<FileOutcome>)>>,
     settings: std::sync::Mutex<String>,
 }
 
@@ -85,18 +85,26 @@ impl ParseCache {
             Ok(m) => (m.modified().ok(), m.len()),
             Err(_) => return parse_file(ctx, entry),
         };
-        if let Some((s, outcome)) = self.files.lock().expect("cache lock").get(&entry.abs)
-            && *s == stamp
-            && outcome.parsed.as_ref().is_none_or(|p| p.entry == entry)
-        {
-            return outcome.clone();
+        // Only the lookup holds the lock: the copy is made outside it, so that threads copy
+        // cached files in parallel.
+        let cached = self
+            .files
+            .lock()
+            .expect("cache lock")
+            .get(&entry.abs)
+            .filter(|(s, outcome)| {
+                *s == stamp && outcome.parsed.as_ref().is_none_or(|p| p.entry == entry)
+            })
+            .map(|(_, outcome)| std::sync::Arc::clone(outcome));
+        if let Some(outcome) = cached {
+            return FileOutcome::clone(&outcome);
         }
         let abs = entry.abs.clone();
         let outcome = parse_file(ctx, entry);
         self.files
             .lock()
             .expect("cache lock")
-            .insert(abs, (stamp, outcome.clone()));
+            .insert(abs, (stamp, std::sync::Arc::new(outcome.clone())));
         outcome
     }
 }
