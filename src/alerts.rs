@@ -127,7 +127,7 @@ pub fn check(site: &mut Site, files: &[std::path::PathBuf]) {
         }
         site.add_source(SourceText {
             path: shown.clone(),
-            text,
+            text: text.into(),
             index,
             abs: None,
         });

@@ -451,14 +451,14 @@ pub fn resolve(site: &mut Site) {
                 let document = &mut site.runbooks[i].document;
                 document.html = links.html;
                 // The unresolved HTML has served its purpose.
-                document.doc.html = String::new();
+                document.doc.html = Default::default();
             } else {
                 for &t in &links.links_to {
                     linked_from_sections[t] = true;
                 }
                 if let Some(d) = site.sections[i].index.as_mut() {
                     d.html = links.html;
-                    d.doc.html = String::new();
+                    d.doc.html = Default::default();
                 }
             }
         }

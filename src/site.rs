@@ -114,7 +114,8 @@ impl ParseCache {
 #[derive(Debug, Clone)]
 pub struct SourceText {
     pub path: String,
-    pub text: String,
+    /// Shared, so that serve's parse cache and the served site hold one copy.
+    pub text: std::sync::Arc<String>,
     pub index: LineIndex,
     /// Where to read the text again, when it was not kept.
     pub abs: Option<PathBuf>,
@@ -476,7 +477,7 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
     };
     out.source = Some(SourceText {
         path,
-        text,
+        text: text.into(),
         index,
         abs,
     });
@@ -1091,7 +1092,7 @@ impl Site {
         let mut page = page;
         page.complete = !diagnostics.iter().any(makes_incomplete);
         page.document.html = links.html;
-        page.document.doc.html = String::new();
+        page.document.doc.html = Default::default();
         Some(Patch {
             index: i,
             page,

@@ -83,7 +83,8 @@ pub struct ListItem {
 /// A rendered body and what was learnt while rendering it.
 #[derive(Debug, Clone, Default)]
 pub struct Doc {
-    pub html: String,
+    /// Shared, so that serve's parse cache and the served site hold one copy.
+    pub html: std::sync::Arc<String>,
     pub headings: Vec<Heading>,
     pub links: Vec<LinkRef>,
     pub items: Vec<ListItem>,
@@ -634,14 +635,13 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
     if want_html {
         doc.terms = crate::search::Terms::from_text(&text_buf);
         drop(text_buf);
-        doc.html.reserve(body.len() + body.len() / 2);
-        html::push_html(&mut doc.html, events.list.into_iter());
+        let mut out = String::with_capacity(body.len() + body.len() / 2);
+        html::push_html(&mut out, events.list.into_iter());
         if rewritten.is_some() && body.contains(compat::TOC_MARK) {
             let toc = toc_html(&doc.headings);
-            doc.html = doc
-                .html
-                .replace(&format!("<p>{}</p>", compat::TOC_MARK), &toc);
+            out = out.replace(&format!("<p>{}</p>", compat::TOC_MARK), &toc);
         }
+        doc.html = std::sync::Arc::new(out);
     }
     doc
 }
