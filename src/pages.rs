@@ -8,7 +8,7 @@
 
 use crate::diagnostics::{Diagnostic, Rule};
 use crate::markdown::slug;
-use crate::site::Site;
+use crate::site::{Site, path_key};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A grouping of runbooks by one metadata field.
@@ -134,16 +134,12 @@ struct Claims {
 }
 
 impl Claims {
-    fn key(path: &str) -> String {
-        crate::site::path_key(path)
-    }
-
     /// `wanted` if free, else the first free `<stem>-index.html`, `<stem>-index-2.html`, …
     fn generated(&mut self, wanted: &str) -> String {
         let mut candidate = wanted.to_string();
         let stem = wanted.trim_end_matches(".html").trim_end_matches("/index");
         let mut n = 1;
-        while self.taken.contains(&Self::key(&candidate)) {
+        while self.taken.contains(&path_key(&candidate)) {
             candidate = if n == 1 {
                 format!("{stem}-index.html")
             } else {
@@ -151,16 +147,16 @@ impl Claims {
             };
             n += 1;
         }
-        self.taken.insert(Self::key(&candidate));
+        self.taken.insert(path_key(&candidate));
         candidate
     }
 
     fn try_take(&mut self, path: &str) -> bool {
-        self.taken.insert(Self::key(path))
+        self.taken.insert(path_key(path))
     }
 
     fn contains(&self, path: &str) -> bool {
-        self.taken.contains(&Self::key(path))
+        self.taken.contains(&path_key(path))
     }
 }
 

@@ -409,22 +409,10 @@ mod flat {
 
     /// Plain words that YAML (1.1 and 1.2, in any case) may read as null, a boolean or a float.
     fn resolves_as_keyword(s: &str) -> bool {
-        s.len() <= 8
-            && matches!(
-                s.to_ascii_lowercase().as_str(),
-                "null"
-                    | "true"
-                    | "false"
-                    | "yes"
-                    | "no"
-                    | "on"
-                    | "off"
-                    | "y"
-                    | "n"
-                    | "nan"
-                    | "inf"
-                    | "infinity"
-            )
+        const WORDS: &[&str] = &[
+            "null", "true", "false", "yes", "no", "on", "off", "y", "n", "nan", "inf", "infinity",
+        ];
+        WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
     }
 
     /// A scalar, if its value is certain: quoted without escapes, or plain and clearly a

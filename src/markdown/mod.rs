@@ -725,8 +725,13 @@ fn toc_html(headings: &[Heading]) -> String {
 
 /// Removes our link marker character from author text so it cannot forge a link.
 fn clean(text: CowStr<'_>) -> CowStr<'_> {
-    // The markers are the bytes 1 to 3, which occur in UTF-8 only as themselves.
-    if memchr::memchr3(1, 2, 3, text.as_bytes()).is_some() {
+    // The markers are ASCII control characters: their bytes occur in UTF-8 only as themselves.
+    const MARKS: [u8; 3] = [
+        LINK_MARK as u8,
+        REF_OPEN.as_bytes()[0],
+        REF_CLOSE.as_bytes()[0],
+    ];
+    if memchr::memchr3(MARKS[0], MARKS[1], MARKS[2], text.as_bytes()).is_some() {
         CowStr::from(text.replace([LINK_MARK, '\u{2}', '\u{3}'], "\u{fffd}"))
     } else {
         text
