@@ -12,10 +12,10 @@
 //! severity, plus how often the word is in the body (up to 3). The runtime (`opsbook-search.js`)
 //! must tokenize exactly like `tokens` below.
 
+use crate::markdown::Heading;
 use crate::output::{Content, OutputFile};
 use crate::site::Site;
 use foldhash::fast::FixedState;
-use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
@@ -199,9 +199,10 @@ impl<'a> Iterator for Words<'a> {
     }
 }
 
-/// The distinct words of a runbook's body with how often each occurs (up to 3), computed while
-/// the body is parsed so that its plain text need not be kept. Stored as one string: each word
-/// followed by a count byte (1 to 3), in an order that depends only on the text.
+/// The distinct words of a runbook with their weights (see the module's notes): its body's
+/// words counted while the body is parsed, so that its plain text need not be kept, and then
+/// (`add_fields`) the words of its title, headings and metadata. Stored as one string: each
+/// word followed by its weight byte (1 to 31), in an order that depends only on the runbook.
 #[derive(Debug, Clone, Default)]
 pub struct Terms(Box<str>);
 
@@ -252,7 +253,7 @@ impl Terms {
             if ascii {
                 let w = &word[..len.min(word.len())];
                 if (2..=40).contains(&len) && !is_stopword_bytes(w) {
-                    table.add(w);
+                    table.add(w, 1);
                 }
             } else if let Some(in_scratch) = normalize(&text[start..i], &mut scratch) {
                 let w = if in_scratch {
@@ -260,17 +261,51 @@ impl Terms {
                 } else {
                     &bytes[start..i]
                 };
-                table.add(w);
+                table.add(w, 1);
             }
         }
         table.finish()
     }
 
-    /// (word, count) pairs, in order of first occurrence.
+    /// Adds the words of a runbook's title, alert names, metadata, headings and description,
+    /// with their weights, to the words of its body.
+    pub fn add_fields(&mut self, meta: &crate::schema::Runbook, headings: &[Heading]) {
+        let mut table = CountTable::from_terms(std::mem::take(self));
+        for t in tokens(&meta.title) {
+            table.add(t.as_bytes(), W_TITLE);
+        }
+        for a in &meta.alerts {
+            for t in alert_tokens(&a.value) {
+                table.add(t.as_bytes(), W_TITLE);
+            }
+        }
+        let fields = [&meta.service, &meta.team, &meta.severity]
+            .into_iter()
+            .flatten()
+            .chain(meta.owner.as_ref().map(|o| &o.value))
+            .chain(meta.tags.iter());
+        for field in fields {
+            for t in tokens(field) {
+                table.add(t.as_bytes(), W_META);
+            }
+        }
+        for h in headings {
+            for t in tokens(&h.text) {
+                table.add(t.as_bytes(), W_HEADING);
+            }
+        }
+        for t in meta.description.iter().flat_map(|d| tokens(d)) {
+            table.add(t.as_bytes(), 1);
+        }
+        *self = table.finish();
+    }
+
+    /// (word, weight) pairs.
     pub fn iter(&self) -> impl Iterator<Item = (&str, u8)> + '_ {
         let mut rest: &str = &self.0;
         std::iter::from_fn(move || {
-            let end = rest.bytes().position(|b| b < 4)?;
+            // Words are letters and digits: a byte under 32 is a weight.
+            let end = rest.bytes().position(|b| b < 32)?;
             let word = &rest[..end];
             let count = rest.as_bytes()[end];
             rest = &rest[end + 1..];
@@ -279,9 +314,10 @@ impl Terms {
     }
 }
 
-/// Distinct words with a count byte each (1 to 3), in order of first sight: words go straight
-/// into the output followed by their count, which later sightings raise in place. A small
-/// open-addressing table (entry index + 1 per slot) finds a word's entry without allocating.
+/// Distinct words with a weight byte each, in order of first sight: words go straight into the
+/// output followed by their weight, which later sightings raise in place (`merge_weight`). A
+/// small open-addressing table (entry index + 1 per slot) finds a word's entry without
+/// allocating.
 struct CountTable {
     out: Vec<u8>,
     entries: Vec<(u32, u32)>, // (start, length) in `out`
@@ -299,7 +335,28 @@ impl CountTable {
         }
     }
 
-    fn add(&mut self, word: &[u8]) {
+    /// A table holding `terms`, to add more words to.
+    fn from_terms(terms: Terms) -> CountTable {
+        let out = Vec::from(terms.0.into_boxed_bytes());
+        let mut table = CountTable {
+            entries: Vec::new(),
+            slots: Vec::new(),
+            hasher: FixedState::default(),
+            out,
+        };
+        let mut start = 0;
+        for (end, &b) in table.out.iter().enumerate() {
+            if b < 32 {
+                table.entries.push((start as u32, (end - start) as u32));
+                start = end + 1;
+            }
+        }
+        let size = (table.entries.len() * 2 + 1).next_power_of_two().max(64);
+        table.rehash(size);
+        table
+    }
+
+    fn add(&mut self, word: &[u8], w: u8) {
         let mask = self.slots.len() - 1;
         let mut i = self.hasher.hash_one(word) as usize & mask;
         loop {
@@ -308,25 +365,26 @@ impl CountTable {
                 self.entries
                     .push((self.out.len() as u32, word.len() as u32));
                 self.out.extend_from_slice(word);
-                self.out.push(1);
+                self.out.push(merge_weight(0, w));
                 self.slots[i] = self.entries.len() as u32;
                 if self.entries.len() * 2 > self.slots.len() {
-                    self.grow();
+                    self.rehash(self.slots.len() * 2);
                 }
                 return;
             }
             let (start, len) = self.entries[slot - 1];
             let (start, end) = (start as usize, (start + len) as usize);
             if &self.out[start..end] == word {
-                self.out[end] = (self.out[end] + 1).min(3);
+                self.out[end] = merge_weight(self.out[end], w);
                 return;
             }
             i = (i + 1) & mask;
         }
     }
 
-    fn grow(&mut self) {
-        self.slots = vec![0; self.slots.len() * 2];
+    /// Rebuilds the slots, `size` of them (a power of two).
+    fn rehash(&mut self, size: usize) {
+        self.slots = vec![0; size];
         let mask = self.slots.len() - 1;
         for (n, &(start, len)) in self.entries.iter().enumerate() {
             let key = &self.out[start as usize..(start + len) as usize];
@@ -339,11 +397,11 @@ impl CountTable {
     }
 
     fn finish(self) -> Terms {
-        Terms(
-            String::from_utf8(self.out)
-                .expect("words and count bytes are UTF-8")
-                .into_boxed_str(),
-        )
+        // A copy of exactly the right size: shrinking in place (`into_boxed_str`) may keep the
+        // whole grown buffer, and a site holds these until its index is built.
+        Terms(Box::from(
+            std::str::from_utf8(&self.out).expect("words and weight bytes are UTF-8"),
+        ))
     }
 }
 
@@ -438,51 +496,6 @@ fn merge_weight(into: u8, w: u8) -> u8 {
     }
 }
 
-/// The words of one runbook with their 5-bit weights.
-fn weights<'a>(
-    rb: &'a crate::site::RunbookPage,
-    terms: &'a Terms,
-) -> HashMap<Cow<'a, str>, u8, FixedState> {
-    let meta = &rb.meta;
-    let doc = &rb.document.doc;
-    let mut words: HashMap<Cow<'a, str>, u8, FixedState> = HashMap::default();
-    words.reserve(terms.0.len() / 6);
-    let mut add = |t: Cow<'a, str>, w: u8| {
-        let e = words.entry(t).or_insert(0);
-        *e = merge_weight(*e, w);
-    };
-    for t in tokens(&rb.document.title) {
-        add(t, W_TITLE);
-    }
-    for a in &meta.alerts {
-        for t in alert_tokens(&a.value) {
-            add(Cow::Owned(t), W_TITLE);
-        }
-    }
-    let meta_fields = [&meta.service, &meta.team, &meta.severity]
-        .into_iter()
-        .flatten()
-        .chain(meta.owner.as_ref().map(|o| &o.value))
-        .chain(meta.tags.iter());
-    for field in meta_fields {
-        for t in tokens(field) {
-            add(t, W_META);
-        }
-    }
-    for h in &doc.headings {
-        for t in tokens(&h.text) {
-            add(t, W_HEADING);
-        }
-    }
-    for (t, n) in terms.iter() {
-        add(Cow::Borrowed(t), n);
-    }
-    for t in meta.description.iter().flat_map(|d| tokens(d)) {
-        add(t, 1);
-    }
-    words
-}
-
 /// Builds the index files for a site (`opsbook-search/meta.js`, `opsbook-search/t-*.js`, `d-*.js`,
 /// `f-*.js`) and hands each to `emit` as soon as it is made; returns how many there were.
 ///
@@ -531,85 +544,73 @@ pub fn build(
         rows.clear();
     };
     let mut facets: BTreeMap<&'static str, BTreeMap<String, Vec<u32>>> = BTreeMap::new();
-    // Words and weights per runbook, in parallel chunks (the chunks keep memory bounded).
-    for (c, chunk) in order.chunks(256).enumerate() {
-        let terms: Vec<Cow<Terms>> = chunk
-            .iter()
-            .map(|&j| match taken {
-                Some(t) => Cow::Owned(std::mem::take(&mut *t[j].lock().expect("terms lock"))),
-                None => Cow::Borrowed(&site.runbooks[j].document.doc.terms),
-            })
-            .collect();
-        let weighed: Vec<HashMap<Cow<str>, u8, FixedState>> = chunk
-            .par_iter()
-            .zip(terms.par_iter())
-            .map(|(&j, t)| weights(&site.runbooks[j], t))
-            .collect();
-        for ((k, &i), weights) in chunk.iter().enumerate().zip(weighed) {
-            let rb = &site.runbooks[i];
-            let d = (c * 256 + k) as u32;
-            let meta = &rb.meta;
-            for (t, w) in weights {
-                let id = match term_ids.get(t.as_ref()) {
-                    Some(&id) => id,
-                    None => {
-                        let id = postings.len() as u32;
-                        term_ids.insert(t.into(), id);
-                        postings.push((String::new(), 0));
-                        id
-                    }
-                };
-                let (list, last) = &mut postings[id as usize];
-                push_posting(list, last, d, w);
-            }
-            let section = &site.sections[rb.section];
-            let url = crate::links::relative_url("index.html", &rb.document.output, pretty);
-            docs += 1;
-            shard_docs.push(
-                serde_json::to_string(&serde_json::json!([
-                    rb.document.title,
-                    url,
-                    if rb.section == 0 {
-                        String::new()
-                    } else {
-                        section.title.clone()
-                    },
-                    meta.owner
-                        .as_ref()
-                        .map(|o| o.value.clone())
-                        .unwrap_or_default(),
-                    meta.service.clone().unwrap_or_default(),
-                    meta.severity.clone().unwrap_or_default(),
-                    meta.tags.join(", "),
-                    meta.alerts
-                        .iter()
-                        .map(|a| a.value.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    meta.description.clone().unwrap_or_default(),
-                ]))
-                .expect("a document row serializes"),
-            );
-            if shard_docs.len() == DOCS_PER_SHARD {
-                flush_docs((docs - 1) / DOCS_PER_SHARD, &mut shard_docs, &mut file);
-            }
-            for (facet, values) in [
-                (
-                    "owner",
-                    meta.owner
-                        .iter()
-                        .map(|o| o.value.trim().to_string())
-                        .collect::<Vec<_>>(),
-                ),
-                ("service", meta.service.iter().cloned().collect()),
-                ("severity", meta.severity.iter().cloned().collect()),
-                ("tag", meta.tags.clone()),
-            ] {
-                for v in values.into_iter().filter(|v| !v.trim().is_empty()) {
-                    let list = facets.entry(facet).or_default().entry(v).or_default();
-                    if list.last() != Some(&d) {
-                        list.push(d);
-                    }
+    for (d, &i) in order.iter().enumerate() {
+        let rb = &site.runbooks[i];
+        let d = d as u32;
+        let meta = &rb.meta;
+        let taken_terms = taken.map(|t| std::mem::take(&mut *t[i].lock().expect("terms lock")));
+        let terms = taken_terms.as_ref().unwrap_or(&rb.document.doc.terms);
+        for (t, w) in terms.iter() {
+            let id = match term_ids.get(t) {
+                Some(&id) => id,
+                None => {
+                    let id = postings.len() as u32;
+                    term_ids.insert(t.into(), id);
+                    postings.push((String::new(), 0));
+                    id
+                }
+            };
+            let (list, last) = &mut postings[id as usize];
+            push_posting(list, last, d, w);
+        }
+        drop(taken_terms);
+        let section = &site.sections[rb.section];
+        let url = crate::links::relative_url("index.html", &rb.document.output, pretty);
+        docs += 1;
+        shard_docs.push(
+            serde_json::to_string(&serde_json::json!([
+                rb.document.title,
+                url,
+                if rb.section == 0 {
+                    String::new()
+                } else {
+                    section.title.clone()
+                },
+                meta.owner
+                    .as_ref()
+                    .map(|o| o.value.clone())
+                    .unwrap_or_default(),
+                meta.service.clone().unwrap_or_default(),
+                meta.severity.clone().unwrap_or_default(),
+                meta.tags.join(", "),
+                meta.alerts
+                    .iter()
+                    .map(|a| a.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                meta.description.clone().unwrap_or_default(),
+            ]))
+            .expect("a document row serializes"),
+        );
+        if shard_docs.len() == DOCS_PER_SHARD {
+            flush_docs((docs - 1) / DOCS_PER_SHARD, &mut shard_docs, &mut file);
+        }
+        for (facet, values) in [
+            (
+                "owner",
+                meta.owner
+                    .iter()
+                    .map(|o| o.value.trim().to_string())
+                    .collect::<Vec<_>>(),
+            ),
+            ("service", meta.service.iter().cloned().collect()),
+            ("severity", meta.severity.iter().cloned().collect()),
+            ("tag", meta.tags.clone()),
+        ] {
+            for v in values.into_iter().filter(|v| !v.trim().is_empty()) {
+                let list = facets.entry(facet).or_default().entry(v).or_default();
+                if list.last() != Some(&d) {
+                    list.push(d);
                 }
             }
         }
@@ -810,6 +811,48 @@ mod tests {
         let mut v: Vec<(&str, u8)> = t.iter().collect();
         v.sort();
         assert_eq!(v, [("db", 2), ("restart", 3), ("ünïcode", 1)]);
+    }
+
+    #[test]
+    fn field_words_add_their_weight_bits_to_body_counts() {
+        let mut t = Terms::from_text("Drain the node. Drain it again, then drain it once more.");
+        let meta = crate::schema::Runbook {
+            title: "Drain a Kubernetes node".into(),
+            team: Some("platform".into()),
+            tags: vec!["kubernetes".into()],
+            description: Some("Drain and cordon".into()),
+            ..Default::default()
+        };
+        let heading = Heading {
+            level: 2,
+            text: "Node drain".into(),
+            id: "node-drain".into(),
+            offset: 0,
+            content: true,
+            related: false,
+        };
+        t.add_fields(&meta, &[heading]);
+        let mut v: Vec<(&str, u8)> = t.iter().collect();
+        v.sort();
+        assert_eq!(
+            v,
+            [
+                ("again", 1),
+                ("cordon", 1),
+                // 3 in the body (the most counted) + 1 in the description stays 3.
+                ("drain", W_TITLE | W_HEADING | 3),
+                ("kubernetes", W_TITLE | W_META),
+                ("more", 1),
+                ("node", W_TITLE | W_HEADING | 1),
+                ("once", 1),
+                ("platform", W_META),
+            ]
+        );
+        // Adding nothing keeps the words as they were.
+        let before: Vec<(String, u8)> = t.iter().map(|(w, n)| (w.into(), n)).collect();
+        t.add_fields(&crate::schema::Runbook::default(), &[]);
+        let after: Vec<(String, u8)> = t.iter().map(|(w, n)| (w.into(), n)).collect();
+        assert_eq!(before, after);
     }
 
     #[test]

@@ -442,7 +442,11 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
             stem,
             owners_file: owner_from_file.as_deref(),
         };
-        runbook = Some(schema::read(&input, &schema));
+        let (meta, diagnostics) = schema::read(&input, &schema);
+        if render_html {
+            doc.terms.add_fields(&meta, &doc.headings);
+        }
+        runbook = Some((meta, diagnostics));
     }
     {
         // The file is checked: what later steps need is in `doc`, and its list items matter

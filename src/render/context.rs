@@ -5,18 +5,22 @@ use crate::links::relative_url;
 use crate::schema::Origin;
 use crate::site::Site;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
+// Context structs borrow the site's strings: Tera copies each into its own value anyway, so an
+// owned field would be one more copy per string per page.
+
 #[derive(Serialize)]
-struct Link {
-    title: String,
+struct Link<'a> {
+    title: Cow<'a, str>,
     url: String,
 }
 
 #[derive(Serialize)]
-struct NavSection {
-    title: String,
+struct NavSection<'a> {
+    title: Cow<'a, str>,
     url: String,
     count: usize,
     current: bool,
@@ -29,87 +33,86 @@ struct SiteCtx {
     root: String,
     home: String,
     assets: String,
-    sections: Vec<NavSection>,
+    sections: Vec<NavSection<'static>>,
     /// Generated pages for browsing: owners, tags, alerts, review calendar, …
-    browse: Vec<Link>,
+    browse: Vec<Link<'static>>,
 }
 
 #[derive(Serialize)]
-struct TocEntry {
+struct TocEntry<'a> {
     level: u8,
-    id: String,
-    text: String,
+    id: &'a str,
+    text: &'a str,
 }
 
 #[derive(Serialize)]
-struct Finding {
+struct Finding<'a> {
     rule: &'static str,
     level: String,
     line: usize,
-    message: String,
+    message: &'a str,
 }
 
 #[derive(Serialize)]
-struct ExtraField {
-    name: String,
-    value: String,
+struct ExtraField<'a> {
+    name: &'a str,
+    value: &'a str,
 }
 
 #[derive(Serialize)]
 struct RunbookCtx<'a> {
-    id: String,
-    title: String,
-    /// Borrowed: the page body is copied once, into Tera's context, not twice.
+    id: &'a str,
+    title: &'a str,
     html: &'a str,
-    toc: Vec<TocEntry>,
-    owner: Option<String>,
+    toc: Vec<TocEntry<'a>>,
+    owner: Option<&'a str>,
     owner_from: Option<&'static str>,
-    cadence: Vec<String>,
-    last_reviewed: Option<String>,
+    cadence: &'a [String],
+    last_reviewed: Option<&'a str>,
     next_review: Option<String>,
     overdue: bool,
     complete: bool,
-    severity: Option<String>,
-    service: Option<String>,
-    team: Option<String>,
-    tags: Vec<String>,
-    alerts: Vec<String>,
-    extra: Vec<ExtraField>,
+    severity: Option<&'a str>,
+    service: Option<&'a str>,
+    team: Option<&'a str>,
+    tags: &'a [String],
+    alerts: Vec<&'a str>,
+    extra: Vec<ExtraField<'a>>,
     acceptance_checks: usize,
     tasks: usize,
-    findings: Vec<Finding>,
+    findings: Vec<Finding<'a>>,
     edit_url: Option<String>,
-    source_path: String,
-    related: Vec<Link>,
-    backlinks: Vec<Link>,
+    source_path: &'a str,
+    related: Vec<Link<'a>>,
+    backlinks: Vec<Link<'a>>,
 }
 
 #[derive(Serialize)]
-struct RunbookRow {
-    title: String,
+struct RunbookRow<'a> {
+    title: &'a str,
     url: String,
-    description: Option<String>,
-    owner: Option<String>,
+    description: Option<&'a str>,
+    owner: Option<&'a str>,
     next_review: Option<String>,
     overdue: bool,
     complete: bool,
-    severity: Option<String>,
+    severity: Option<&'a str>,
 }
 
 #[derive(Serialize)]
-struct SectionCtx {
-    title: String,
-    html: String,
-    children: Vec<NavSection>,
-    runbooks: Vec<RunbookRow>,
+struct SectionCtx<'a> {
+    title: &'a str,
+    html: &'a str,
+    children: Vec<NavSection<'a>>,
+    runbooks: Vec<RunbookRow<'a>>,
 }
 
 #[derive(Serialize)]
-struct Stats {
+struct Stats<'a> {
     runbooks: usize,
     complete: usize,
     percent_complete: usize,
-    overdue: Vec<RunbookRow>,
+    overdue: Vec<RunbookRow<'a>>,
     sections: usize,
 }
 
@@ -133,20 +136,20 @@ pub struct Order {
 }
 
 #[derive(Serialize)]
-struct Group {
+struct Group<'a> {
     title: Option<String>,
     note: Option<String>,
-    runbooks: Vec<RunbookRow>,
+    runbooks: Vec<RunbookRow<'a>>,
 }
 
 #[derive(Serialize)]
-struct CompletenessRow {
-    title: String,
+struct CompletenessRow<'a> {
+    title: &'a str,
     url: String,
-    owner: Option<String>,
+    owner: Option<&'a str>,
     cadence: String,
     acceptance_checks: usize,
-    last_reviewed: Option<String>,
+    last_reviewed: Option<&'a str>,
     overdue: bool,
     complete: bool,
     findings: usize,
@@ -154,18 +157,18 @@ struct CompletenessRow {
 }
 
 #[derive(Serialize)]
-struct Report {
+struct Report<'a> {
     runbooks: usize,
     complete: usize,
     percent_complete: usize,
-    rows: Vec<CompletenessRow>,
+    rows: Vec<CompletenessRow<'a>>,
 }
 
 #[derive(Serialize)]
-struct Listing {
+struct Listing<'a> {
     title: String,
     intro: Option<String>,
-    groups: Vec<Group>,
+    groups: Vec<Group<'a>>,
 }
 
 impl Order {
@@ -273,7 +276,7 @@ impl<'a> Builder<'a> {
                         None => self.url(from, &s.output),
                     };
                     NavSection {
-                        title: s.title.clone(),
+                        title: Cow::Owned(s.title.clone()),
                         url,
                         count: self.order.totals[c],
                         current: current_top == Some(c),
@@ -292,7 +295,7 @@ impl<'a> Builder<'a> {
             .iter()
             .filter(|f| !f.values.is_empty())
             .map(|f| Link {
-                title: f.facet.title().to_string(),
+                title: Cow::Borrowed(f.facet.title()),
                 url: target(&f.index),
             })
             .collect();
@@ -327,7 +330,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn breadcrumbs(&self, from: &str, section: usize, include_self: bool) -> Vec<Link> {
+    fn breadcrumbs(&self, from: &str, section: usize, include_self: bool) -> Vec<Link<'a>> {
         let mut chain = Vec::new();
         let mut s = Some(section);
         while let Some(i) = s {
@@ -343,9 +346,9 @@ impl<'a> Builder<'a> {
             .map(|i| {
                 let sec = &self.site.sections[i];
                 let title = if i == 0 {
-                    "Home".to_string()
+                    Cow::Borrowed("Home")
                 } else {
-                    sec.title.clone()
+                    Cow::Borrowed(sec.title.as_str())
                 };
                 Link {
                     title,
@@ -355,24 +358,24 @@ impl<'a> Builder<'a> {
             .collect()
     }
 
-    fn row(&self, from: &str, i: usize) -> RunbookRow {
+    fn row(&self, from: &str, i: usize) -> RunbookRow<'a> {
         let rb = &self.site.runbooks[i];
         RunbookRow {
-            title: rb.document.title.clone(),
+            title: &rb.document.title,
             url: self.url(from, &rb.document.output),
-            description: rb.meta.description.clone(),
-            owner: rb.meta.owner.as_ref().map(|o| o.value.clone()),
+            description: rb.meta.description.as_deref(),
+            owner: rb.meta.owner.as_ref().map(|o| o.value.as_str()),
             next_review: rb.meta.next_review.map(|d| d.to_string()),
             overdue: rb.meta.next_review.is_some_and(|d| d < self.site.today),
             complete: rb.complete,
-            severity: rb.meta.severity.clone(),
+            severity: rb.meta.severity.as_deref(),
         }
     }
 
-    fn link_to(&self, from: &str, i: usize) -> Link {
+    fn link_to(&self, from: &str, i: usize) -> Link<'a> {
         let rb = &self.site.runbooks[i];
         Link {
-            title: rb.document.title.clone(),
+            title: Cow::Borrowed(&rb.document.title),
             url: self.url(from, &rb.document.output),
         }
     }
@@ -391,7 +394,7 @@ impl<'a> Builder<'a> {
                         rule: f.rule,
                         level: f.level.to_string(),
                         line: f.line,
-                        message: f.message.clone(),
+                        message: &f.message,
                     })
                     .collect()
             })
@@ -413,8 +416,8 @@ impl<'a> Builder<'a> {
         let related = rb.related.iter().map(|&t| self.link_to(from, t)).collect();
         let meta = &rb.meta;
         let ctx = RunbookCtx {
-            id: rb.id.clone(),
-            title: rb.document.title.clone(),
+            id: &rb.id,
+            title: &rb.document.title,
             html: body,
             toc: rb
                 .document
@@ -424,39 +427,36 @@ impl<'a> Builder<'a> {
                 .filter(|h| (2..=3).contains(&h.level))
                 .map(|h| TocEntry {
                     level: h.level,
-                    id: h.id.clone(),
-                    text: h.text.clone(),
+                    id: &h.id,
+                    text: &h.text,
                 })
                 .collect(),
-            owner: meta.owner.as_ref().map(|o| o.value.clone()),
+            owner: meta.owner.as_ref().map(|o| o.value.as_str()),
             owner_from: meta.owner.as_ref().map(|o| match o.origin {
                 Origin::FrontMatter => "front matter",
                 Origin::Body => "body",
                 Origin::OwnersFile => "OWNERS file",
             }),
-            cadence: meta.cadence_text.clone(),
-            last_reviewed: meta.last_reviewed.as_ref().map(|l| l.value.clone()),
+            cadence: &meta.cadence_text,
+            last_reviewed: meta.last_reviewed.as_ref().map(|l| l.value.as_str()),
             next_review: meta.next_review.map(|d| d.to_string()),
             overdue: meta.next_review.is_some_and(|d| d < self.site.today),
             complete: rb.complete,
-            severity: meta.severity.clone(),
-            service: meta.service.clone(),
-            team: meta.team.clone(),
-            tags: meta.tags.clone(),
-            alerts: meta.alerts.iter().map(|a| a.value.clone()).collect(),
+            severity: meta.severity.as_deref(),
+            service: meta.service.as_deref(),
+            team: meta.team.as_deref(),
+            tags: &meta.tags,
+            alerts: meta.alerts.iter().map(|a| a.value.as_str()).collect(),
             extra: meta
                 .extra
                 .iter()
-                .map(|(k, v)| ExtraField {
-                    name: k.clone(),
-                    value: v.clone(),
-                })
+                .map(|(k, v)| ExtraField { name: k, value: v })
                 .collect(),
             acceptance_checks: meta.acceptance_checks.len(),
             tasks: rb.document.doc.task_count,
             findings,
             edit_url,
-            source_path: path.to_string(),
+            source_path: path,
             related,
             backlinks: self
                 .site
@@ -481,15 +481,15 @@ impl<'a> Builder<'a> {
         let s = &self.site.sections[i];
         let from = s.output.as_str();
         let ctx = SectionCtx {
-            title: s.title.clone(),
-            html: s.index.as_ref().map(|d| d.html.clone()).unwrap_or_default(),
+            title: &s.title,
+            html: s.index.as_ref().map_or("", |d| d.html.as_str()),
             children: s
                 .children
                 .iter()
                 .map(|&c| {
                     let child = &self.site.sections[c];
                     NavSection {
-                        title: child.title.clone(),
+                        title: Cow::Borrowed(&child.title),
                         url: self.url(from, &child.output),
                         count: self.order.totals[c],
                         current: false,
@@ -559,15 +559,15 @@ impl<'a> Builder<'a> {
         c.insert_value("site", self.site_value(from, None));
         c.insert(
             "breadcrumbs",
-            &vec![Link {
-                title: "Home".into(),
+            &[Link {
+                title: Cow::Borrowed("Home"),
                 url: self.url(from, "index.html"),
             }],
         );
         c
     }
 
-    fn rows(&self, from: &str, runbooks: &[usize]) -> Vec<RunbookRow> {
+    fn rows(&self, from: &str, runbooks: &[usize]) -> Vec<RunbookRow<'a>> {
         let mut list: Vec<usize> = runbooks.to_vec();
         list.sort_unstable_by_key(|&r| self.order.title_rank[r]);
         list.into_iter().map(|r| self.row(from, r)).collect()
@@ -582,7 +582,7 @@ impl<'a> Builder<'a> {
             .values
             .iter()
             .map(|v| NavSection {
-                title: v.name.clone(),
+                title: Cow::Borrowed(&v.name),
                 url: self.url(from, &v.output),
                 count: v.runbooks.len(),
                 current: false,
@@ -604,13 +604,13 @@ impl<'a> Builder<'a> {
         let mut c = self.base("listing", &title, from);
         c.insert(
             "breadcrumbs",
-            &vec![
+            &[
                 Link {
-                    title: "Home".into(),
+                    title: Cow::Borrowed("Home"),
                     url: self.url(from, "index.html"),
                 },
                 Link {
-                    title: pages.facet.title().into(),
+                    title: Cow::Borrowed(pages.facet.title()),
                     url: self.url(from, &pages.index),
                 },
             ],
@@ -753,12 +753,12 @@ impl<'a> Builder<'a> {
             let path = self.site.source_path(&rb.document);
             let mine = self.findings.get(path);
             rows.push(CompletenessRow {
-                title: rb.document.title.clone(),
+                title: &rb.document.title,
                 url: self.url(from, &rb.document.output),
-                owner: rb.meta.owner.as_ref().map(|o| o.value.clone()),
+                owner: rb.meta.owner.as_ref().map(|o| o.value.as_str()),
                 cadence: rb.meta.cadence_text.join(", "),
                 acceptance_checks: rb.meta.acceptance_checks.len(),
-                last_reviewed: rb.meta.last_reviewed.as_ref().map(|l| l.value.clone()),
+                last_reviewed: rb.meta.last_reviewed.as_ref().map(|l| l.value.as_str()),
                 overdue: rb.meta.next_review.is_some_and(|d| d < self.site.today),
                 complete: rb.complete,
                 findings: mine.map_or(0, |f| f.len()),
@@ -792,7 +792,7 @@ impl<'a> Builder<'a> {
                 .entry(w.title.to_lowercase())
                 .or_insert_with(|| (w.title.clone(), Vec::new()));
             let link = Link {
-                title: w.from_title.clone(),
+                title: Cow::Borrowed(&w.from_title),
                 url: self.url(from, &w.output),
             };
             if !entry.1.iter().any(|l| l.url == link.url) {
