@@ -426,6 +426,7 @@ pub fn resolve(site: &mut Site) {
         let site_ref: &Site = site;
         let results: Vec<(bool, usize, DocumentLinks)> = chunk
             .par_iter()
+            .with_max_len(16)
             .map(|&(is_runbook, i)| {
                 let site = site_ref;
                 let (from, document) = if is_runbook {

@@ -266,6 +266,21 @@ pub fn job_path(site: &Site, job: Job) -> String {
     }
 }
 
+/// About how many runbooks a page lists (its rendering time grows with it).
+fn listed(site: &Site, job: Job) -> usize {
+    let plan = &site.pages;
+    match job {
+        Job::Runbook(_) | Job::NotFound | Job::Redirect(_) => 0,
+        Job::Section(0) | Job::Calendar | Job::Completeness => site.runbooks.len(),
+        Job::Section(i) => site.sections[i].runbooks.len(),
+        Job::Taxonomy(f) => plan.facets[f].values.len(),
+        Job::FacetValue(f, v) => plan.facets[f].values[v].runbooks.len(),
+        Job::AlertsIndex => plan.alerts.len(),
+        Job::Alert(a) => plan.alerts[a].runbooks.len(),
+        Job::Wanted => site.wanted.len(),
+    }
+}
+
 /// Renders one page.
 pub fn render_job(
     site: &Site,
@@ -398,23 +413,32 @@ pub fn render_site(
     let by_path = findings_by_path(findings);
     let order = context::Order::new(site);
     let builder = context::Builder::new(site, &by_path, &order);
-    let jobs = jobs(site);
-    // Pages render in parallel and are written as they come; the search index is built meanwhile.
-    let (pages, search) = rayon::join(
-        || {
-            jobs.par_iter()
-                .map(
-                    |&job| match render_page(site, theme, &builder, job, bodies)? {
-                        Some(file) => sink(file).map(|()| 1),
-                        None => Ok(0),
-                    },
-                )
-                .try_reduce(|| 0, |a, b| Ok(a + b))
-        },
+    let render = |jobs: &[Job]| {
+        // Small pieces, so that no thread is left with a long run of pages at the end.
+        jobs.par_iter()
+            .with_max_len(8)
+            .map(
+                |&job| match render_page(site, theme, &builder, job, bodies)? {
+                    Some(file) => sink(file).map(|()| 1),
+                    None => Ok(0),
+                },
+            )
+            .try_reduce(|| 0, |a, b| Ok(a + b))
+    };
+    // Pages render in parallel and are written as they come. The search index (one thread) and
+    // the pages that list runbooks go first: rayon's idle thread takes the oldest pending work
+    // (the index, then the lists, longest first), so a long list neither runs alone at the end
+    // nor starts while every body is still held.
+    let (runbook_jobs, mut list_jobs): (Vec<Job>, Vec<Job>) = jobs(site)
+        .into_iter()
+        .partition(|job| matches!(job, Job::Runbook(_)));
+    list_jobs.sort_by_key(|&job| std::cmp::Reverse(listed(site, job)));
+    let ((runbooks, lists), search) = rayon::join(
+        || rayon::join(|| render(&runbook_jobs), || render(&list_jobs)),
         || crate::search::build(site, terms, &mut |f| sink(f)),
     );
     let files = other_files(site, theme);
-    let count = pages? + search? + files.len();
+    let count = runbooks? + lists? + search? + files.len();
     files.into_par_iter().try_for_each(sink)?;
     Ok(count)
 }
