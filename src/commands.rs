@@ -100,12 +100,12 @@ pub fn check(args: &CheckArgs) -> u8 {
         keep_sources: true,
         cache: None,
     };
-    let site = match load(project, &options) {
+    let mut site = match load(project, &options) {
         Ok(s) => s,
         Err(code) => return code,
     };
     let timer = crate::site::Timer::new();
-    let mut located = diagnostics::locate(&site.diagnostics, &site);
+    let mut located = diagnostics::locate(std::mem::take(&mut site.diagnostics), &site);
     timer.lap("locate findings");
     if let Some(b) = baseline.as_mut() {
         let known = b.filter(&mut located);
@@ -198,7 +198,8 @@ pub fn build(args: &BuildArgs) -> u8 {
         Err(code) => return code,
     };
     let timer = crate::site::Timer::new();
-    let located = diagnostics::locate(&site.diagnostics, &site);
+    // The findings move into `located`: rendering needs them only with their lines.
+    let located = diagnostics::locate(std::mem::take(&mut site.diagnostics), &site);
     timer.lap("locate findings");
     let fatal: Vec<Located> = located
         .iter()

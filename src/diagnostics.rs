@@ -281,21 +281,22 @@ pub trait Sources {
     }
 }
 
-fn located_at(d: &Diagnostic, line: usize, column: usize, source_line: Option<String>) -> Located {
+fn located_at(d: Diagnostic, line: usize, column: usize, source_line: Option<String>) -> Located {
     Located {
         rule: d.rule.code(),
         level: d.level,
-        path: d.path.clone(),
+        path: d.path,
         line,
         column,
-        message: d.message.clone(),
-        help: d.help.clone(),
+        message: d.message,
+        help: d.help,
         source_line,
     }
 }
 
-/// Resolve every diagnostic's position and sort them by path, line, column and rule.
-pub fn locate(diagnostics: &[Diagnostic], sources: &(dyn Sources + Sync)) -> Vec<Located> {
+/// Resolve every diagnostic's position and sort them by path, line, column and rule. Takes the
+/// diagnostics, as their strings move into the located findings.
+pub fn locate(diagnostics: Vec<Diagnostic>, sources: &(dyn Sources + Sync)) -> Vec<Located> {
     use rayon::prelude::*;
     // Whether a finding is in a file whose text was not kept (`build` keeps only line indexes)
     // and needs it: columns of ASCII files need no text, and only errors (what `build` prints)
@@ -312,12 +313,12 @@ pub fn locate(diagnostics: &[Diagnostic], sources: &(dyn Sources + Sync)) -> Vec
         .filter(|d| needs_reread(d))
         .map(|d| d.path.as_str())
         .collect();
-    let reread: HashMap<&str, Option<String>> = to_read
+    let reread: HashMap<String, Option<String>> = to_read
         .into_par_iter()
-        .map(|p| (p, sources.reread(p)))
+        .map(|p| (p.to_string(), sources.reread(p)))
         .collect();
     let mut located: Vec<Located> = diagnostics
-        .par_iter()
+        .into_par_iter()
         .map(|d| {
             let Some((mut text, index)) = sources.text(&d.path) else {
                 return located_at(d, 1, 1, None);
@@ -330,7 +331,10 @@ pub fn locate(diagnostics: &[Diagnostic], sources: &(dyn Sources + Sync)) -> Vec
                 }
                 match reread.get(d.path.as_str()) {
                     Some(Some(t)) if t.len() == index.text_len() => text = t.as_str(),
-                    _ => return located_at(d, index.line(d.offset), 1, None),
+                    _ => {
+                        let line = index.line(d.offset);
+                        return located_at(d, line, 1, None);
+                    }
                 }
             }
             let (line, column) = index.position(text, d.offset);

@@ -422,7 +422,7 @@ pub fn resolve(site: &mut Site) {
     let mut wanted: Vec<Wanted> = Vec::new();
     // In chunks, so that the resolved HTML replaces the unresolved as we go instead of the whole
     // site being held twice.
-    for chunk in keys.chunks(1024) {
+    for chunk in keys.chunks(128) {
         let site_ref: &Site = site;
         let results: Vec<(bool, usize, DocumentLinks)> = chunk
             .par_iter()

@@ -388,7 +388,17 @@ pub struct Taken {
 }
 
 impl Taken {
+    /// Also drops what only checking and linking needed, once findings are located: line
+    /// indexes, links and list items. Rendering then reuses that memory instead of adding to it.
     pub fn from(site: &mut Site) -> Taken {
+        for source in &mut site.sources {
+            source.index = Default::default();
+        }
+        let docs = site.runbooks.iter_mut().map(|r| &mut r.document);
+        for document in docs.chain(site.sections.iter_mut().filter_map(|s| s.index.as_mut())) {
+            document.doc.links = Vec::new();
+            document.doc.items = Vec::new();
+        }
         let bodies = site
             .runbooks
             .iter_mut()

@@ -160,7 +160,7 @@ impl Rendered {
                 .filter(|d| d.path == path)
                 .cloned()
                 .collect();
-            let located = diagnostics::locate(&mine, &*site);
+            let located = diagnostics::locate(mine, &*site);
             let start = findings.partition_point(|f| f.path < path);
             let end = findings.partition_point(|f| f.path <= path);
             findings.splice(start..end, located);
@@ -285,7 +285,7 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
     if let Some(e) = site.errors.first() {
         return failed(e.clone());
     }
-    let located = diagnostics::locate(&site.diagnostics, &site);
+    let located = diagnostics::locate(site.diagnostics.clone(), &site);
     let breaking = breaking(&located);
     let theme = match Theme::load(
         site.project.themes_dir.as_deref(),
