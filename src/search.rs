@@ -18,7 +18,6 @@ use crate::site::Site;
 use foldhash::fast::FixedState;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::BuildHasher;
 use std::sync::Mutex;
 
 /// Moves every runbook's words out of the site, for `build` to drop as it indexes them.
@@ -40,63 +39,115 @@ const W_TITLE: u8 = 16;
 const W_HEADING: u8 = 8;
 const W_META: u8 = 4;
 
+/// Longer words are never stopwords, which spares most words the comparison.
+const LONGEST_STOPWORD: usize = 5;
+
+/// A word of up to 8 bytes as a number (little-endian, zero-padded).
+const fn word_key(w: &[u8]) -> u64 {
+    let mut k = 0u64;
+    let mut i = 0;
+    while i < w.len() {
+        k |= (w[i] as u64) << (8 * i);
+        i += 1;
+    }
+    k
+}
+
+const fn stop_slot(key: u64) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57) as usize
+}
+
+/// The stopwords' keys in a 128-slot open-addressing table (0 = free), for words scanned from
+/// bodies: one or two probes instead of a comparison per stopword.
+const STOP_TABLE: [u64; 128] = {
+    let mut table = [0u64; 128];
+    let mut n = 0;
+    while n < STOPWORDS.len() {
+        let key = word_key(STOPWORDS[n].as_bytes());
+        let mut i = stop_slot(key);
+        while table[i] != 0 {
+            i = (i + 1) % 128;
+        }
+        table[i] = key;
+        n += 1;
+    }
+    table
+};
+
+/// Whether a lower-case ASCII word of at most `LONGEST_STOPWORD` bytes is a stopword.
+#[inline]
+fn is_short_stopword(w: &[u8]) -> bool {
+    let key = word_key(w);
+    let mut i = stop_slot(key);
+    loop {
+        match STOP_TABLE[i] {
+            0 => return false,
+            k if k == key => return true,
+            _ => i = (i + 1) % 128,
+        }
+    }
+}
+
 fn is_stopword(w: &str) -> bool {
     is_stopword_bytes(w.as_bytes())
 }
 
+/// Words left out of the index (the runtime, `opsbook-search.js`, has the same list).
+const STOPWORDS: [&str; 50] = [
+    "a",
+    "an",
+    "and",
+    "are",
+    "as",
+    "at",
+    "be",
+    "by",
+    "for",
+    "from",
+    "has",
+    "have",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "of",
+    "on",
+    "or",
+    "that",
+    "the",
+    "their",
+    "then",
+    "there",
+    "these",
+    "this",
+    "to",
+    "was",
+    "were",
+    "when",
+    "which",
+    "will",
+    "with",
+    "you",
+    "your",
+    "can",
+    "do",
+    "not",
+    "but",
+    "all",
+    "any",
+    "so",
+    "than",
+    "them",
+    "they",
+    "we",
+    "our",
+    "us",
+];
+
 fn is_stopword_bytes(w: &[u8]) -> bool {
-    matches!(
-        w,
-        b"a" | b"an"
-            | b"and"
-            | b"are"
-            | b"as"
-            | b"at"
-            | b"be"
-            | b"by"
-            | b"for"
-            | b"from"
-            | b"has"
-            | b"have"
-            | b"if"
-            | b"in"
-            | b"into"
-            | b"is"
-            | b"it"
-            | b"its"
-            | b"of"
-            | b"on"
-            | b"or"
-            | b"that"
-            | b"the"
-            | b"their"
-            | b"then"
-            | b"there"
-            | b"these"
-            | b"this"
-            | b"to"
-            | b"was"
-            | b"were"
-            | b"when"
-            | b"which"
-            | b"will"
-            | b"with"
-            | b"you"
-            | b"your"
-            | b"can"
-            | b"do"
-            | b"not"
-            | b"but"
-            | b"all"
-            | b"any"
-            | b"so"
-            | b"than"
-            | b"them"
-            | b"they"
-            | b"we"
-            | b"our"
-            | b"us"
-    )
+    w.len() <= LONGEST_STOPWORD && is_short_stopword(w)
 }
 
 /// Lower-case words of letters and digits, two characters or more, stopwords dropped. Words
@@ -199,71 +250,36 @@ impl<'a> Iterator for Words<'a> {
     }
 }
 
-/// The distinct words of a runbook with their weights (see the module's notes): its body's
-/// words counted while the body is parsed, so that its plain text need not be kept, and then
-/// (`add_fields`) the words of its title, headings and metadata. Stored as one string: each
-/// word followed by its weight byte (1 to 31), in an order that depends only on the runbook.
+/// The distinct words of a runbook with their weights (see the module's notes): those of its
+/// body (counted from its plain text, which is not kept) and of its title, headings and
+/// metadata. Stored as one string: each word followed by its weight byte (1 to 31), in an order
+/// that depends only on the runbook.
 #[derive(Debug, Clone, Default)]
 pub struct Terms(Box<str>);
 
+/// `ASCII_WORD[b]`: the lower-case form of an ASCII letter or digit, 0 for any other ASCII
+/// byte, and `NON_ASCII` for bytes of longer characters.
+const NON_ASCII: u8 = 0x80;
+const ASCII_WORD: [u8; 256] = {
+    let mut t = [NON_ASCII; 256];
+    let mut b = 0;
+    while b < 0x80 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
 impl Terms {
+    /// The words of a text, each counted (up to 3).
     pub fn from_text(text: &str) -> Terms {
         let mut table = CountTable::new(text.len());
-        let bytes = text.as_bytes();
-        let n = bytes.len();
-        // ASCII words are lower-cased into `word` while they are scanned; a word with other
-        // characters goes through `normalize` like the runtime's tokenizer.
-        let mut word = [0u8; 40];
-        let mut scratch = String::new();
-        let mut i = 0;
-        while i < n {
-            let b = bytes[i];
-            if b < 0x80 && !b.is_ascii_alphanumeric() {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            let mut len = 0;
-            let mut ascii = true;
-            while i < n {
-                let b = bytes[i];
-                if b < 0x80 {
-                    if !b.is_ascii_alphanumeric() {
-                        break;
-                    }
-                    if len < word.len() {
-                        word[len] = b.to_ascii_lowercase();
-                    }
-                    len += 1;
-                    i += 1;
-                } else {
-                    let c = text[i..].chars().next().expect("a character at a boundary");
-                    if !c.is_alphanumeric() {
-                        break;
-                    }
-                    ascii = false;
-                    i += c.len_utf8();
-                }
-            }
-            if i == start {
-                // A non-ASCII character that is not a letter or digit.
-                i += text[i..].chars().next().map_or(1, char::len_utf8);
-                continue;
-            }
-            if ascii {
-                let w = &word[..len.min(word.len())];
-                if (2..=40).contains(&len) && !is_stopword_bytes(w) {
-                    table.add(w, 1);
-                }
-            } else if let Some(in_scratch) = normalize(&text[start..i], &mut scratch) {
-                let w = if in_scratch {
-                    scratch.as_bytes()
-                } else {
-                    &bytes[start..i]
-                };
-                table.add(w, 1);
-            }
-        }
+        table.add_text(text);
         table.finish()
     }
 
@@ -316,13 +332,13 @@ impl Terms {
 
 /// Distinct words with a weight byte each, in order of first sight: words go straight into the
 /// output followed by their weight, which later sightings raise in place (`merge_weight`). A
-/// small open-addressing table (entry index + 1 per slot) finds a word's entry without
-/// allocating.
+/// small open-addressing table finds a word's entry without allocating.
 struct CountTable {
     out: Vec<u8>,
-    entries: Vec<(u32, u32)>, // (start, length) in `out`
+    /// (start, length, hash) of each word in `out`.
+    entries: Vec<(u32, u32, u32)>,
+    /// Index + 1 into `entries`, 0 when free.
     slots: Vec<u32>,
-    hasher: FixedState,
 }
 
 impl CountTable {
@@ -331,64 +347,128 @@ impl CountTable {
             out: Vec::with_capacity(text_len / 3),
             entries: Vec::new(),
             slots: vec![0; 512],
-            hasher: FixedState::default(),
         }
     }
 
     /// A table holding `terms`, to add more words to.
     fn from_terms(terms: Terms) -> CountTable {
         let out = Vec::from(terms.0.into_boxed_bytes());
-        let mut table = CountTable {
-            entries: Vec::new(),
-            slots: Vec::new(),
-            hasher: FixedState::default(),
-            out,
-        };
+        let mut entries = Vec::new();
         let mut start = 0;
-        for (end, &b) in table.out.iter().enumerate() {
+        for (end, &b) in out.iter().enumerate() {
             if b < 32 {
-                table.entries.push((start as u32, (end - start) as u32));
+                let word = &out[start..end];
+                entries.push((start as u32, word.len() as u32, (word_hash(word) >> 32) as u32));
                 start = end + 1;
             }
         }
-        let size = (table.entries.len() * 2 + 1).next_power_of_two().max(64);
-        table.rehash(size);
+        let mut table = CountTable {
+            out,
+            entries,
+            slots: Vec::new(),
+        };
+        table.rehash((table.entries.len() * 2 + 1).next_power_of_two().max(64));
         table
     }
 
+    /// Counts the words of `text` (weight 1 per occurrence). ASCII words are lower-cased while
+    /// they are scanned; a word with other characters goes through `normalize` like the
+    /// runtime's tokenizer.
+    fn add_text(&mut self, text: &str) {
+        let bytes = text.as_bytes();
+        let n = bytes.len();
+        let mut word = [0u8; 40];
+        let mut scratch = String::new();
+        let mut i = 0;
+        while i < n {
+            if ASCII_WORD[bytes[i] as usize] == 0 {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut len = 0;
+            let mut ascii = true;
+            while i < n {
+                let c = ASCII_WORD[bytes[i] as usize];
+                if c == 0 {
+                    break;
+                }
+                if c != NON_ASCII {
+                    if len < word.len() {
+                        word[len] = c;
+                    }
+                    len += 1;
+                    i += 1;
+                } else {
+                    let ch = text[i..].chars().next().expect("a character at a boundary");
+                    if !ch.is_alphanumeric() {
+                        break;
+                    }
+                    ascii = false;
+                    i += ch.len_utf8();
+                }
+            }
+            if i == start {
+                // A non-ASCII character that is not a letter or digit.
+                i += text[i..].chars().next().map_or(1, char::len_utf8);
+                continue;
+            }
+            if ascii {
+                if (2..=40).contains(&len) && !(len <= LONGEST_STOPWORD && is_short_stopword(&word[..len])) {
+                    self.add(&word[..len], 1);
+                }
+            } else if let Some(in_scratch) = normalize(&text[start..i], &mut scratch) {
+                let w = if in_scratch {
+                    scratch.as_bytes()
+                } else {
+                    &bytes[start..i]
+                };
+                self.add(w, 1);
+            }
+        }
+    }
+
     fn add(&mut self, word: &[u8], w: u8) {
+        let hash = word_hash(word);
+        let tag = (hash >> 32) as u32;
         let mask = self.slots.len() - 1;
-        let mut i = self.hasher.hash_one(word) as usize & mask;
+        let mut i = hash as usize & mask;
         loop {
             let slot = self.slots[i] as usize;
             if slot == 0 {
                 self.entries
-                    .push((self.out.len() as u32, word.len() as u32));
+                    .push((self.out.len() as u32, word.len() as u32, tag));
                 self.out.extend_from_slice(word);
                 self.out.push(merge_weight(0, w));
                 self.slots[i] = self.entries.len() as u32;
                 if self.entries.len() * 2 > self.slots.len() {
-                    self.rehash(self.slots.len() * 2);
+                    self.grow();
                 }
                 return;
             }
-            let (start, len) = self.entries[slot - 1];
-            let (start, end) = (start as usize, (start + len) as usize);
-            if &self.out[start..end] == word {
-                self.out[end] = merge_weight(self.out[end], w);
-                return;
+            let (start, len, t) = self.entries[slot - 1];
+            if t == tag && len as usize == word.len() {
+                let (start, end) = (start as usize, (start + len) as usize);
+                if same_bytes(&self.out[start..end], word) {
+                    self.out[end] = merge_weight(self.out[end], w);
+                    return;
+                }
             }
             i = (i + 1) & mask;
         }
     }
 
+    fn grow(&mut self) {
+        self.rehash(self.slots.len() * 2);
+    }
+
     /// Rebuilds the slots, `size` of them (a power of two).
     fn rehash(&mut self, size: usize) {
         self.slots = vec![0; size];
-        let mask = self.slots.len() - 1;
-        for (n, &(start, len)) in self.entries.iter().enumerate() {
+        let mask = size - 1;
+        for (n, &(start, len, _)) in self.entries.iter().enumerate() {
             let key = &self.out[start as usize..(start + len) as usize];
-            let mut j = self.hasher.hash_one(key) as usize & mask;
+            let mut j = word_hash(key) as usize & mask;
             while self.slots[j] != 0 {
                 j = (j + 1) & mask;
             }
@@ -402,6 +482,56 @@ impl CountTable {
         Terms(Box::from(
             std::str::from_utf8(&self.out).expect("words and weight bytes are UTF-8"),
         ))
+    }
+}
+
+/// The first 8 (or 4) and last 8 (or 4) bytes of a word of at least 4 bytes, as numbers; the
+/// two overlap or meet, so for up to 16 bytes they hold the whole word.
+#[inline(always)]
+fn ends(w: &[u8]) -> (u64, u64) {
+    let n = w.len();
+    if n >= 8 {
+        let head = u64::from_le_bytes(w[..8].try_into().expect("8 bytes"));
+        let tail = u64::from_le_bytes(w[n - 8..].try_into().expect("8 bytes"));
+        (head, tail)
+    } else {
+        let head = u32::from_le_bytes(w[..4].try_into().expect("4 bytes"));
+        let tail = u32::from_le_bytes(w[n - 4..].try_into().expect("4 bytes"));
+        (u64::from(head), u64::from(tail))
+    }
+}
+
+/// A hash of a word for `CountTable`: most words are short, so one folded multiplication of
+/// whole-word loads (as foldhash does) rather than a general-purpose hasher.
+#[inline]
+fn word_hash(w: &[u8]) -> u64 {
+    #[inline(always)]
+    fn fold(a: u64, b: u64) -> u64 {
+        let p = u128::from(a) * u128::from(b);
+        (p as u64) ^ ((p >> 64) as u64)
+    }
+    const K: [u64; 3] = [0x243F_6A88_85A3_08D3, 0x1319_8A2E_0370_7344, 0xA409_3822_299F_31D0];
+    let (head, tail) = if w.len() >= 4 {
+        ends(w)
+    } else {
+        (word_key(w), 0)
+    };
+    let mut h = fold(head ^ K[0], tail ^ K[1] ^ w.len() as u64);
+    if w.len() > 16 {
+        for chunk in w[8..w.len() - 8].chunks(8) {
+            h = fold(h ^ word_key(chunk), K[2]);
+        }
+    }
+    h
+}
+
+/// Whether two words of the same length are equal.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() >= 4 && a.len() <= 16 {
+        ends(a) == ends(b)
+    } else {
+        a == b
     }
 }
 
@@ -746,6 +876,7 @@ mod tests {
         assert_eq!(words.len(), 50);
         for w in &words {
             assert!(is_stopword(w), "{w} is a stopword in the runtime only");
+            assert!(w.len() <= LONGEST_STOPWORD, "{w} is longer than LONGEST_STOPWORD");
         }
         assert_eq!(tokens(&words.join(" ")).count(), 0);
         assert!(!is_stopword("restart") && !is_stopword("db"));
@@ -815,7 +946,7 @@ mod tests {
 
     #[test]
     fn field_words_add_their_weight_bits_to_body_counts() {
-        let mut t = Terms::from_text("Drain the node. Drain it again, then drain it once more.");
+        let body = "Drain the node. Drain it again, then drain it once more.";
         let meta = crate::schema::Runbook {
             title: "Drain a Kubernetes node".into(),
             team: Some("platform".into()),
@@ -831,6 +962,7 @@ mod tests {
             content: true,
             related: false,
         };
+        let mut t = Terms::from_text(body);
         t.add_fields(&meta, &[heading]);
         let mut v: Vec<(&str, u8)> = t.iter().collect();
         v.sort();
