@@ -46,6 +46,12 @@
     resolve("meta");
   };
   S.t = function (key, terms) { S.shards[key] = terms; resolve("t:" + key); };
+  // `opsbook serve` calls this when the site was rebuilt under an open tab: later queries load
+  // the new index.
+  S.forget = function () {
+    S.shards = {}; S.docs = {}; S.facets = {}; S.metaData = null; S.splits = {};
+    requested = {};
+  };
   S.d = function (n, docs) { S.docs[n] = docs; resolve("d:" + n); };
   S.f = function (key, enc) { S.facets[key] = decode(enc, false); resolve("f:" + key); };
 
@@ -144,6 +150,8 @@
 
   function run() {
     if (dismissed) return;
+    // After `forget`, the new index's layout comes first.
+    if (!S.metaData) { need("meta", "meta.js", run); return; }
     var q = input.value, gen = ++generation;
     var toks = tokens(q);
     var activeFilters = Object.keys(filters).filter(function (f) { return filters[f]; });

@@ -3,28 +3,37 @@
 (function () {
   "use strict";
 
+  // What a page's content needs once it is in the document; `opsbook serve` calls it again for
+  // content it swaps in after an edit (window.opsbookEnhance).
+  function enhance(root) {
+    checklists(root);
+    copyButtons(root);
+  }
+
   // Checklists: ticks are kept per page in this browser, with a reset.
-  var key = "opsbook:tasks:" + location.pathname;
-  var boxes = Array.prototype.slice.call(document.querySelectorAll("input.task"));
-  if (boxes.length) {
-    var stored = {};
-    try { stored = JSON.parse(localStorage.getItem(key) || "{}") || {}; } catch (e) { stored = {}; }
-    boxes.forEach(function (box) {
-      var id = box.getAttribute("data-task");
-      var label = box.parentNode ? box.parentNode.textContent.trim().slice(0, 80) : id;
-      box.setAttribute("aria-label", label || "Checklist item");
-      if (Object.prototype.hasOwnProperty.call(stored, id)) box.checked = !!stored[id];
-      box.addEventListener("change", function () {
-        stored[id] = box.checked;
-        try { localStorage.setItem(key, JSON.stringify(stored)); } catch (e) { /* storage off */ }
+  function checklists(root) {
+    var key = "opsbook:tasks:" + location.pathname;
+    var boxes = Array.prototype.slice.call(root.querySelectorAll("input.task"));
+    if (boxes.length) {
+      var stored = {};
+      try { stored = JSON.parse(localStorage.getItem(key) || "{}") || {}; } catch (e) { stored = {}; }
+      boxes.forEach(function (box) {
+        var id = box.getAttribute("data-task");
+        var label = box.parentNode ? box.parentNode.textContent.trim().slice(0, 80) : id;
+        box.setAttribute("aria-label", label || "Checklist item");
+        if (Object.prototype.hasOwnProperty.call(stored, id)) box.checked = !!stored[id];
+        box.addEventListener("change", function () {
+          stored[id] = box.checked;
+          try { localStorage.setItem(key, JSON.stringify(stored)); } catch (e) { /* storage off */ }
+        });
       });
-    });
-    var reset = document.querySelector("[data-reset-tasks]");
-    if (reset) reset.addEventListener("click", function () {
-      try { localStorage.removeItem(key); } catch (e) { /* storage off */ }
-      stored = {};
-      boxes.forEach(function (box) { box.checked = box.defaultChecked; });
-    });
+      var reset = root.querySelector("[data-reset-tasks]");
+      if (reset) reset.addEventListener("click", function () {
+        try { localStorage.removeItem(key); } catch (e) { /* storage off */ }
+        stored = {};
+        boxes.forEach(function (box) { box.checked = box.defaultChecked; });
+      });
+    }
   }
 
   // Copy buttons: shell sessions copy their commands, not the prompts or the output.
@@ -55,18 +64,23 @@
     try { document.execCommand("copy"); done(); } catch (e) { /* nothing to do */ }
     document.body.removeChild(area);
   }
-  Array.prototype.forEach.call(document.querySelectorAll(".code .copy"), function (button) {
-    button.hidden = false;
-    button.setAttribute("aria-label", "Copy code to clipboard");
-    button.addEventListener("click", function () {
-      var code = button.parentNode.querySelector("code");
-      copy(codeText(code), function () {
-        button.textContent = "Copied";
-        button.classList.add("done");
-        setTimeout(function () { button.textContent = "Copy"; button.classList.remove("done"); }, 1500);
+  function copyButtons(root) {
+    Array.prototype.forEach.call(root.querySelectorAll(".code .copy"), function (button) {
+      button.hidden = false;
+      button.setAttribute("aria-label", "Copy code to clipboard");
+      button.addEventListener("click", function () {
+        var code = button.parentNode.querySelector("code");
+        copy(codeText(code), function () {
+          button.textContent = "Copied";
+          button.classList.add("done");
+          setTimeout(function () { button.textContent = "Copy"; button.classList.remove("done"); }, 1500);
+        });
       });
     });
-  });
+  }
+
+  enhance(document);
+  window.opsbookEnhance = enhance;
 
   // Search: enabled once this script runs; the runtime and index load on first use.
   var box = document.querySelector(".search");
