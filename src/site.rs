@@ -701,13 +701,14 @@ impl Site {
         let mut dirs: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         dirs.insert(String::new());
         let mut add_ancestors = |dir: &str| {
-            let mut d = dir.to_string();
-            loop {
-                dirs.insert(d.clone());
+            let mut d = dir;
+            // Folders already seen have their ancestors in too.
+            while !dirs.contains(d) {
+                dirs.insert(d.to_string());
                 if d.is_empty() {
                     break;
                 }
-                d = parent_dir(&d).to_string();
+                d = parent_dir(d);
             }
         };
         for rb in &self.runbooks {
@@ -908,6 +909,9 @@ impl Site {
 
     /// Registers a file findings may point into (e.g. an alert rules file).
     pub fn add_source(&mut self, source: SourceText) {
+        if self.source_by_path.capacity() == 0 {
+            self.source_by_path.reserve(self.sources.capacity());
+        }
         self.source_by_path
             .insert(source.path.clone(), self.sources.len());
         self.sources.push(source);
