@@ -421,8 +421,13 @@ pub fn resolve(site: &mut Site) {
     let mut refs: Vec<TitleRef> = Vec::new();
     let mut wanted: Vec<Wanted> = Vec::new();
     // In chunks, so that the resolved HTML replaces the unresolved as we go instead of the whole
-    // site being held twice.
-    for chunk in keys.chunks(128) {
+    // site being held twice; without HTML (check), in one.
+    let chunk_len = if site.render_html {
+        128
+    } else {
+        keys.len().max(1)
+    };
+    for chunk in keys.chunks(chunk_len) {
         let site_ref: &Site = site;
         let results: Vec<(bool, usize, DocumentLinks)> = chunk
             .par_iter()

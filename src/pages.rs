@@ -60,26 +60,26 @@ impl Facet {
         }
     }
 
-    pub fn values(self, site: &Site, runbook: usize) -> Vec<String> {
+    pub fn values(self, site: &Site, runbook: usize) -> Vec<&str> {
         let m = &site.runbooks[runbook].meta;
-        let one = |v: &Option<String>| {
+        fn one(v: &Option<String>) -> Vec<&str> {
             v.iter()
-                .map(|s| s.trim().to_string())
+                .map(|s| s.trim())
                 .filter(|s| !s.is_empty())
                 .collect()
-        };
+        }
         match self {
             Facet::Owner => m
                 .owner
                 .iter()
-                .map(|o| o.value.trim().to_string())
+                .map(|o| o.value.trim())
                 .filter(|s| !s.is_empty())
                 .collect(),
             Facet::Team => one(&m.team),
             Facet::Tag => m
                 .tags
                 .iter()
-                .map(|t| t.trim().to_string())
+                .map(|t| t.trim())
                 .filter(|s| !s.is_empty())
                 .collect(),
             Facet::Service => one(&m.service),
@@ -187,11 +187,17 @@ pub fn plan(site: &mut Site) -> Plan {
     let mut plan = Plan::default();
     for facet in Facet::ALL {
         let mut by_value: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
+        // Values repeat across thousands of runbooks: each is lower-cased once.
+        let mut keys: HashMap<&str, String, foldhash::fast::RandomState> = HashMap::default();
         for i in 0..site.runbooks.len() {
             for v in facet.values(site, i) {
-                let entry = by_value
-                    .entry(v.to_lowercase())
-                    .or_insert_with(|| (v.clone(), Vec::new()));
+                let key = keys.entry(v).or_insert_with(|| v.to_lowercase());
+                let entry = match by_value.get_mut(key.as_str()) {
+                    Some(entry) => entry,
+                    None => by_value
+                        .entry(key.clone())
+                        .or_insert_with(|| (v.to_string(), Vec::new())),
+                };
                 // Runbooks come in order, so a repeat can only be the last one.
                 if entry.1.last() != Some(&i) {
                     entry.1.push(i);

@@ -94,56 +94,10 @@ fn is_stopword(w: &str) -> bool {
 
 /// Words left out of the index (the runtime, `opsbook-search.js`, has the same list).
 const STOPWORDS: [&str; 50] = [
-    "a",
-    "an",
-    "and",
-    "are",
-    "as",
-    "at",
-    "be",
-    "by",
-    "for",
-    "from",
-    "has",
-    "have",
-    "if",
-    "in",
-    "into",
-    "is",
-    "it",
-    "its",
-    "of",
-    "on",
-    "or",
-    "that",
-    "the",
-    "their",
-    "then",
-    "there",
-    "these",
-    "this",
-    "to",
-    "was",
-    "were",
-    "when",
-    "which",
-    "will",
-    "with",
-    "you",
-    "your",
-    "can",
-    "do",
-    "not",
-    "but",
-    "all",
-    "any",
-    "so",
-    "than",
-    "them",
-    "they",
-    "we",
-    "our",
-    "us",
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "if", "in",
+    "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "then", "there", "these",
+    "this", "to", "was", "were", "when", "which", "will", "with", "you", "your", "can", "do",
+    "not", "but", "all", "any", "so", "than", "them", "they", "we", "our", "us",
 ];
 
 fn is_stopword_bytes(w: &[u8]) -> bool {
@@ -358,7 +312,11 @@ impl CountTable {
         for (end, &b) in out.iter().enumerate() {
             if b < 32 {
                 let word = &out[start..end];
-                entries.push((start as u32, word.len() as u32, (word_hash(word) >> 32) as u32));
+                entries.push((
+                    start as u32,
+                    word.len() as u32,
+                    (word_hash(word) >> 32) as u32,
+                ));
                 start = end + 1;
             }
         }
@@ -414,7 +372,9 @@ impl CountTable {
                 continue;
             }
             if ascii {
-                if (2..=40).contains(&len) && !(len <= LONGEST_STOPWORD && is_short_stopword(&word[..len])) {
+                if (2..=40).contains(&len)
+                    && !(len <= LONGEST_STOPWORD && is_short_stopword(&word[..len]))
+                {
                     self.add(&word[..len], 1);
                 }
             } else if let Some(in_scratch) = normalize(&text[start..i], &mut scratch) {
@@ -510,7 +470,11 @@ fn word_hash(w: &[u8]) -> u64 {
         let p = u128::from(a) * u128::from(b);
         (p as u64) ^ ((p >> 64) as u64)
     }
-    const K: [u64; 3] = [0x243F_6A88_85A3_08D3, 0x1319_8A2E_0370_7344, 0xA409_3822_299F_31D0];
+    const K: [u64; 3] = [
+        0x243F_6A88_85A3_08D3,
+        0x1319_8A2E_0370_7344,
+        0xA409_3822_299F_31D0,
+    ];
     let (head, tail) = if w.len() >= 4 {
         ends(w)
     } else {
@@ -876,7 +840,10 @@ mod tests {
         assert_eq!(words.len(), 50);
         for w in &words {
             assert!(is_stopword(w), "{w} is a stopword in the runtime only");
-            assert!(w.len() <= LONGEST_STOPWORD, "{w} is longer than LONGEST_STOPWORD");
+            assert!(
+                w.len() <= LONGEST_STOPWORD,
+                "{w} is longer than LONGEST_STOPWORD"
+            );
         }
         assert_eq!(tokens(&words.join(" ")).count(), 0);
         assert!(!is_stopword("restart") && !is_stopword("db"));
