@@ -156,7 +156,6 @@ struct Linker<'a> {
     rel: &'a str,
     output: &'a str,
     doc: &'a Doc,
-    own_ids: &'a [String],
 }
 
 struct Resolved {
@@ -265,7 +264,7 @@ impl Linker<'_> {
             if path_part.is_empty() {
                 // Same-page anchor.
                 let fragment = fragment.unwrap_or("");
-                let ids: Vec<&str> = self.own_ids.iter().map(String::as_str).collect();
+                let ids: Vec<&str> = self.doc.headings.iter().map(|h| h.id.as_str()).collect();
                 let id = self.fragment(
                     fragment,
                     &ids,
@@ -381,7 +380,6 @@ pub fn resolve_document(
 ) -> DocumentLinks {
     let mut out = DocumentLinks::default();
     title_references(site, titles, from, document, &mut out);
-    let own_ids: Vec<String> = document.doc.headings.iter().map(|h| h.id.clone()).collect();
     let linker = Linker {
         site,
         targets,
@@ -389,7 +387,6 @@ pub fn resolve_document(
         rel: &document.rel,
         output: &document.output,
         doc: &document.doc,
-        own_ids: &own_ids,
     };
     let resolved = linker.run();
     if site.render_html {
