@@ -100,6 +100,7 @@ const STOPWORDS: [&str; 50] = [
     "not", "but", "all", "any", "so", "than", "them", "they", "we", "our", "us",
 ];
 
+#[inline]
 fn is_stopword_bytes(w: &[u8]) -> bool {
     w.len() <= LONGEST_STOPWORD && is_short_stopword(w)
 }
@@ -372,9 +373,7 @@ impl CountTable {
                 continue;
             }
             if ascii {
-                if (2..=40).contains(&len)
-                    && !(len <= LONGEST_STOPWORD && is_short_stopword(&word[..len]))
-                {
+                if (2..=40).contains(&len) && !is_stopword_bytes(&word[..len]) {
                     self.add(&word[..len], 1);
                 }
             } else if let Some(in_scratch) = normalize(&text[start..i], &mut scratch) {
@@ -626,7 +625,7 @@ pub fn build(
         }
     };
     // Display data of runbooks, written a shard at a time as documents come (in order).
-    let mut docs = 0;
+    let docs = order.len();
     let mut shard_docs: Vec<String> = Vec::with_capacity(DOCS_PER_SHARD);
     // Shard `n` of the display data, made of JSON rows.
     let flush_docs = |n: usize, rows: &mut Vec<String>, file: &mut dyn FnMut(String, String)| {
@@ -660,7 +659,6 @@ pub fn build(
         drop(taken_terms);
         let section = &site.sections[rb.section];
         let url = crate::links::relative_url("index.html", &rb.document.output, pretty);
-        docs += 1;
         shard_docs.push(
             serde_json::to_string(&serde_json::json!([
                 rb.document.title,
@@ -687,7 +685,7 @@ pub fn build(
             .expect("a document row serializes"),
         );
         if shard_docs.len() == DOCS_PER_SHARD {
-            flush_docs((docs - 1) / DOCS_PER_SHARD, &mut shard_docs, &mut file);
+            flush_docs(d as usize / DOCS_PER_SHARD, &mut shard_docs, &mut file);
         }
         for (facet, values) in [
             (

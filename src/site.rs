@@ -614,6 +614,7 @@ impl Site {
         let mut schema_diagnostics = Vec::new();
         site.runbooks.reserve_exact(outcomes.len());
         site.sources.reserve_exact(outcomes.len());
+        site.source_by_path.reserve(outcomes.len());
         for o in outcomes {
             site.diagnostics.extend(o.diagnostics);
             site.errors.extend(o.error);
@@ -909,9 +910,6 @@ impl Site {
 
     /// Registers a file findings may point into (e.g. an alert rules file).
     pub fn add_source(&mut self, source: SourceText) {
-        if self.source_by_path.capacity() == 0 {
-            self.source_by_path.reserve(self.sources.capacity());
-        }
         self.source_by_path
             .insert(source.path.clone(), self.sources.len());
         self.sources.push(source);
