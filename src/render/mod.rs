@@ -143,19 +143,50 @@ impl Theme {
         }
         let mut tera = Tera::new();
         tera.autoescape_on(vec![".html", ".xml"]);
+        tera.set_escape_fn(escape_html);
         tera.add_raw_templates(templates.iter().map(|(n, t)| (n.as_str(), t.as_str())))
             .map_err(|e| format!("in the theme's templates: {}", tera_message(&e)))?;
         Ok(Theme { tera, statics })
     }
 
-    fn render(&self, template: &str, ctx: &tera::Context) -> Result<String, String> {
-        self.tera.render(template, ctx).map_err(|e| {
+    /// Renders into a buffer of `capacity` bytes (it grows if the page is longer).
+    fn render(
+        &self,
+        template: &str,
+        ctx: &tera::Context,
+        capacity: usize,
+    ) -> Result<Vec<u8>, String> {
+        let mut out = Vec::with_capacity(capacity);
+        self.tera.render_to(template, ctx, &mut out).map_err(|e| {
             format!(
                 "template `{template}` failed to render: {}",
                 tera_message(&e)
             )
-        })
+        })?;
+        Ok(out)
     }
+}
+
+/// Tera's HTML escaping (`&<>"'` and nothing else), writing the runs between those characters
+/// whole: Tera's own writes one byte at a time through `dyn Write`, which was a tenth of the
+/// time spent rendering pages.
+fn escape_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let bytes = input.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let entity: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'"' => b"&quot;",
+            b'\'' => b"&#39;",
+            _ => continue,
+        };
+        out.write_all(&bytes[start..i])?;
+        out.write_all(entity)?;
+        start = i + 1;
+    }
+    out.write_all(&bytes[start..])
 }
 
 /// Tera's report (with the template line and a caret), without its own `error:` prefix.
@@ -300,10 +331,13 @@ fn render_page(
     bodies: Option<&[Mutex<String>]>,
 ) -> Result<Option<OutputFile>, String> {
     let plan = &site.pages;
+    // Pages outside the body are a few KiB (the sidebar lists every section).
+    let mut capacity = 8 * 1024;
     let (template, (path, ctx)) = match job {
         Job::Runbook(i) => {
             let taken = bodies.map(|b| std::mem::take(&mut *b[i].lock().expect("body lock")));
             let body = taken.as_deref().unwrap_or(&site.runbooks[i].document.html);
+            capacity += body.len();
             (
                 "runbook.html",
                 (
@@ -342,10 +376,10 @@ fn render_page(
             )
         }
     };
-    let html = theme.render(template, &ctx)?;
+    let html = theme.render(template, &ctx, capacity)?;
     Ok(Some(OutputFile {
         path,
-        content: Content::Bytes(html.into_bytes()),
+        content: Content::Bytes(html),
     }))
 }
 
@@ -456,6 +490,29 @@ pub fn render_site(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pages are escaped exactly as Tera escapes them.
+    #[test]
+    fn escaping_matches_tera() {
+        for input in [
+            "",
+            "plain",
+            "<b>\"Tom\" & 'Jerry'</b>",
+            "&&&",
+            "ends with <",
+            "> starts",
+            "ünïcödé → <ok>",
+        ] {
+            let mut ours = Vec::new();
+            escape_html(input, &mut ours).unwrap();
+            let mut theirs = Vec::new();
+            tera::escape_html(input, &mut theirs).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(theirs).unwrap()
+            );
+        }
+    }
 
     /// Every file of the built-in theme is compiled in (a new template must be listed above).
     #[test]
