@@ -47,10 +47,13 @@
   };
   S.t = function (key, terms) { S.shards[key] = terms; resolve("t:" + key); };
   // `opsbook serve` calls this when the site was rebuilt under an open tab: later queries load
-  // the new index.
+  // the new index. A query still loading the old one is dropped (its parts are gone) and, if
+  // its results are open, runs again on the new index.
   S.forget = function () {
     S.shards = {}; S.docs = {}; S.facets = {}; S.metaData = null; S.splits = {};
     requested = {};
+    generation++;
+    if (!panel.hidden && !dismissed) run();
   };
   S.d = function (n, docs) { S.docs[n] = docs; resolve("d:" + n); };
   S.f = function (key, enc) { S.facets[key] = decode(enc, false); resolve("f:" + key); };
