@@ -517,10 +517,14 @@ fn link_titles(
     let mut out = String::with_capacity(html.len() + refs.len() * 40);
     let mut rest = html.as_str();
     let mut k = 0;
-    while let Some(open) = rest.find(REF_OPEN) {
+    // The marks are single ASCII bytes: memchr finds them (a one-byte `&str` pattern does not).
+    const OPEN: u8 = REF_OPEN.as_bytes()[0];
+    const CLOSE: u8 = REF_CLOSE.as_bytes()[0];
+    const _: () = assert!(REF_OPEN.len() == 1 && REF_CLOSE.len() == 1);
+    while let Some(open) = memchr::memchr(OPEN, rest.as_bytes()) {
         out.push_str(&rest[..open]);
         let after = &rest[open + REF_OPEN.len()..];
-        let close = after.find(REF_CLOSE).unwrap_or(after.len());
+        let close = memchr::memchr(CLOSE, after.as_bytes()).unwrap_or(after.len());
         let segment = &after[..close];
         let found = items
             .get(k)

@@ -109,9 +109,11 @@ fn walk(
         exclude.iter().map(|p| crate::output::absolute(p)).collect();
     let mut out = Vec::new();
     let mut escaped: Vec<Diagnostic> = Vec::new();
+    let (first_finding, first_error) = (found.diagnostics.len(), found.errors.len());
+    // Unsorted: the entries are sorted once at the end, which is cheaper than walkdir sorting
+    // every folder by names it parses out of each path on every comparison.
     let walker = WalkDir::new(root)
         .follow_links(true)
-        .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| {
             if e.depth() == 0 {
@@ -120,6 +122,11 @@ fn walk(
             let name = e.file_name().to_string_lossy();
             if is_ignored_name(&name) {
                 return false;
+            }
+            // A plain file is inside its folder, which passed the checks below; what is
+            // excluded (the output folder, staging, static/, themes/) is always a folder.
+            if !e.path_is_symlink() && !e.file_type().is_dir() {
+                return true;
             }
             let lexical = canonical_root.join(e.path().strip_prefix(root).unwrap_or(e.path()));
             let real = if e.path_is_symlink() {
@@ -196,6 +203,11 @@ fn walk(
         }
     }
     found.diagnostics.extend(escaped);
+    // Folder by folder, names in byte order: a path's parts compared in turn. What the walk
+    // reported is put in an order that does not depend on the file system's either.
+    out.sort_unstable_by(|a, b| a.rel.split('/').cmp(b.rel.split('/')));
+    found.diagnostics[first_finding..].sort_by(|a, b| a.path.cmp(&b.path));
+    found.errors[first_error..].sort();
     out
 }
 
