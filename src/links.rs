@@ -40,15 +40,19 @@ pub fn relative_url(from: &str, to: &str, pretty: bool) -> String {
 }
 
 /// The lookup tables links are resolved against.
+/// Maps with a fixed hasher: fast, and the same iteration order on every run.
+type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
 pub struct Targets {
-    by_path: HashMap<String, Target>,
-    by_dir: HashMap<String, usize>,
+    by_path: Map<String, Target>,
+    by_dir: Map<String, usize>,
 }
 
 impl Targets {
     pub fn new(site: &Site) -> Targets {
-        let mut by_path = HashMap::new();
-        let mut by_dir = HashMap::new();
+        let mut by_path = Map::default();
+        let mut by_dir = Map::default();
+        by_path.reserve(site.runbooks.len() + site.sections.len() + site.assets.len());
         for (i, rb) in site.runbooks.iter().enumerate() {
             by_path.insert(rb.document.rel.clone(), Target::Runbook(i));
         }
@@ -403,8 +407,7 @@ pub fn resolve_document(
 
 /// Resolves links in every runbook and section page, records backlinks, and writes final HTML.
 pub fn resolve(site: &mut Site) {
-    let targets = Targets::new(site);
-    let titles = TitleIndex::new(site);
+    let (targets, titles) = rayon::join(|| Targets::new(site), || TitleIndex::new(site));
     let keys: Vec<(bool, usize)> = (0..site.runbooks.len())
         .map(|i| (true, i))
         .chain(
@@ -708,14 +711,15 @@ pub fn likely_title(sentence: &str) -> String {
 
 /// Runbook titles as related-operations items name them.
 pub struct TitleIndex {
-    titles: HashMap<String, usize>,
+    titles: Map<String, usize>,
     /// Most words in a title.
     longest: usize,
 }
 
 impl TitleIndex {
     pub fn new(site: &Site) -> TitleIndex {
-        let mut titles: HashMap<String, usize> = HashMap::new();
+        let mut titles: Map<String, usize> = Map::default();
+        titles.reserve(site.runbooks.len());
         let mut longest = 1;
         for (i, rb) in site.runbooks.iter().enumerate() {
             let key = title_key(&rb.document.title);

@@ -130,7 +130,7 @@ pub struct Plan {
 }
 
 struct Claims {
-    taken: HashSet<String>,
+    taken: HashSet<String, foldhash::fast::FixedState>,
 }
 
 impl Claims {
@@ -170,8 +170,11 @@ pub fn plan(site: &mut Site) -> Plan {
         }
     };
     let mut claims = Claims {
-        taken: HashSet::new(),
+        taken: HashSet::default(),
     };
+    claims
+        .taken
+        .reserve(site.runbooks.len() + site.sections.len() + site.assets.len());
     for rb in &site.runbooks {
         claims.try_take(&rb.document.output);
     }
@@ -186,29 +189,39 @@ pub fn plan(site: &mut Site) -> Plan {
 
     let mut plan = Plan::default();
     for facet in Facet::ALL {
-        let mut by_value: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
-        // Values repeat across thousands of runbooks: each is lower-cased once.
-        let mut keys: HashMap<&str, String, foldhash::fast::RandomState> = HashMap::default();
+        // (lower-cased value, value as first written, runbooks). Values repeat across
+        // thousands of runbooks: each distinct spelling is looked up once by hash.
+        type Fast = foldhash::fast::FixedState;
+        let mut by_value: Vec<(String, String, Vec<usize>)> = Vec::new();
+        let mut by_key: HashMap<String, usize, Fast> = HashMap::default();
+        let mut by_spelling: HashMap<&str, usize, Fast> = HashMap::default();
         for i in 0..site.runbooks.len() {
             for v in facet.values(site, i) {
-                let key = keys.entry(v).or_insert_with(|| v.to_lowercase());
-                let entry = match by_value.get_mut(key.as_str()) {
-                    Some(entry) => entry,
-                    None => by_value
-                        .entry(key.clone())
-                        .or_insert_with(|| (v.to_string(), Vec::new())),
+                let at = match by_spelling.get(v) {
+                    Some(&at) => at,
+                    None => {
+                        let key = v.to_lowercase();
+                        let at = *by_key.entry(key.clone()).or_insert_with(|| {
+                            by_value.push((key, v.to_string(), Vec::new()));
+                            by_value.len() - 1
+                        });
+                        by_spelling.insert(v, at);
+                        at
+                    }
                 };
+                let runbooks = &mut by_value[at].2;
                 // Runbooks come in order, so a repeat can only be the last one.
-                if entry.1.last() != Some(&i) {
-                    entry.1.push(i);
+                if runbooks.last() != Some(&i) {
+                    runbooks.push(i);
                 }
             }
         }
+        by_value.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let index = claims.generated(&format!("{}/index.html", facet.folder()));
         let mut used_slugs: HashMap<String, usize> = HashMap::new();
         let values = by_value
-            .into_values()
-            .map(|(name, runbooks)| {
+            .into_iter()
+            .map(|(_, name, runbooks)| {
                 let mut s: String = slug(&name).chars().take(60).collect();
                 s = s.trim_end_matches('-').to_string();
                 if s.is_empty() {

@@ -805,6 +805,8 @@ impl Site {
             }
         };
         let mut diags = Vec::new();
+        // A source's display path is in `sources` already.
+        let sources = &self.sources;
         for s in &mut self.sections {
             s.output = if s.dir.is_empty() {
                 "index.html".to_string()
@@ -812,7 +814,7 @@ impl Site {
                 format!("{}/index.html", s.dir)
             };
             let who = match &s.index {
-                Some(d) => self.project.display_path(&d.rel),
+                Some(d) => sources[d.source].path.clone(),
                 None => self.project.display_path(&format!("{}/", s.dir)),
             };
             claim(&mut diags, &s.output.clone(), &who);
@@ -826,8 +828,11 @@ impl Site {
             } else {
                 format!("{}.html", rb.id)
             };
-            let who = self.project.display_path(&rb.document.rel);
-            claim(&mut diags, &rb.document.output.clone(), &who);
+            claim(
+                &mut diags,
+                &rb.document.output,
+                &sources[rb.document.source].path,
+            );
         }
         for a in assets {
             let who = self.project.display_path(&a.rel);
