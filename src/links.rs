@@ -374,13 +374,15 @@ pub struct DocumentLinks {
 }
 
 /// Resolves the links and title references of one document (which need not be in `site` yet:
-/// `serve` resolves a re-read file against the site it replaces it in).
+/// `serve` resolves a re-read file against the site it replaces it in). `unresolved` is its
+/// HTML with link marks (`document.doc.html`, unless the caller has taken it out).
 pub fn resolve_document(
     site: &Site,
     targets: &Targets,
     titles: &TitleIndex,
     from: From,
     document: &Document,
+    unresolved: &str,
 ) -> DocumentLinks {
     let mut out = DocumentLinks::default();
     title_references(site, titles, from, document, &mut out);
@@ -395,7 +397,7 @@ pub fn resolve_document(
     let resolved = linker.run();
     if site.render_html {
         let pretty = site.project.config.site.pretty_urls;
-        let filled = fill(&document.doc.html, &resolved.urls);
+        let filled = fill(unresolved, &resolved.urls);
         out.html = link_titles(filled, &document.doc.related_items, &out.refs, |to| {
             relative_url(&document.output, &site.runbooks[to].document.output, pretty)
         });
@@ -420,52 +422,59 @@ pub fn resolve(site: &mut Site) {
     let mut linked_from_sections = vec![false; site.runbooks.len()];
     let mut refs: Vec<TitleRef> = Vec::new();
     let mut wanted: Vec<Wanted> = Vec::new();
-    // In chunks, so that the resolved HTML replaces the unresolved as we go instead of the whole
-    // site being held twice; without HTML (check), in one.
-    let chunk_len = if site.render_html {
-        128
-    } else {
-        keys.len().max(1)
-    };
-    for chunk in keys.chunks(chunk_len) {
-        let site_ref: &Site = site;
-        let results: Vec<(bool, usize, DocumentLinks)> = chunk
-            .par_iter()
-            .with_max_len(16)
-            .map(|&(is_runbook, i)| {
-                let site = site_ref;
-                let (from, document) = if is_runbook {
-                    (From::Runbook(i), &site.runbooks[i].document)
-                } else {
-                    let index = site.sections[i].index.as_ref();
-                    (From::Section(i), index.expect("section with an index"))
-                };
-                let links = resolve_document(site, &targets, &titles, from, document);
-                (is_runbook, i, links)
-            })
-            .collect();
-        for (is_runbook, i, links) in results {
-            site.diagnostics.extend(links.diagnostics);
-            refs.extend(links.refs);
-            wanted.extend(links.wanted);
-            if is_runbook {
-                for &t in &links.links_to {
-                    if t != i {
-                        backlinks[t].push(i);
-                    }
-                }
-                let document = &mut site.runbooks[i].document;
-                document.html = links.html;
-                // The unresolved HTML has served its purpose.
-                document.doc.html = Default::default();
+    // Each document's unresolved HTML is taken out of the site, so that all resolve in one
+    // parallel pass (the site is only read), and each is dropped as soon as its resolved HTML
+    // exists: the site's HTML is never held twice.
+    let mut unresolved: Vec<std::sync::Arc<String>> = keys
+        .iter()
+        .map(|&(is_runbook, i)| {
+            let document = if is_runbook {
+                &mut site.runbooks[i].document
             } else {
-                for &t in &links.links_to {
-                    linked_from_sections[t] = true;
+                site.sections[i]
+                    .index
+                    .as_mut()
+                    .expect("section with an index")
+            };
+            std::mem::take(&mut document.doc.html)
+        })
+        .collect();
+    let site_ref: &Site = site;
+    let results: Vec<DocumentLinks> = keys
+        .par_iter()
+        .zip(unresolved.par_iter_mut())
+        .with_max_len(16)
+        .map(|(&(is_runbook, i), html)| {
+            let site = site_ref;
+            let (from, document) = if is_runbook {
+                (From::Runbook(i), &site.runbooks[i].document)
+            } else {
+                let index = site.sections[i].index.as_ref();
+                (From::Section(i), index.expect("section with an index"))
+            };
+            let links = resolve_document(site, &targets, &titles, from, document, html);
+            *html = Default::default();
+            links
+        })
+        .collect();
+    drop(unresolved);
+    for (&(is_runbook, i), links) in keys.iter().zip(results) {
+        site.diagnostics.extend(links.diagnostics);
+        refs.extend(links.refs);
+        wanted.extend(links.wanted);
+        if is_runbook {
+            for &t in &links.links_to {
+                if t != i {
+                    backlinks[t].push(i);
                 }
-                if let Some(d) = site.sections[i].index.as_mut() {
-                    d.html = links.html;
-                    d.doc.html = Default::default();
-                }
+            }
+            site.runbooks[i].document.html = links.html;
+        } else {
+            for &t in &links.links_to {
+                linked_from_sections[t] = true;
+            }
+            if let Some(d) = site.sections[i].index.as_mut() {
+                d.html = links.html;
             }
         }
     }

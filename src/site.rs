@@ -1059,7 +1059,9 @@ impl Site {
             return None;
         }
         let from = crate::links::From::Runbook(i);
-        let links = crate::links::resolve_document(self, targets, titles, from, &page.document);
+        let unresolved = &page.document.doc.html;
+        let links =
+            crate::links::resolve_document(self, targets, titles, from, &page.document, unresolved);
         // The runbooks it leads to must be the same, or backlinks and orphans change.
         let mut before: Vec<usize> = (0..self.runbooks.len())
             .filter(|&t| self.backlinks[t].contains(&i))
