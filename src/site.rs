@@ -856,10 +856,16 @@ impl Site {
     }
 
     fn check_duplicate_titles(&mut self) {
-        let mut first: HashMap<String, usize, foldhash::fast::RandomState> = HashMap::default();
-        for (i, rb) in self.runbooks.iter().enumerate() {
-            let key = rb.document.title.trim().to_lowercase();
-            match first.get(&key) {
+        let keys: Vec<String> = self
+            .runbooks
+            .par_iter()
+            .with_max_len(256)
+            .map(|rb| rb.document.title.trim().to_lowercase())
+            .collect();
+        let mut first: HashMap<&str, usize, foldhash::fast::FixedState> = HashMap::default();
+        first.reserve(keys.len());
+        for (i, (rb, key)) in self.runbooks.iter().zip(&keys).enumerate() {
+            match first.get(key.as_str()) {
                 Some(&j) => {
                     let other = self.project.display_path(&self.runbooks[j].document.rel);
                     let d = Diagnostic::new(

@@ -1,6 +1,5 @@
 //! Typed page contexts: what each template can use. README documents these names.
 
-use crate::diagnostics::Located;
 use crate::links::relative_url;
 use crate::schema::Origin;
 use crate::site::Site;
@@ -118,7 +117,7 @@ struct Stats<'a> {
 
 pub struct Builder<'a> {
     site: &'a Site,
-    findings: &'a HashMap<&'a str, Vec<&'a Located>>,
+    findings: &'a super::FindingsByPath<'a>,
     pretty: bool,
     order: &'a Order,
     /// The `site` value of pages, by the folder they are in and their top-level section: the
@@ -130,7 +129,8 @@ pub struct Builder<'a> {
 pub struct Order {
     /// Runbook counts per section, subsections included.
     totals: Vec<usize>,
-    prev_next: HashMap<usize, (Option<usize>, Option<usize>)>,
+    /// Previous and next runbook in reading order, by runbook.
+    prev_next: Vec<(Option<usize>, Option<usize>)>,
     /// Each runbook's place when all are sorted by title (case-insensitive), for lists.
     title_rank: Vec<u32>,
 }
@@ -192,11 +192,11 @@ impl Order {
         if !site.sections.is_empty() {
             walk(site, 0, &mut order);
         }
-        let mut prev_next = HashMap::new();
+        let mut prev_next = vec![(None, None); site.runbooks.len()];
         for (k, &i) in order.iter().enumerate() {
             let prev = k.checked_sub(1).map(|p| order[p]);
             let next = order.get(k + 1).copied();
-            prev_next.insert(i, (prev, next));
+            prev_next[i] = (prev, next);
         }
         let mut by_title: Vec<usize> = (0..site.runbooks.len()).collect();
         by_title.sort_by_cached_key(|&r| (site.runbooks[r].document.title.to_lowercase(), r));
@@ -215,7 +215,7 @@ impl Order {
 impl<'a> Builder<'a> {
     pub fn new(
         site: &'a Site,
-        findings: &'a HashMap<&'a str, Vec<&'a Located>>,
+        findings: &'a super::FindingsByPath<'a>,
         order: &'a Order,
     ) -> Builder<'a> {
         Builder {
@@ -407,12 +407,7 @@ impl<'a> Builder<'a> {
             .edit_url
             .as_ref()
             .map(|t| t.replace("{path}", path));
-        let (prev, next) = self
-            .order
-            .prev_next
-            .get(&i)
-            .copied()
-            .unwrap_or((None, None));
+        let (prev, next) = self.order.prev_next[i];
         let related = rb.related.iter().map(|&t| self.link_to(from, t)).collect();
         let meta = &rb.meta;
         let ctx = RunbookCtx {

@@ -204,22 +204,29 @@ fn sitemap(site: &Site) -> String {
         format!("{base}/")
     };
     let pretty = site.project.config.site.pretty_urls;
-    let loc = |output: &str| {
-        let rel = crate::links::relative_url("index.html", output, pretty);
-        let rel = rel.trim_start_matches("./");
-        let url = format!("{base}{rel}");
-        url.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-    );
     let mut outputs: Vec<&str> = site.sections.iter().map(|s| s.output.as_str()).collect();
     outputs.extend(site.runbooks.iter().map(|r| r.document.output.as_str()));
     outputs.sort_unstable();
+    let mut out = String::with_capacity(outputs.len() * (base.len() + 64));
+    out.push_str(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    let push_escaped = |out: &mut String, text: &str| {
+        for c in text.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                c => out.push(c),
+            }
+        }
+    };
     for o in outputs {
-        out.push_str(&format!("  <url><loc>{}</loc></url>\n", loc(o)));
+        let rel = crate::links::relative_url("index.html", o, pretty);
+        out.push_str("  <url><loc>");
+        push_escaped(&mut out, &base);
+        push_escaped(&mut out, rel.trim_start_matches("./"));
+        out.push_str("</loc></url>\n");
     }
     out.push_str("</urlset>\n");
     out
@@ -246,8 +253,11 @@ pub enum Job {
 pub type Sink<'a> = dyn Fn(OutputFile) -> Result<(), String> + Sync + 'a;
 
 /// Findings grouped by the file they are about, as page contexts want them.
-pub fn findings_by_path(findings: &[Located]) -> HashMap<&str, Vec<&Located>> {
-    let mut by_path: HashMap<&str, Vec<&Located>> = HashMap::new();
+pub type FindingsByPath<'a> = HashMap<&'a str, Vec<&'a Located>, foldhash::fast::FixedState>;
+
+/// Groups findings by the file they are about.
+pub fn findings_by_path(findings: &[Located]) -> FindingsByPath<'_> {
+    let mut by_path = FindingsByPath::default();
     for f in findings {
         by_path.entry(f.path.as_str()).or_default().push(f);
     }
@@ -425,14 +435,22 @@ impl Taken {
     /// Also drops what only checking and linking needed, once findings are located: line
     /// indexes, links and list items. Rendering then reuses that memory instead of adding to it.
     pub fn from(site: &mut Site) -> Taken {
-        for source in &mut site.sources {
-            source.index = Default::default();
-        }
-        let docs = site.runbooks.iter_mut().map(|r| &mut r.document);
-        for document in docs.chain(site.sections.iter_mut().filter_map(|s| s.index.as_mut())) {
+        // Hundreds of thousands of small frees: in parallel.
+        site.sources
+            .par_iter_mut()
+            .for_each(|source| source.index = Default::default());
+        let forget = |document: &mut crate::site::Document| {
             document.doc.links = Vec::new();
             document.doc.items = Vec::new();
-        }
+        };
+        site.runbooks
+            .par_iter_mut()
+            .with_max_len(64)
+            .for_each(|r| forget(&mut r.document));
+        site.sections
+            .iter_mut()
+            .filter_map(|s| s.index.as_mut())
+            .for_each(forget);
         let bodies = site
             .runbooks
             .iter_mut()
