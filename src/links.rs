@@ -39,10 +39,10 @@ pub fn relative_url(from: &str, to: &str, pretty: bool) -> String {
     url
 }
 
-/// The lookup tables links are resolved against.
 /// Maps with a fixed hasher: fast, and the same iteration order on every run.
 type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
+/// The lookup tables links are resolved against.
 pub struct Targets {
     by_path: Map<String, Target>,
     by_dir: Map<String, usize>,
@@ -425,7 +425,7 @@ pub fn resolve(site: &mut Site) {
     // Each document's unresolved HTML is taken out of the site, so that all resolve in one
     // parallel pass (the site is only read), and each is dropped as soon as its resolved HTML
     // exists: the site's HTML is never held twice.
-    let mut unresolved: Vec<std::sync::Arc<String>> = keys
+    let mut unresolved: Vec<Option<std::sync::Arc<String>>> = keys
         .iter()
         .map(|&(is_runbook, i)| {
             let document = if is_runbook {
@@ -436,7 +436,7 @@ pub fn resolve(site: &mut Site) {
                     .as_mut()
                     .expect("section with an index")
             };
-            std::mem::take(&mut document.doc.html)
+            Some(std::mem::take(&mut document.doc.html))
         })
         .collect();
     let site_ref: &Site = site;
@@ -452,9 +452,8 @@ pub fn resolve(site: &mut Site) {
                 let index = site.sections[i].index.as_ref();
                 (From::Section(i), index.expect("section with an index"))
             };
-            let links = resolve_document(site, &targets, &titles, from, document, html);
-            *html = Default::default();
-            links
+            let unresolved = html.take().unwrap_or_default();
+            resolve_document(site, &targets, &titles, from, document, &unresolved)
         })
         .collect();
     drop(unresolved);

