@@ -205,10 +205,10 @@ impl<'a> Iterator for Words<'a> {
     }
 }
 
-/// The distinct words of a runbook with their weights (see the module's notes): those of its
-/// body (counted from its plain text, which is not kept) and of its title, headings and
-/// metadata. Stored as one string: each word followed by its weight byte (1 to 31), in an order
-/// that depends only on the runbook.
+/// The distinct words of a runbook's body with how often each occurs (up to 3), counted from
+/// its plain text, which is not kept. The index adds the words of its title, headings and
+/// metadata (`field_words`). Stored as one string: each word followed by its count byte, in an
+/// order that depends only on the runbook.
 #[derive(Debug, Clone, Default)]
 pub struct Terms(Box<str>);
 
@@ -238,39 +238,6 @@ impl Terms {
         table.finish()
     }
 
-    /// Adds the words of a runbook's title, alert names, metadata, headings and description,
-    /// with their weights, to the words of its body.
-    pub fn add_fields(&mut self, meta: &crate::schema::Runbook, headings: &[Heading]) {
-        let mut table = CountTable::from_terms(std::mem::take(self));
-        for t in tokens(&meta.title) {
-            table.add(t.as_bytes(), W_TITLE);
-        }
-        for a in &meta.alerts {
-            for t in alert_tokens(&a.value) {
-                table.add(t.as_bytes(), W_TITLE);
-            }
-        }
-        let fields = [&meta.service, &meta.team, &meta.severity]
-            .into_iter()
-            .flatten()
-            .chain(meta.owner.as_ref().map(|o| &o.value))
-            .chain(meta.tags.iter());
-        for field in fields {
-            for t in tokens(field) {
-                table.add(t.as_bytes(), W_META);
-            }
-        }
-        for h in headings {
-            for t in tokens(&h.text) {
-                table.add(t.as_bytes(), W_HEADING);
-            }
-        }
-        for t in meta.description.iter().flat_map(|d| tokens(d)) {
-            table.add(t.as_bytes(), 1);
-        }
-        *self = table.finish();
-    }
-
     /// (word, weight) pairs.
     pub fn iter(&self) -> impl Iterator<Item = (&str, u8)> + '_ {
         let mut rest: &str = &self.0;
@@ -282,6 +249,37 @@ impl Terms {
             rest = &rest[end + 1..];
             Some((word, count))
         })
+    }
+}
+
+/// The words of a runbook's title, alert names, metadata, headings and description, each with
+/// its weight, handed to `add`. The index merges them into the runbook's body words.
+fn field_words(meta: &crate::schema::Runbook, headings: &[Heading], add: &mut dyn FnMut(&str, u8)) {
+    for t in tokens(&meta.title) {
+        add(&t, W_TITLE);
+    }
+    for a in &meta.alerts {
+        for t in alert_tokens(&a.value) {
+            add(&t, W_TITLE);
+        }
+    }
+    let fields = [&meta.service, &meta.team, &meta.severity]
+        .into_iter()
+        .flatten()
+        .chain(meta.owner.as_ref().map(|o| &o.value))
+        .chain(meta.tags.iter());
+    for field in fields {
+        for t in tokens(field) {
+            add(&t, W_META);
+        }
+    }
+    for h in headings {
+        for t in tokens(&h.text) {
+            add(&t, W_HEADING);
+        }
+    }
+    for t in meta.description.iter().flat_map(|d| tokens(d)) {
+        add(&t, 1);
     }
 }
 
@@ -303,31 +301,6 @@ impl CountTable {
             entries: Vec::new(),
             slots: vec![0; 512],
         }
-    }
-
-    /// A table holding `terms`, to add more words to.
-    fn from_terms(terms: Terms) -> CountTable {
-        let out = Vec::from(terms.0.into_boxed_bytes());
-        let mut entries = Vec::new();
-        let mut start = 0;
-        for (end, &b) in out.iter().enumerate() {
-            if b < 32 {
-                let word = &out[start..end];
-                entries.push((
-                    start as u32,
-                    word.len() as u32,
-                    (word_hash(word) >> 32) as u32,
-                ));
-                start = end + 1;
-            }
-        }
-        let mut table = CountTable {
-            out,
-            entries,
-            slots: Vec::new(),
-        };
-        table.rehash((table.entries.len() * 2 + 1).next_power_of_two().max(64));
-        table
     }
 
     /// Counts the words of `text` (weight 1 per occurrence). ASCII words are lower-cased while
@@ -554,6 +527,60 @@ fn push_posting(out: &mut String, last: &mut u32, doc: u32, w: u8) {
     *last = doc;
 }
 
+/// Adds document `d`'s postings: its body words, then its title, alert, metadata and heading
+/// words, whose weights add to the body's.
+fn index_document(
+    term_ids: &mut HashMap<Box<str>, u32, FixedState>,
+    postings: &mut Vec<(String, u32)>,
+    d: u32,
+    terms: &Terms,
+    meta: &crate::schema::Runbook,
+    headings: &[Heading],
+) {
+    for (t, w) in terms.iter() {
+        let (list, last) = postings_of(term_ids, postings, t);
+        push_posting(list, last, d, w);
+    }
+    field_words(meta, headings, &mut |t, w| {
+        let (list, last) = postings_of(term_ids, postings, t);
+        add_posting(list, last, d, w);
+    });
+}
+
+/// A term's postings (encoded list, last document), a new term getting the next id.
+fn postings_of<'p>(
+    term_ids: &mut HashMap<Box<str>, u32, FixedState>,
+    postings: &'p mut Vec<(String, u32)>,
+    term: &str,
+) -> &'p mut (String, u32) {
+    let id = match term_ids.get(term) {
+        Some(&id) => id,
+        None => {
+            let id = postings.len() as u32;
+            term_ids.insert(term.into(), id);
+            postings.push((String::new(), 0));
+            id
+        }
+    };
+    &mut postings[id as usize]
+}
+
+/// Adds weight `w` of document `doc` to a term's postings: merged into `doc`'s posting when it
+/// has one (it is the last: documents come in order), a new posting otherwise.
+fn add_posting(out: &mut String, last: &mut u32, doc: u32, w: u8) {
+    if *last == doc && !out.is_empty() {
+        // A posting's last digit holds its weight (the lowest five bits).
+        let digit = out.pop().expect("a posting");
+        let old = FINAL
+            .iter()
+            .position(|&f| char::from(f) == digit)
+            .expect("a posting ends with a final digit") as u8;
+        out.push(char::from(FINAL[usize::from(merge_weight(old, w).min(31))]));
+    } else {
+        push_posting(out, last, doc, w);
+    }
+}
+
 fn encode_docs(docs: &[u32]) -> String {
     let mut out = String::new();
     let mut last = 0u32;
@@ -643,19 +670,8 @@ pub fn build(
         let meta = &rb.meta;
         let taken_terms = taken.map(|t| std::mem::take(&mut *t[i].lock().expect("terms lock")));
         let terms = taken_terms.as_ref().unwrap_or(&rb.document.doc.terms);
-        for (t, w) in terms.iter() {
-            let id = match term_ids.get(t) {
-                Some(&id) => id,
-                None => {
-                    let id = postings.len() as u32;
-                    term_ids.insert(t.into(), id);
-                    postings.push((String::new(), 0));
-                    id
-                }
-            };
-            let (list, last) = &mut postings[id as usize];
-            push_posting(list, last, d, w);
-        }
+        let headings = &rb.document.doc.headings;
+        index_document(&mut term_ids, &mut postings, d, terms, meta, headings);
         drop(taken_terms);
         let section = &site.sections[rb.section];
         let url = crate::links::relative_url("index.html", &rb.document.output, pretty);
@@ -909,6 +925,46 @@ mod tests {
         assert_eq!(v, [("db", 2), ("restart", 3), ("ünïcode", 1)]);
     }
 
+    /// Each term's weight in document `d` of an index of `docs`, decoded from its postings.
+    fn weights(docs: &[(&str, crate::schema::Runbook, Vec<Heading>)], d: u32) -> Vec<(String, u8)> {
+        let mut term_ids = HashMap::default();
+        let mut postings = Vec::new();
+        for (n, (body, meta, headings)) in docs.iter().enumerate() {
+            let terms = Terms::from_text(body);
+            index_document(
+                &mut term_ids,
+                &mut postings,
+                n as u32,
+                &terms,
+                meta,
+                headings,
+            );
+        }
+        let mut out: Vec<(String, u8)> = term_ids
+            .into_iter()
+            .filter_map(|(t, id)| {
+                let list = &postings[id as usize].0;
+                let mut doc = 0;
+                let mut v = 0u64;
+                for c in list.bytes() {
+                    if let Some(k) = MORE.iter().position(|&m| m == c) {
+                        v = v * 32 + k as u64;
+                        continue;
+                    }
+                    v = v * 32 + FINAL.iter().position(|&f| f == c).unwrap() as u64;
+                    doc += (v >> 5) as u32;
+                    if doc == d {
+                        return Some((t.to_string(), (v & 31) as u8));
+                    }
+                    v = 0;
+                }
+                None
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     #[test]
     fn field_words_add_their_weight_bits_to_body_counts() {
         let body = "Drain the node. Drain it again, then drain it once more.";
@@ -927,29 +983,28 @@ mod tests {
             content: true,
             related: false,
         };
-        let mut t = Terms::from_text(body);
-        t.add_fields(&meta, &[heading]);
-        let mut v: Vec<(&str, u8)> = t.iter().collect();
-        v.sort();
+        let expected = [
+            ("again", 1),
+            ("cordon", 1),
+            // 3 in the body (the most counted) + 1 in the description stays 3.
+            ("drain", W_TITLE | W_HEADING | 3),
+            ("kubernetes", W_TITLE | W_META),
+            ("more", 1),
+            ("node", W_TITLE | W_HEADING | 1),
+            ("once", 1),
+            ("platform", W_META),
+        ]
+        .map(|(t, w)| (t.to_string(), w));
+        let plain = ("Drain once.", crate::schema::Runbook::default(), Vec::new());
+        let this = (body, meta, vec![heading]);
+        // Alone, and after another document with some of the same words: weights stay per
+        // document.
+        assert_eq!(weights(std::slice::from_ref(&this), 0), expected);
+        assert_eq!(weights(&[plain.clone(), this], 1), expected);
         assert_eq!(
-            v,
-            [
-                ("again", 1),
-                ("cordon", 1),
-                // 3 in the body (the most counted) + 1 in the description stays 3.
-                ("drain", W_TITLE | W_HEADING | 3),
-                ("kubernetes", W_TITLE | W_META),
-                ("more", 1),
-                ("node", W_TITLE | W_HEADING | 1),
-                ("once", 1),
-                ("platform", W_META),
-            ]
+            weights(&[plain], 0),
+            [("drain".to_string(), 1), ("once".to_string(), 1)]
         );
-        // Adding nothing keeps the words as they were.
-        let before: Vec<(String, u8)> = t.iter().map(|(w, n)| (w.into(), n)).collect();
-        t.add_fields(&crate::schema::Runbook::default(), &[]);
-        let after: Vec<(String, u8)> = t.iter().map(|(w, n)| (w.into(), n)).collect();
-        assert_eq!(before, after);
     }
 
     #[test]

@@ -443,9 +443,6 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
             owners_file: owner_from_file.as_deref(),
         };
         let (meta, diagnostics) = schema::read(&input, &schema);
-        if render_html {
-            doc.terms.add_fields(&meta, &doc.headings);
-        }
         runbook = Some((meta, diagnostics));
     }
     {

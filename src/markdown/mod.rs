@@ -100,8 +100,7 @@ pub struct Doc {
     /// Code fences that are never closed: (offset, whether they run to the end of the file
     /// rather than to the end of their list item or quote).
     pub unclosed_fences: Vec<(usize, bool)>,
-    /// Words for the search index, only when rendering HTML: those of the body (prose and
-    /// code), and for a runbook, once checked, those of its title, headings and metadata.
+    /// Words of the body (prose and code) for the search index, only when rendering HTML.
     pub terms: crate::search::Terms,
     /// Offsets of the related-operations items wrapped in `REF_OPEN`/`REF_CLOSE`, in order.
     pub related_items: Vec<usize>,
