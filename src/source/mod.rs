@@ -203,14 +203,47 @@ fn walk(
         }
     }
     found.diagnostics.extend(escaped);
-    // Folder by folder, names in byte order: a path's parts compared in turn. What the walk
-    // reported is put in an order that does not depend on the file system's either.
-    out.sort_unstable_by(|a, b| a.rel.split('/').cmp(b.rel.split('/')));
+    // Folder by folder, names in byte order. What the walk reported is put in an order that
+    // does not depend on the file system's either.
+    out.sort_unstable_by(|a, b| path_order(&a.rel, &b.rel));
     found.diagnostics[first_finding..].sort_by(|a, b| a.path.cmp(&b.path));
     found.errors[first_error..].sort();
     out
 }
 
+/// The order of a sorted depth-first walk: paths compared part by part, names byte by byte.
+/// That is the byte order of the paths with `/` below every other byte: at the first byte where
+/// two paths differ, a `/` means that one's part ended first.
+fn path_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let key = |c: u8| if c == b'/' { 0 } else { c };
+    match a.bytes().zip(b.bytes()).position(|(x, y)| x != y) {
+        Some(i) => key(a.as_bytes()[i]).cmp(&key(b.as_bytes()[i])),
+        None => a.len().cmp(&b.len()),
+    }
+}
+
 fn rel_path(root: &Path, path: &Path) -> String {
     display_path(path.strip_prefix(root).unwrap_or(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_sort_part_by_part() {
+        let mut paths = vec![
+            "a-b/x.md", "a/y.md", "ab.md", "a/x/z.md", "a.md", "a/x.md", "b.md",
+        ];
+        paths.sort_unstable_by(|a, b| path_order(a, b));
+        let mut by_parts = paths.clone();
+        by_parts.sort_by(|a, b| a.split('/').cmp(b.split('/')));
+        assert_eq!(paths, by_parts);
+        assert_eq!(
+            paths,
+            [
+                "a/x/z.md", "a/x.md", "a/y.md", "a-b/x.md", "a.md", "ab.md", "b.md"
+            ]
+        );
+    }
 }
