@@ -116,10 +116,12 @@ pub fn check(args: &CheckArgs) -> u8 {
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let text = match args.format {
         Format::Human => {
-            let mut buf = Vec::new();
+            // A finding takes ~300 bytes (its message, source line and help).
+            let mut buf = Vec::with_capacity(located.len() * 320);
             let _ = diagnostics::write_human(&mut buf, &located, args.color.enabled(to_terminal));
             let _ = writeln!(buf, "checked {}", summary(&site, &located));
-            String::from_utf8_lossy(&buf).into_owned()
+            String::from_utf8(buf)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
         }
         Format::Json => report::json(&site, &located),
         Format::Sarif => report::sarif(&located),
