@@ -92,6 +92,10 @@ impl Targets {
 
 /// The scheme of a URL (`javascript` in `JaVa\tScript:`), lower-cased; `None` when relative.
 pub(crate) fn scheme(dest: &str) -> Option<String> {
+    // Most links are relative: no colon, no scheme.
+    if !dest.contains(':') {
+        return None;
+    }
     // Browsers ignore ASCII whitespace and control characters inside a scheme.
     let cleaned: String = dest
         .chars()
@@ -236,12 +240,19 @@ impl Linker<'_> {
             diagnostics: Vec::new(),
             links_to: Vec::new(),
         };
+        // URLs only go into HTML: `check` resolves links for their findings alone.
+        let want_urls = self.site.render_html;
+        let push_url = |urls: &mut Vec<String>, url: &dyn Fn() -> String| {
+            if want_urls {
+                urls.push(url());
+            }
+        };
         for link in &self.doc.links {
             let dest = link.dest.trim();
             let what = if link.image { "image" } else { "link" };
             if let Some(scheme) = scheme(dest) {
                 if matches!(scheme.as_str(), "http" | "https" | "mailto" | "tel") {
-                    res.urls.push(escape_attr(dest));
+                    push_url(&mut res.urls, &|| escape_attr(dest));
                 } else {
                     res.diagnostics.push(
                         Diagnostic::new(
@@ -252,12 +263,12 @@ impl Linker<'_> {
                         )
                         .with_help("only http, https, mailto, tel and relative links are kept"),
                     );
-                    res.urls.push("#".to_string());
+                    push_url(&mut res.urls, &|| "#".to_string());
                 }
                 continue;
             }
             if dest.starts_with("//") || dest.is_empty() {
-                res.urls.push(escape_attr(dest));
+                push_url(&mut res.urls, &|| escape_attr(dest));
                 continue;
             }
             let (path_part, fragment) = match dest.split_once('#') {
@@ -276,7 +287,7 @@ impl Linker<'_> {
                     "this page",
                     &mut res.diagnostics,
                 );
-                res.urls.push(format!("#{}", escape_attr(&id)));
+                push_url(&mut res.urls, &|| format!("#{}", escape_attr(&id)));
                 continue;
             }
             let decoded = percent_decode(path_part);
@@ -309,25 +320,27 @@ impl Linker<'_> {
                     None => d.with_help(format!("no file at content path `{shown}`")),
                 };
                 res.diagnostics.push(d);
-                res.urls.push(escape_attr(dest));
+                push_url(&mut res.urls, &|| escape_attr(dest));
                 continue;
             };
             if let Target::Runbook(i) = target {
                 res.links_to.push(i);
             }
-            let mut url = relative_url(self.output, self.output_of(target), pretty);
-            if let Some(fragment) = fragment {
-                let fixed = match self.anchor_ids(target) {
-                    Some(ids) => {
-                        let name = format!("`{path_part}`");
-                        self.fragment(fragment, &ids, link.offset, &name, &mut res.diagnostics)
-                    }
-                    None => fragment.to_string(),
-                };
-                url.push('#');
-                url.push_str(&fixed);
-            }
-            res.urls.push(escape_attr(&url));
+            let fragment = fragment.map(|fragment| match self.anchor_ids(target) {
+                Some(ids) => {
+                    let name = format!("`{path_part}`");
+                    self.fragment(fragment, &ids, link.offset, &name, &mut res.diagnostics)
+                }
+                None => fragment.to_string(),
+            });
+            push_url(&mut res.urls, &|| {
+                let mut url = relative_url(self.output, self.output_of(target), pretty);
+                if let Some(fixed) = &fragment {
+                    url.push('#');
+                    url.push_str(fixed);
+                }
+                escape_attr(&url)
+            });
         }
         res
     }
