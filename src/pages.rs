@@ -160,7 +160,7 @@ impl Claims {
     }
 }
 
-pub fn plan(site: &mut Site) -> Plan {
+pub fn plan(site: &Site) -> (Plan, Vec<Diagnostic>) {
     let pretty = site.project.config.site.pretty_urls;
     let page = |stem: &str| {
         if pretty {
@@ -320,6 +320,5 @@ pub fn plan(site: &mut Site) -> Plan {
             }
         }
     }
-    site.diagnostics.extend(diagnostics);
-    plan
+    (plan, diagnostics)
 }

@@ -684,11 +684,15 @@ impl Site {
         timer.lap("sections and outputs");
         crate::links::resolve(&mut site);
         timer.lap("links");
-        site.pages = crate::pages::plan(&mut site);
+        // Independent: the pages' places and the duplicate titles.
+        let ((pages, page_findings), duplicates) =
+            rayon::join(|| crate::pages::plan(&site), || site.duplicate_titles());
+        site.pages = pages;
+        site.diagnostics.extend(page_findings);
         if !options.alert_rules.is_empty() {
             crate::alerts::check(&mut site, &options.alert_rules);
         }
-        site.check_duplicate_titles();
+        site.diagnostics.extend(duplicates);
         site.finish_diagnostics();
         timer.lap("pages and findings");
         site
@@ -852,13 +856,15 @@ impl Site {
         self.diagnostics.extend(diags);
     }
 
-    fn check_duplicate_titles(&mut self) {
+    /// `duplicate-title` findings.
+    fn duplicate_titles(&self) -> Vec<Diagnostic> {
         let keys: Vec<String> = self
             .runbooks
             .par_iter()
             .with_max_len(256)
             .map(|rb| rb.document.title.trim().to_lowercase())
             .collect();
+        let mut found = Vec::new();
         let mut first: HashMap<&str, usize, foldhash::fast::FixedState> = HashMap::default();
         first.reserve(keys.len());
         for (i, (rb, key)) in self.runbooks.iter().zip(&keys).enumerate() {
@@ -872,13 +878,14 @@ impl Site {
                         format!("title \"{}\" is also used by {other}", rb.document.title),
                     )
                     .with_help("give each runbook a distinct title so readers and references can tell them apart");
-                    self.diagnostics.push(d);
+                    found.push(d);
                 }
                 None => {
                     first.insert(key, i);
                 }
             }
         }
+        found
     }
 
     /// Applies rule levels and suppressions, then decides which runbooks are complete.
