@@ -167,6 +167,7 @@ struct Linker<'a> {
 }
 
 struct Resolved {
+    /// The URL of each link, in order (none when not rendering HTML).
     urls: Vec<String>,
     diagnostics: Vec<Diagnostic>,
     /// Runbooks this document links to.
