@@ -390,12 +390,9 @@ impl CountTable {
         }
     }
 
+    /// Doubles the slots and places every entry again.
     fn grow(&mut self) {
-        self.rehash(self.slots.len() * 2);
-    }
-
-    /// Rebuilds the slots, `size` of them (a power of two).
-    fn rehash(&mut self, size: usize) {
+        let size = self.slots.len() * 2;
         self.slots = vec![0; size];
         let mask = size - 1;
         for (n, &(start, len, _)) in self.entries.iter().enumerate() {

@@ -870,10 +870,10 @@ impl Site {
         for (i, (rb, key)) in self.runbooks.iter().zip(&keys).enumerate() {
             match first.get(key.as_str()) {
                 Some(&j) => {
-                    let other = self.project.display_path(&self.runbooks[j].document.rel);
+                    let other = self.source_path(&self.runbooks[j].document);
                     let d = Diagnostic::new(
                         Rule::DuplicateTitle,
-                        &self.sources[rb.document.source].path,
+                        self.source_path(&rb.document),
                         rb.meta_title_offset(),
                         format!("title \"{}\" is also used by {other}", rb.document.title),
                     )
