@@ -60,8 +60,8 @@ impl Facet {
         }
     }
 
-    pub fn values(self, site: &Site, runbook: usize) -> Vec<&str> {
-        let m = &site.runbooks[runbook].meta;
+    /// A runbook's values for this facet, as written (trimmed, empty ones left out).
+    pub fn values_of(self, m: &crate::schema::Runbook) -> Vec<&str> {
         fn one(v: &Option<String>) -> Vec<&str> {
             v.iter()
                 .map(|s| s.trim())
@@ -115,6 +115,19 @@ pub struct AlertPage {
 pub struct Redirect {
     pub output: String,
     pub runbook: usize,
+}
+
+/// Whether an `aliases` entry may name a path in a facet's folder, where it competes with the
+/// facet pages for paths; then which values a facet has can change the alias's findings. Errs
+/// on the side of yes: any alias whose first part is a facet folder's name.
+pub fn alias_reaches_facets(alias: &str) -> bool {
+    let first = alias.trim().trim_start_matches('/').split('/').next();
+    let first = path_key(first.unwrap_or_default());
+    let first = first
+        .strip_suffix(".md")
+        .or_else(|| first.strip_suffix(".html"))
+        .unwrap_or(&first);
+    Facet::ALL.iter().any(|f| f.folder() == first)
 }
 
 /// Where every generated page goes.
@@ -198,7 +211,7 @@ pub fn plan(site: &Site) -> (Plan, Vec<Diagnostic>) {
         let mut by_key: HashMap<String, usize, Fast> = HashMap::default();
         let mut by_spelling: HashMap<&str, usize, Fast> = HashMap::default();
         for i in 0..site.runbooks.len() {
-            for v in facet.values(site, i) {
+            for v in facet.values_of(&site.runbooks[i].meta) {
                 let at = match by_spelling.get(v) {
                     Some(&at) => at,
                     None => {

@@ -999,14 +999,16 @@ pub struct Patch {
     /// Every finding about the file, as the full pipeline would give them.
     diagnostics: Vec<Diagnostic>,
     refs: Vec<crate::links::TitleRef>,
+    /// Its facet values (owner, team, service, severity, tags) changed: see `Site::replan`.
+    pub facets_changed: bool,
 }
 
 impl Site {
     /// Re-reads one changed runbook (`rel`, content-relative) and resolves it against the rest
-    /// of the site. `None` when the change reaches beyond what is rendered on request (its
-    /// title, owner, team, service, severity, tags, alerts, aliases, related entries, headings,
-    /// outgoing links, related titles or suppressions changed; or it is not a runbook of this
-    /// site): then the whole site must be loaded again.
+    /// of the site. `None` when the change reaches beyond what is rendered on request and the
+    /// facet pages (its title, alerts, aliases, related entries, headings, outgoing links,
+    /// related titles or suppressions changed; or it is not a runbook of this site): then the
+    /// whole site must be loaded again.
     /// `targets` and `titles` are this site's (a patch does not change them).
     pub fn patch(
         &self,
@@ -1068,6 +1070,19 @@ impl Site {
         if site_identity(old) != site_identity(&page) {
             return None;
         }
+        // Its owner, team, service, severity or tags: the facet pages are planned again
+        // (`replan`), unless an alias of some runbook competes with them for a path.
+        let facets_changed = facet_identity(old) != facet_identity(&page);
+        if facets_changed
+            && self.runbooks.iter().any(|rb| {
+                rb.meta
+                    .aliases
+                    .iter()
+                    .any(|a| crate::pages::alias_reaches_facets(&a.value))
+            })
+        {
+            return None;
+        }
         let from = crate::links::From::Runbook(i);
         let unresolved = &page.document.doc.html;
         let links =
@@ -1090,12 +1105,18 @@ impl Site {
         if before != after {
             return None;
         }
-        let mut diagnostics: Vec<Diagnostic> = self
-            .diagnostics
-            .iter()
-            .filter(|d| d.path == source.path && site_wide(d.rule))
-            .cloned()
-            .collect();
+        // The site-wide findings stay, at the same places in the edited file; one that points
+        // elsewhere cannot be placed, and the site is loaded again.
+        let (was, now) = (site_wide_offsets(old), site_wide_offsets(&page));
+        let mut diagnostics = Vec::new();
+        for d in &self.diagnostics {
+            if d.path == source.path && site_wide(d.rule) {
+                let at = was.iter().position(|&o| o == d.offset)?;
+                let mut d = d.clone();
+                d.offset = now[at];
+                diagnostics.push(d);
+            }
+        }
         let directives = page.document.doc.directives.clone();
         let mut local: Vec<Diagnostic> = outcome.diagnostics;
         local.extend(schema_findings);
@@ -1125,7 +1146,15 @@ impl Site {
             source,
             diagnostics,
             refs: links.refs,
+            facets_changed,
         })
+    }
+
+    /// Plans the generated pages again, after patches that changed facet values. Their
+    /// findings are the same as before: only aliases get findings from the plan, and a patch
+    /// that changes facets is refused while an alias could reach a facet page's path.
+    pub fn replan(&mut self) {
+        self.pages = crate::pages::plan(self).0;
     }
 
     /// Puts a patched runbook in place of the old one; returns the path of its source file.
@@ -1146,8 +1175,9 @@ impl Site {
 
 /// What a runbook shows the rest of the site: when this is unchanged by an edit, only the
 /// runbook's own page, its findings and pages rendered on request from the site (lists, the
-/// calendar, the completeness report, search) change. Offsets are part of it where site-wide
-/// findings point at them (title, aliases, related, alerts).
+/// calendar, the completeness report, search) change, and the facet pages when its
+/// `facet_identity` changed. Values only: an edit that moves them (a longer owner above the
+/// `related` list) moves the site-wide findings with them (`site_wide_offsets`).
 fn site_identity(rb: &RunbookPage) -> String {
     let m = &rb.meta;
     let doc = &rb.document.doc;
@@ -1156,15 +1186,35 @@ fn site_identity(rb: &RunbookPage) -> String {
         .flat_map(|h| doc.section_items(h).map(|i| i.text.as_str()))
         .collect();
     let ids: Vec<&str> = doc.headings.iter().map(|h| h.id.as_str()).collect();
+    let values = |list: &[crate::schema::Sourced<String>]| -> Vec<String> {
+        list.iter().map(|s| s.value.clone()).collect()
+    };
     format!(
         "{:?}",
         (
-            (&rb.document.title, rb.meta_title_offset(), m.draft),
-            (&m.owner, &m.team, &m.service, &m.severity, &m.tags),
-            (&m.alerts, &m.related, &m.aliases),
+            (&rb.document.title, m.draft),
+            (values(&m.alerts), values(&m.related), values(&m.aliases)),
             (ids, related_items, &doc.directives),
         )
     )
+}
+
+/// Where the site-wide findings about a runbook can point: the file, its title, its aliases and
+/// its `related` entries. Two runbooks with the same `site_identity` have as many of each, so
+/// the places pair up in order when an edit moves them.
+fn site_wide_offsets(rb: &RunbookPage) -> Vec<usize> {
+    let m = &rb.meta;
+    let mut offsets = vec![0, rb.meta_title_offset()];
+    offsets.extend(m.aliases.iter().chain(&m.related).map(|s| s.offset));
+    offsets
+}
+
+/// The values a runbook gives the facet pages (owners, teams, services, severities, tags).
+fn facet_identity(rb: &RunbookPage) -> Vec<Vec<&str>> {
+    crate::pages::Facet::ALL
+        .iter()
+        .map(|f| f.values_of(&rb.meta))
+        .collect()
 }
 
 impl RunbookPage {

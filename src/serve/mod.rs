@@ -43,7 +43,6 @@ pub struct Rendered {
     /// The site and its findings; replaced in part when one runbook is patched.
     state: RwLock<State>,
     theme: Theme,
-    pages: HashMap<String, render::Job>,
     files: HashMap<String, Content>,
     /// Rendered pages, cleared whenever `state` changes.
     cache: Mutex<HashMap<String, Arc<Vec<u8>>>>,
@@ -53,6 +52,8 @@ pub struct Rendered {
 struct State {
     site: Site,
     findings: Vec<Located>,
+    /// The pages of the site by path; planned again when a patch changes facet values.
+    pages: HashMap<String, render::Job>,
     /// Unchanged by patches: they keep titles, sections and files as they are.
     order: render::context::Order,
     targets: crate::links::Targets,
@@ -68,7 +69,7 @@ impl Rendered {
         // Held until the page is cached, so a patch cannot slip in between and leave a page of
         // the old site in the cache.
         let state = self.state.read().expect("state lock");
-        let bytes = if let Some(&job) = self.pages.get(path) {
+        let bytes = if let Some(&job) = state.pages.get(path) {
             let by_path = render::findings_by_path(&state.findings);
             let builder = render::context::Builder::new(&state.site, &by_path, &state.order);
             match render::render_job(&state.site, &self.theme, &builder, job) {
@@ -110,7 +111,8 @@ impl Rendered {
 
     pub fn has_dir_index(&self, path: &str) -> bool {
         let index = format!("{path}/index.html");
-        self.pages.contains_key(&index) || self.files.contains_key(&index)
+        let state = self.state.read().expect("state lock");
+        state.pages.contains_key(&index) || self.files.contains_key(&index)
     }
 
     /// Re-reads changed runbooks and puts them in place, when the change stays within their own
@@ -148,10 +150,20 @@ impl Rendered {
             (rels, patches)
         };
         let mut state = self.state.write().expect("state lock");
-        let State { site, findings, .. } = &mut *state;
+        let State {
+            site,
+            findings,
+            pages,
+            ..
+        } = &mut *state;
+        let replan = patches.iter().any(|p| p.facets_changed);
         let mut sources = Vec::new();
         for patch in patches {
             sources.push(site.apply(patch));
+        }
+        if replan {
+            site.replan();
+            *pages = page_paths(site);
         }
         for path in sources {
             let mine: Vec<_> = site
@@ -169,6 +181,14 @@ impl Rendered {
         *self.search.lock().expect("search lock") = None;
         Some((rels, breaking(findings)))
     }
+}
+
+/// Every page of the site by its path, rendered when asked for.
+fn page_paths(site: &Site) -> HashMap<String, render::Job> {
+    render::jobs(site)
+        .into_iter()
+        .map(|j| (render::job_path(site, j), j))
+        .collect()
 }
 
 /// The findings that make the site wrong: shown as an overlay.
@@ -295,10 +315,7 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
         Err(e) => return failed(e),
     };
     // Render the home page now: a template error in a page shows at once, not on first visit.
-    let pages: HashMap<String, render::Job> = render::jobs(&site)
-        .into_iter()
-        .map(|j| (render::job_path(&site, j), j))
-        .collect();
+    let pages = page_paths(&site);
     let files = render::other_files(&site, &theme)
         .into_iter()
         .map(|f| (f.path, f.content))
@@ -320,9 +337,9 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
             titles: crate::links::TitleIndex::new(&site),
             site,
             findings: located,
+            pages,
         }),
         theme,
-        pages,
         files,
         cache: Mutex::new(HashMap::new()),
         search: Mutex::new(None),

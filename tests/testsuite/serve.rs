@@ -335,6 +335,102 @@ fn update(server: &Server) -> String {
 }
 
 #[test]
+fn owner_and_tag_edits_are_patched_and_the_facet_pages_follow() {
+    let site = site();
+    // A `related` entry that names nothing: a site-wide finding, below the lines edited.
+    let original = site.read("content/drain.md").replace(
+        "last_reviewed: 2026-10-01\n",
+        "last_reviewed: 2026-10-01\nrelated: [no-such-runbook]\n",
+    );
+    site.write("content/drain.md", &original);
+    let server = Server::start(&site, &[]);
+    assert_eq!(server.get("/owners/platform-team.html").0, 200);
+    assert_eq!(server.get("/tags/nodes.html").0, 404);
+    assert!(
+        server
+            .get("/drain.html")
+            .1
+            .contains("line 6: related entry")
+    );
+
+    // A new owner and a first tag: the runbook's page, the owners and tags pages change, and
+    // the finding moves down a line with its entry.
+    site.write(
+        "content/drain.md",
+        original.replace("owner: platform-team", "owner: storage-team\ntags: [nodes]"),
+    );
+    server.wait_for("/drain.html", "the new owner", |_, b| {
+        b.contains("storage-team")
+    });
+    assert_eq!(update(&server), "patch");
+    assert!(
+        server
+            .get("/drain.html")
+            .1
+            .contains("line 7: related entry")
+    );
+    let (status, tag_page) = server.get("/tags/nodes.html");
+    assert_eq!(status, 200);
+    assert!(tag_page.contains("Drain a node"), "{tag_page:.600}");
+    assert!(
+        server
+            .get("/owners/storage-team.html")
+            .1
+            .contains("Drain a node")
+    );
+    // What the patch made is what loading the site afresh makes.
+    let fresh = Server::start(&site, &[]);
+    for page in [
+        "/drain.html",
+        "/runbook.html",
+        "/index.html",
+        "/owners/index.html",
+        "/owners/platform-team.html",
+        "/owners/storage-team.html",
+        "/tags/index.html",
+        "/tags/nodes.html",
+        "/completeness.html",
+        "/opsbook-search/meta.js",
+    ] {
+        assert_eq!(server.get(page), fresh.get(page), "{page}");
+    }
+    drop(fresh);
+
+    // The tag goes again: so does its page.
+    site.write(
+        "content/drain.md",
+        original.replace("owner: platform-team", "owner: storage-team"),
+    );
+    server.wait_for("/tags/nodes.html", "the tag page to go", |status, _| {
+        status == 404
+    });
+    assert_eq!(update(&server), "patch");
+
+    // An alias in a facet's folder competes with the facet pages for paths: a new owner then
+    // loads the whole site again, which finds the alias now collides with the owner's page.
+    site.write(
+        "content/runbook.md",
+        site.read("content/runbook.md")
+            .replacen("---\n", "---\naliases: [owners/ops]\n", 1),
+    );
+    server.wait_for("/owners/ops.html", "the alias", |status, _| status == 200);
+    assert!(
+        !server
+            .get("/__opsbook/status")
+            .1
+            .contains("output-collision")
+    );
+    site.write(
+        "content/drain.md",
+        original.replace("owner: platform-team", "owner: ops"),
+    );
+    server.wait_for("/__opsbook/status", "the collision", |_, b| {
+        b.contains("output-collision") && b.contains("content/runbook.md")
+    });
+    assert!(server.get("/drain.html").1.contains(">ops<"));
+}
+
+#[test]
 fn body_edits_are_patched_in_place_and_wider_edits_rebuild() {
     let site = site();
     site.write(
