@@ -27,6 +27,9 @@ struct NavSection<'a> {
 
 #[derive(Serialize)]
 struct SiteCtx {
+    /// The sidebar (`sidebar.html`) rendered for this folder: the same on every page there, so
+    /// it is rendered once per folder rather than once per page.
+    sidebar: String,
     title: String,
     /// Relative prefix to the site root, e.g. `../../`.
     root: String,
@@ -117,6 +120,7 @@ struct Stats<'a> {
 
 pub struct Builder<'a> {
     site: &'a Site,
+    theme: &'a super::Theme,
     findings: &'a super::FindingsByPath<'a>,
     pretty: bool,
     order: &'a Order,
@@ -215,11 +219,13 @@ impl Order {
 impl<'a> Builder<'a> {
     pub fn new(
         site: &'a Site,
+        theme: &'a super::Theme,
         findings: &'a super::FindingsByPath<'a>,
         order: &'a Order,
     ) -> Builder<'a> {
         Builder {
             site,
+            theme,
             findings,
             pretty: site.project.config.site.pretty_urls,
             order,
@@ -228,30 +234,31 @@ impl<'a> Builder<'a> {
     }
 
     /// `site_ctx` for a page at `from`, as a value shared by the pages of its folder.
-    fn site_value(&self, from: &str, current_top: Option<usize>) -> tera::Value {
+    fn site_value(&self, from: &str, current_top: Option<usize>) -> Result<tera::Value, String> {
         let dir = from.rfind('/').map_or("", |i| &from[..i]);
         let key = (dir.to_string(), current_top);
         if let Some(v) = self.site_values.lock().expect("site values").get(&key) {
-            return v.clone();
+            return Ok(v.clone());
         }
-        let value = tera::Value::from_serializable(&self.site_ctx(from, current_top, None));
+        let value = self.site_ctx(from, current_top, None)?;
         self.site_values
             .lock()
             .expect("site values")
             .insert(key, value.clone());
-        value
+        Ok(value)
     }
 
     fn url(&self, from: &str, to: &str) -> String {
         relative_url(from, to, self.pretty)
     }
 
+    /// The `site` value of a page at `from`, its sidebar rendered.
     fn site_ctx(
         &self,
         from: &str,
         current_top: Option<usize>,
         root_override: Option<&str>,
-    ) -> SiteCtx {
+    ) -> Result<tera::Value, String> {
         let root = match root_override {
             Some(r) => r.to_string(),
             None => "../".repeat(from.matches('/').count()),
@@ -309,14 +316,20 @@ impl<'a> Builder<'a> {
             title: title.into(),
             url: target(output),
         }));
-        SiteCtx {
+        let mut ctx = SiteCtx {
+            sidebar: String::new(),
             title: self.site.project.config.site.title.clone(),
             assets: format!("{root}assets/"),
             home,
             root,
             sections,
             browse,
-        }
+        };
+        let mut page = tera::Context::new();
+        page.insert("site", &ctx);
+        let sidebar = self.theme.render("sidebar.html", &page, 4096)?;
+        ctx.sidebar = String::from_utf8(sidebar).map_err(|e| e.to_string())?;
+        Ok(tera::Value::from_serializable(&ctx))
     }
 
     /// The top-level section that contains section `s`.
@@ -381,7 +394,7 @@ impl<'a> Builder<'a> {
     }
 
     /// The context of runbook `i`'s page, with `body` its rendered Markdown.
-    pub fn runbook(&self, i: usize, body: &str) -> tera::Context {
+    pub fn runbook(&self, i: usize, body: &str) -> Result<tera::Context, String> {
         let rb = &self.site.runbooks[i];
         let from = rb.document.output.as_str();
         let path = self.site.source_path(&rb.document);
@@ -464,15 +477,15 @@ impl<'a> Builder<'a> {
         c.insert("kind", "runbook");
         c.insert("page_title", &ctx.title);
         c.insert("description", &meta.description);
-        c.insert_value("site", self.site_value(from, self.top_of(rb.section)));
+        c.insert_value("site", self.site_value(from, self.top_of(rb.section))?);
         c.insert("breadcrumbs", &self.breadcrumbs(from, rb.section, true));
         c.insert("prev", &prev.map(|p| self.link_to(from, p)));
         c.insert("next", &next.map(|n| self.link_to(from, n)));
         c.insert("runbook", &ctx);
-        c
+        Ok(c)
     }
 
-    pub fn section(&self, i: usize) -> tera::Context {
+    pub fn section(&self, i: usize) -> Result<tera::Context, String> {
         let s = &self.site.sections[i];
         let from = s.output.as_str();
         let ctx = SectionCtx {
@@ -502,7 +515,7 @@ impl<'a> Builder<'a> {
         );
         c.insert_value(
             "site",
-            self.site_value(from, if i == 0 { None } else { self.top_of(i) }),
+            self.site_value(from, if i == 0 { None } else { self.top_of(i) })?,
         );
         c.insert("breadcrumbs", &self.breadcrumbs(from, i, false));
         if i == 0 {
@@ -527,10 +540,10 @@ impl<'a> Builder<'a> {
             c.insert("stats", &stats);
         }
         c.insert("section", &ctx);
-        c
+        Ok(c)
     }
 
-    pub fn not_found(&self) -> tera::Context {
+    pub fn not_found(&self) -> Result<tera::Context, String> {
         let base = self.site.project.config.site.base_url.clone();
         let base = if base.ends_with('/') {
             base
@@ -541,17 +554,17 @@ impl<'a> Builder<'a> {
         c.insert("kind", "not-found");
         c.insert("page_title", "Page not found");
         c.insert("description", &None::<String>);
-        c.insert("site", &self.site_ctx("404.html", None, Some(&base)));
+        c.insert_value("site", self.site_ctx("404.html", None, Some(&base))?);
         c.insert("breadcrumbs", &Vec::<Link>::new());
-        c
+        Ok(c)
     }
 
-    fn base(&self, kind: &str, title: &str, from: &str) -> tera::Context {
+    fn base(&self, kind: &str, title: &str, from: &str) -> Result<tera::Context, String> {
         let mut c = tera::Context::new();
         c.insert("kind", kind);
         c.insert("page_title", title);
         c.insert("description", &None::<String>);
-        c.insert_value("site", self.site_value(from, None));
+        c.insert_value("site", self.site_value(from, None)?);
         c.insert(
             "breadcrumbs",
             &[Link {
@@ -559,7 +572,7 @@ impl<'a> Builder<'a> {
                 url: self.url(from, "index.html"),
             }],
         );
-        c
+        Ok(c)
     }
 
     fn rows(&self, from: &str, runbooks: &[usize]) -> Vec<RunbookRow<'a>> {
@@ -569,10 +582,10 @@ impl<'a> Builder<'a> {
     }
 
     /// The list of values of one facet (owners, tags, …).
-    pub fn taxonomy(&self, f: usize) -> (String, tera::Context) {
+    pub fn taxonomy(&self, f: usize) -> Result<(String, tera::Context), String> {
         let pages = &self.site.pages.facets[f];
         let from = pages.index.as_str();
-        let mut c = self.base("taxonomy", pages.facet.title(), from);
+        let mut c = self.base("taxonomy", pages.facet.title(), from)?;
         let values: Vec<NavSection> = pages
             .values
             .iter()
@@ -587,16 +600,16 @@ impl<'a> Builder<'a> {
             "taxonomy",
             &serde_json::json!({ "title": pages.facet.title(), "values": values }),
         );
-        (pages.index.clone(), c)
+        Ok((pages.index.clone(), c))
     }
 
     /// The runbooks with one value of a facet.
-    pub fn facet_value(&self, f: usize, v: usize) -> (String, tera::Context) {
+    pub fn facet_value(&self, f: usize, v: usize) -> Result<(String, tera::Context), String> {
         let pages = &self.site.pages.facets[f];
         let value = &pages.values[v];
         let from = value.output.as_str();
         let title = format!("{}: {}", pages.facet.singular(), value.name);
-        let mut c = self.base("listing", &title, from);
+        let mut c = self.base("listing", &title, from)?;
         c.insert(
             "breadcrumbs",
             &[
@@ -622,13 +635,13 @@ impl<'a> Builder<'a> {
                 intro: None,
             },
         );
-        (value.output.clone(), c)
+        Ok((value.output.clone(), c))
     }
 
-    pub fn alerts_index(&self) -> (String, tera::Context) {
+    pub fn alerts_index(&self) -> Result<(String, tera::Context), String> {
         let plan = &self.site.pages;
         let from = plan.alerts_index.as_str();
-        let mut c = self.base("taxonomy", "Alerts", from);
+        let mut c = self.base("taxonomy", "Alerts", from)?;
         let values: Vec<serde_json::Value> = plan
             .alerts
             .iter()
@@ -646,16 +659,18 @@ impl<'a> Builder<'a> {
             "intro": "Each alert has a stable page at alerts/<AlertName>.html: point your alerting rules' runbook_url there.",
             "values": values,
         }));
-        (plan.alerts_index.clone(), c)
+        Ok((plan.alerts_index.clone(), c))
     }
 
     /// The stable page of one alert: straight to its runbook when there is exactly one.
-    pub fn alert(&self, a: usize) -> Option<(String, tera::Context)> {
+    pub fn alert(&self, a: usize) -> Result<Option<(String, tera::Context)>, String> {
         let alert = &self.site.pages.alerts[a];
-        let output = alert.output.clone()?;
+        let Some(output) = alert.output.clone() else {
+            return Ok(None);
+        };
         let from = output.as_str();
         let title = format!("Alert {}", alert.name);
-        let mut c = self.base("alert", &title, from);
+        let mut c = self.base("alert", &title, from)?;
         let runbooks: Vec<Link> = alert
             .runbooks
             .iter()
@@ -669,12 +684,12 @@ impl<'a> Builder<'a> {
             "alert",
             &serde_json::json!({ "name": alert.name, "runbooks": runbooks }),
         );
-        Some((output, c))
+        Ok(Some((output, c)))
     }
 
-    pub fn calendar(&self) -> (String, tera::Context) {
+    pub fn calendar(&self) -> Result<(String, tera::Context), String> {
         let from = self.site.pages.calendar.as_str();
-        let mut c = self.base("calendar", "Review calendar", from);
+        let mut c = self.base("calendar", "Review calendar", from)?;
         let today = self.site.today;
         let mut dated: Vec<usize> = (0..self.site.runbooks.len())
             .filter(|&r| self.site.runbooks[r].meta.next_review.is_some())
@@ -731,12 +746,12 @@ impl<'a> Builder<'a> {
                 groups,
             },
         );
-        (from.to_string(), c)
+        Ok((from.to_string(), c))
     }
 
-    pub fn completeness(&self) -> (String, tera::Context) {
+    pub fn completeness(&self) -> Result<(String, tera::Context), String> {
         let from = self.site.pages.completeness.as_str();
-        let mut c = self.base("completeness", "Completeness", from);
+        let mut c = self.base("completeness", "Completeness", from)?;
         let mut rows: Vec<CompletenessRow> = Vec::with_capacity(self.site.runbooks.len());
         let mut order: Vec<usize> = (0..self.site.runbooks.len()).collect();
         let runbooks = &self.site.runbooks;
@@ -775,12 +790,12 @@ impl<'a> Builder<'a> {
                 rows,
             },
         );
-        (from.to_string(), c)
+        Ok((from.to_string(), c))
     }
 
-    pub fn wanted(&self) -> (String, tera::Context) {
+    pub fn wanted(&self) -> Result<(String, tera::Context), String> {
         let from = self.site.pages.wanted.as_str();
-        let mut c = self.base("wanted", "Wanted runbooks", from);
+        let mut c = self.base("wanted", "Wanted runbooks", from)?;
         let mut by_title: BTreeMap<String, (String, Vec<Link>)> = BTreeMap::new();
         for w in &self.site.wanted {
             let entry = by_title
@@ -799,14 +814,14 @@ impl<'a> Builder<'a> {
             .map(|(title, refs)| serde_json::json!({ "title": title, "referenced_by": refs }))
             .collect();
         c.insert("wanted", &wanted);
-        (from.to_string(), c)
+        Ok((from.to_string(), c))
     }
 
     /// A page that sends readers of an old path to the runbook's current page.
-    pub fn redirect(&self, output: &str, runbook: usize) -> tera::Context {
+    pub fn redirect(&self, output: &str, runbook: usize) -> Result<tera::Context, String> {
         let rb = &self.site.runbooks[runbook];
-        let mut c = self.base("redirect", &rb.document.title, output);
+        let mut c = self.base("redirect", &rb.document.title, output)?;
         c.insert("redirect", &Some(self.url(output, &rb.document.output)));
-        c
+        Ok(c)
     }
 }

@@ -35,6 +35,10 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/listing.html"),
     ),
     (
+        "sidebar.html",
+        include_str!("../../themes/default/templates/sidebar.html"),
+    ),
+    (
         "runbook-table.html",
         include_str!("../../themes/default/templates/runbook-table.html"),
     ),
@@ -150,7 +154,7 @@ impl Theme {
     }
 
     /// Renders into a buffer of `capacity` bytes (it grows if the page is longer).
-    fn render(
+    pub(crate) fn render(
         &self,
         template: &str,
         ctx: &tera::Context,
@@ -352,7 +356,7 @@ fn render_page(
                 "runbook.html",
                 (
                     site.runbooks[i].document.output.clone(),
-                    builder.runbook(i, body),
+                    builder.runbook(i, body)?,
                 ),
             )
         }
@@ -364,25 +368,25 @@ fn render_page(
             };
             (
                 template,
-                (site.sections[i].output.clone(), builder.section(i)),
+                (site.sections[i].output.clone(), builder.section(i)?),
             )
         }
-        Job::NotFound => ("404.html", ("404.html".to_string(), builder.not_found())),
-        Job::Taxonomy(f) => ("taxonomy.html", builder.taxonomy(f)),
-        Job::FacetValue(f, v) => ("list.html", builder.facet_value(f, v)),
-        Job::AlertsIndex => ("taxonomy.html", builder.alerts_index()),
-        Job::Alert(a) => match builder.alert(a) {
+        Job::NotFound => ("404.html", ("404.html".to_string(), builder.not_found()?)),
+        Job::Taxonomy(f) => ("taxonomy.html", builder.taxonomy(f)?),
+        Job::FacetValue(f, v) => ("list.html", builder.facet_value(f, v)?),
+        Job::AlertsIndex => ("taxonomy.html", builder.alerts_index()?),
+        Job::Alert(a) => match builder.alert(a)? {
             Some(p) => ("alert.html", p),
             None => return Ok(None),
         },
-        Job::Calendar => ("list.html", builder.calendar()),
-        Job::Completeness => ("completeness.html", builder.completeness()),
-        Job::Wanted => ("wanted.html", builder.wanted()),
+        Job::Calendar => ("list.html", builder.calendar()?),
+        Job::Completeness => ("completeness.html", builder.completeness()?),
+        Job::Wanted => ("wanted.html", builder.wanted()?),
         Job::Redirect(r) => {
             let r = &plan.redirects[r];
             (
                 "redirect.html",
-                (r.output.clone(), builder.redirect(&r.output, r.runbook)),
+                (r.output.clone(), builder.redirect(&r.output, r.runbook)?),
             )
         }
     };
@@ -474,7 +478,7 @@ pub fn render_site(
     let terms = taken.map(|t| t.terms.as_slice());
     let by_path = findings_by_path(findings);
     let order = context::Order::new(site);
-    let builder = context::Builder::new(site, &by_path, &order);
+    let builder = context::Builder::new(site, theme, &by_path, &order);
     let render = |jobs: &[Job]| {
         // Small pieces, so that no thread is left with a long run of pages at the end.
         jobs.par_iter()

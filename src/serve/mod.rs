@@ -71,7 +71,8 @@ impl Rendered {
         let state = self.state.read().expect("state lock");
         let bytes = if let Some(&job) = state.pages.get(path) {
             let by_path = render::findings_by_path(&state.findings);
-            let builder = render::context::Builder::new(&state.site, &by_path, &state.order);
+            let builder =
+                render::context::Builder::new(&state.site, &self.theme, &by_path, &state.order);
             match render::render_job(&state.site, &self.theme, &builder, job) {
                 Ok(Some(file)) => content_bytes(&file.content),
                 Ok(None) => return None,

@@ -193,6 +193,38 @@ fn theme_templates_are_overridable_one_file_at_a_time() {
 }
 
 #[test]
+fn the_sidebar_is_a_template_of_its_own() {
+    let site = small_site();
+    site.write(
+        "themes/default/templates/sidebar.html",
+        "<nav class=\"mine\">{% for s in site.sections %}[{{ s.title }}]{% endfor %}{{ site.home }}</nav>\n",
+    );
+    let drain = site.read("content/drain.md");
+    site.write(
+        "content/nodes/cordon.md",
+        drain.replace("title: Drain a node", "title: Cordon a node"),
+    );
+    site.run(&["build"]).expect_code(0);
+    let page = site.read("public/runbook.html");
+    assert!(page.contains("<nav class=\"mine\">"), "{page:.2000}");
+    assert!(!page.contains("class=\"sidebar\""));
+    // Rendered once per folder, with that folder's URLs.
+    assert!(page.contains("[Nodes]index.html</nav>"), "{page:.2000}");
+    assert!(
+        site.read("public/nodes/cordon.html")
+            .contains("[Nodes]../index.html</nav>")
+    );
+    // An error while rendering it fails the build and names it; the last output stays.
+    site.write(
+        "themes/default/templates/sidebar.html",
+        "<nav>{{ site.title | round }}</nav>\n",
+    );
+    let run = site.run(&["build"]);
+    run.expect_code(2).stderr_has("sidebar.html");
+    assert_eq!(site.read("public/runbook.html"), page);
+}
+
+#[test]
 fn front_matter_values_are_escaped() {
     let site = Site::fixture("rules/missing-owner/clean");
     let text = site.read("content/runbook.md").replace(
