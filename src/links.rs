@@ -22,8 +22,7 @@ pub enum Target {
 /// Relative URL from the page written at `from` to the output file `to` (both output-relative).
 /// With pretty URLs, `x/index.html` is linked as `x/`.
 pub fn relative_url(from: &str, to: &str, pretty: bool) -> String {
-    let depth = from.matches('/').count();
-    let mut url = "../".repeat(depth);
+    let depth = from.bytes().filter(|&b| b == b'/').count();
     let to = if pretty {
         match to.strip_suffix("index.html") {
             Some(dir) if dir.is_empty() || dir.ends_with('/') => dir,
@@ -32,6 +31,10 @@ pub fn relative_url(from: &str, to: &str, pretty: bool) -> String {
     } else {
         to
     };
+    let mut url = String::with_capacity(3 * depth + to.len().max(2));
+    for _ in 0..depth {
+        url.push_str("../");
+    }
     url.push_str(to);
     if url.is_empty() {
         url.push_str("./");

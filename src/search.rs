@@ -318,6 +318,19 @@ impl CountTable {
                 continue;
             }
             let start = i;
+            // Most words are already lower-case ASCII: find their end and take them in place.
+            let mut end = i;
+            while end < n && bytes[end] < 0x80 && ASCII_WORD[bytes[end] as usize] == bytes[end] {
+                end += 1;
+            }
+            if end == n || ASCII_WORD[bytes[end] as usize] == 0 {
+                let w = &bytes[start..end];
+                if (2..=40).contains(&w.len()) && !is_stopword_bytes(w) {
+                    self.add(w, 1);
+                }
+                i = end;
+                continue;
+            }
             let mut len = 0;
             let mut ascii = true;
             while i < n {

@@ -3,6 +3,7 @@
 use crate::links::relative_url;
 use crate::schema::Origin;
 use crate::site::Site;
+use chrono::Datelike;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -711,21 +712,23 @@ impl<'a> Builder<'a> {
             note: None,
             runbooks: overdue.iter().map(|&r| self.row(from, r)).collect(),
         }];
+        // Dates come sorted: a new group starts where the month changes.
+        let mut month = None;
         for r in upcoming {
-            let month = self.site.runbooks[r]
-                .meta
-                .next_review
-                .map(|d| d.format("%B %Y").to_string())
-                .unwrap_or_default();
-            match groups.last_mut() {
-                Some(g) if g.title.as_deref() == Some(month.as_str()) => {
-                    g.runbooks.push(self.row(from, r))
-                }
-                _ => groups.push(Group {
-                    title: Some(month),
+            let Some(due) = self.site.runbooks[r].meta.next_review else {
+                continue;
+            };
+            let this = Some((due.year(), due.month()));
+            if month != this {
+                month = this;
+                groups.push(Group {
+                    title: Some(due.format("%B %Y").to_string()),
                     note: None,
-                    runbooks: vec![self.row(from, r)],
-                }),
+                    runbooks: Vec::new(),
+                });
+            }
+            if let Some(g) = groups.last_mut() {
+                g.runbooks.push(self.row(from, r));
             }
         }
         let undated: Vec<usize> = (0..self.site.runbooks.len())
