@@ -116,6 +116,27 @@ impl Rendered {
         state.pages.contains_key(&index) || self.files.contains_key(&index)
     }
 
+    /// Whether every one of `paths` is a source of the site served, with the same bytes: then
+    /// there is nothing to do (an editor saving without a change, or one save seen twice).
+    fn unchanged(&self, paths: &[PathBuf]) -> bool {
+        use crate::diagnostics::Sources;
+        let state = self.state.read().expect("state lock");
+        let site = &state.site;
+        let content = crate::output::absolute(&site.project.content_dir);
+        !paths.is_empty()
+            && paths.iter().all(|path| {
+                let abs = crate::output::absolute(path);
+                let Ok(rel) = abs.strip_prefix(&content) else {
+                    return false;
+                };
+                let shown = site.project.display_path(&diagnostics::display_path(rel));
+                match (site.text(&shown), std::fs::read(path)) {
+                    (Some((text, _)), Ok(bytes)) => !text.is_empty() && text.as_bytes() == bytes,
+                    _ => false,
+                }
+            })
+    }
+
     /// Re-reads changed runbooks and puts them in place, when the change stays within their own
     /// pages (see `Site::patch`). Returns the site's breaking findings afterwards, or `None`
     /// when nothing was changed and the site must be loaded again.
@@ -377,7 +398,8 @@ fn notify(shared: &Shared, problems: &[Problem], reload: bool) {
 }
 
 /// The fast path for the commonest change, editing the text of runbooks: re-read just those
-/// files into the site being served. False when the change needs a full rebuild (anything but
+/// files into the site being served; files whose bytes are what is served already need nothing,
+/// and open tabs are left alone. False when the change needs a full rebuild (anything but
 /// existing runbooks changed, the last build failed, or the edit reaches other pages).
 fn patch(settings: &BuildSettings, shared: &Shared, paths: &[PathBuf]) -> bool {
     let started = Instant::now();
@@ -388,6 +410,9 @@ fn patch(settings: &BuildSettings, shared: &Shared, paths: &[PathBuf]) -> bool {
     // After a failed build the pages served are an older site's.
     if snapshot.problems.iter().any(|p| p.rule == "build") {
         return false;
+    }
+    if rendered.unchanged(paths) {
+        return true;
     }
     let Some((rels, breaking)) =
         rendered.patch(&settings.cache, today_or_now(settings.today), paths)
@@ -588,4 +613,35 @@ fn open_browser(url: &str) {
         }
     }
     eprintln!("could not open a browser; open {url} yourself");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_saved_as_it_is_needs_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let runbook = dir.path().join("content/a.md");
+        std::fs::create_dir_all(runbook.parent().unwrap()).unwrap();
+        let text = "---\ntitle: A\nowner: ops\n---\n\n## Steps\n\nDo it.\n";
+        std::fs::write(&runbook, text).unwrap();
+        std::fs::write(dir.path().join("opsbook.toml"), "").unwrap();
+        let settings = BuildSettings {
+            root: dir.path().to_path_buf(),
+            today: chrono::NaiveDate::from_ymd_opt(2026, 11, 23),
+            drafts: false,
+            cache: Arc::default(),
+        };
+        let (snapshot, _, _) = build(&settings, 1);
+        let rendered = snapshot.rendered.expect("a site");
+        assert!(rendered.unchanged(std::slice::from_ref(&runbook)));
+        // Another file, a new one, a changed one: each needs work.
+        let toml = dir.path().join("opsbook.toml");
+        assert!(!rendered.unchanged(&[runbook.clone(), toml]));
+        assert!(!rendered.unchanged(&[dir.path().join("content/b.md")]));
+        std::fs::write(&runbook, text.replace("Do it.", "Do it now.")).unwrap();
+        assert!(!rendered.unchanged(std::slice::from_ref(&runbook)));
+        assert!(!rendered.unchanged(&[]));
+    }
 }
