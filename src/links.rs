@@ -350,6 +350,30 @@ impl Linker<'_> {
     }
 }
 
+/// Whether any of `documents` links to runbook `i` with a `#fragment`: then the fragments are
+/// checked against `i`'s headings, and changing those changes their findings.
+pub fn links_into_headings<'a>(
+    targets: &Targets,
+    documents: impl Iterator<Item = &'a crate::site::Document>,
+    i: usize,
+) -> bool {
+    documents.into_iter().any(|document| {
+        let base_dir = crate::site::parent_dir(&document.rel);
+        document.doc.links.iter().any(|link| {
+            let dest = link.dest.trim();
+            let Some((path_part, _)) = dest.split_once('#') else {
+                return false;
+            };
+            let path_part = path_part.split('?').next().unwrap_or("");
+            if path_part.is_empty() || dest.starts_with("//") || scheme(dest).is_some() {
+                return false;
+            }
+            join(base_dir, &percent_decode(path_part)).and_then(|j| targets.lookup(&j))
+                == Some(Target::Runbook(i))
+        })
+    })
+}
+
 /// Replaces the link markers in `html` with the resolved URLs.
 pub fn fill(html: &str, urls: &[String]) -> String {
     let mut out = String::with_capacity(html.len() + urls.iter().map(String::len).sum::<usize>());

@@ -1006,9 +1006,9 @@ pub struct Patch {
 impl Site {
     /// Re-reads one changed runbook (`rel`, content-relative) and resolves it against the rest
     /// of the site. `None` when the change reaches beyond what is rendered on request and the
-    /// facet pages (its title, alerts, aliases, related entries, headings, outgoing links,
-    /// related titles or suppressions changed; or it is not a runbook of this site): then the
-    /// whole site must be loaded again.
+    /// facet pages (its title, alerts, aliases, related entries, outgoing links, related titles
+    /// or suppressions changed, or the anchor of a heading some link points into; or it is not
+    /// a runbook of this site): then the whole site must be loaded again.
     /// `targets` and `titles` are this site's (a patch does not change them).
     pub fn patch(
         &self,
@@ -1069,6 +1069,23 @@ impl Site {
         };
         if site_identity(old) != site_identity(&page) {
             return None;
+        }
+        // Its headings' anchors: they matter elsewhere only to links into them (its own
+        // `file.md#...` links included, which resolve through the site).
+        let ids = |rb: &RunbookPage| -> Vec<String> {
+            let doc = &rb.document.doc;
+            doc.headings.iter().map(|h| h.id.clone()).collect()
+        };
+        if ids(old) != ids(&page) {
+            let documents = self
+                .runbooks
+                .iter()
+                .enumerate()
+                .map(|(j, rb)| if j == i { &page.document } else { &rb.document })
+                .chain(self.sections.iter().filter_map(|s| s.index.as_ref()));
+            if crate::links::links_into_headings(targets, documents, i) {
+                return None;
+            }
         }
         // Its owner, team, service, severity or tags: the facet pages are planned again
         // (`replan`), unless an alias of some runbook competes with them for a path.
@@ -1185,7 +1202,6 @@ fn site_identity(rb: &RunbookPage) -> String {
         .filter(|&h| doc.is_related_heading(h))
         .flat_map(|h| doc.section_items(h).map(|i| i.text.as_str()))
         .collect();
-    let ids: Vec<&str> = doc.headings.iter().map(|h| h.id.as_str()).collect();
     let values = |list: &[crate::schema::Sourced<String>]| -> Vec<String> {
         list.iter().map(|s| s.value.clone()).collect()
     };
@@ -1194,7 +1210,7 @@ fn site_identity(rb: &RunbookPage) -> String {
         (
             (&rb.document.title, m.draft),
             (values(&m.alerts), values(&m.related), values(&m.aliases)),
-            (ids, related_items, &doc.directives),
+            (related_items, &doc.directives),
         )
     )
 }

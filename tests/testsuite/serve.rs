@@ -335,6 +335,45 @@ fn update(server: &Server) -> String {
 }
 
 #[test]
+fn heading_edits_are_patched_unless_a_link_points_into_them() {
+    let site = site();
+    let server = Server::start(&site, &[]);
+    // Nothing links into runbook.md's headings: a new one is a patch.
+    site.write(
+        "content/runbook.md",
+        site.read("content/runbook.md").replace(
+            "## Acceptance checks",
+            "## Verify\n\nWatch the error rate.\n\n## Acceptance checks",
+        ),
+    );
+    server.wait_for("/runbook.html", "the new heading", |_, b| {
+        b.contains("id=\"verify\"")
+    });
+    assert_eq!(update(&server), "patch");
+    let fresh = Server::start(&site, &[]);
+    for page in ["/runbook.html", "/drain.html", "/__opsbook/status"] {
+        let (ours, theirs) = (server.get(page).1, fresh.get(page).1);
+        if page.ends_with("status") {
+            let problems = |b: &str| b[b.find("\"problems\"").unwrap()..].to_string();
+            assert_eq!(problems(&ours), problems(&theirs));
+        } else {
+            assert_eq!(ours, theirs, "{page}");
+        }
+    }
+    drop(fresh);
+    // runbook.md links to drain.md#steps: renaming that heading breaks the link, which only
+    // loading the whole site finds.
+    site.write(
+        "content/drain.md",
+        site.read("content/drain.md")
+            .replace("## Steps", "## Procedure"),
+    );
+    server.wait_for("/__opsbook/status", "the broken anchor", |_, b| {
+        b.contains("broken-anchor") && b.contains("content/runbook.md")
+    });
+}
+
+#[test]
 fn owner_and_tag_edits_are_patched_and_the_facet_pages_follow() {
     let site = site();
     // A `related` entry that names nothing: a site-wide finding, below the lines edited.
