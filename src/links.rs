@@ -766,6 +766,11 @@ pub struct TitleIndex {
 }
 
 impl TitleIndex {
+    /// Whether some runbook has this title, as title references match titles.
+    pub fn has(&self, title: &str) -> bool {
+        self.titles.contains_key(&title_key(title))
+    }
+
     pub fn new(site: &Site) -> TitleIndex {
         let mut titles: Map<String, usize> = Map::default();
         titles.reserve(site.runbooks.len());
@@ -832,6 +837,24 @@ fn title_references(
             }
         }
     }
+}
+
+/// Whether a related-operations item of any of `documents` (one without a link) has `title`
+/// among its words: then giving a runbook that title can change what the item names.
+pub fn named_in_related_items<'a>(
+    documents: impl Iterator<Item = &'a Document>,
+    title: &str,
+) -> bool {
+    let key = title_key(title);
+    let n = key.split(' ').count();
+    documents.into_iter().any(|document| {
+        let doc = &document.doc;
+        (0..doc.headings.len())
+            .filter(|&h| doc.is_related_heading(h))
+            .flat_map(|h| doc.section_items(h))
+            .filter(|item| !item.has_link && !item.text.trim().is_empty())
+            .any(|item| words(&item.text).windows(n).any(|w| w.join(" ") == key))
+    })
 }
 
 /// `related` entries name runbooks by id (`db/failover`) or by path relative to the runbook.

@@ -753,21 +753,14 @@ impl Site {
             rb.section = s;
             self.sections[s].runbooks.push(i);
         }
-        // Readers browse by title; ties keep the path order.
         let runbooks = &self.runbooks;
-        let title_key = |i: &usize| {
-            (
-                runbooks[*i].document.title.to_lowercase(),
-                runbooks[*i].id.clone(),
-            )
-        };
         let sections_snapshot: Vec<String> = self
             .sections
             .iter()
             .map(|s| s.title.to_lowercase())
             .collect();
         for s in &mut self.sections {
-            s.runbooks.sort_by_key(title_key);
+            s.runbooks.sort_by_key(|&r| section_order(&runbooks[r]));
             s.children
                 .sort_by_key(|c| (sections_snapshot[*c].clone(), *c));
         }
@@ -1001,6 +994,9 @@ pub struct Patch {
     refs: Vec<crate::links::TitleRef>,
     /// Its facet values (owner, team, service, severity, tags) changed: see `Site::replan`.
     pub facets_changed: bool,
+    /// Its title changed: its section is sorted again here; orders and the title index built
+    /// from the site must be made again.
+    pub title_changed: bool,
 }
 
 impl Site {
@@ -1070,6 +1066,12 @@ impl Site {
         if site_identity(old) != site_identity(&page) {
             return None;
         }
+        // Its title: it names the runbook in lists and links rendered on request, orders its
+        // section, and is matched by related-operations items and by other runbooks' titles.
+        let title_changed = old.document.title != page.document.title;
+        if title_changed && !self.retitle_stays_local(titles, i, &page) {
+            return None;
+        }
         // Its headings' anchors: they matter elsewhere only to links into them (its own
         // `file.md#...` links included, which resolve through the site).
         let ids = |rb: &RunbookPage| -> Vec<String> {
@@ -1104,6 +1106,11 @@ impl Site {
         let unresolved = &page.document.doc.html;
         let links =
             crate::links::resolve_document(self, targets, titles, from, &page.document, unresolved);
+        // Resolved against the old titles: an item of its own naming its old title would not
+        // name it any more.
+        if title_changed && links.refs.iter().any(|r| r.to == i) {
+            return None;
+        }
         // The runbooks it leads to must be the same, or backlinks and orphans change.
         let mut before: Vec<usize> = (0..self.runbooks.len())
             .filter(|&t| self.backlinks[t].contains(&i))
@@ -1164,7 +1171,46 @@ impl Site {
             diagnostics,
             refs: links.refs,
             facets_changed,
+            title_changed,
         })
+    }
+
+    /// Whether runbook `i` can take `page`'s title without changing any other finding or
+    /// reference: no item refers to it by its old title (`patch` checks the edited file's own
+    /// items too), no runbook has the new title (or the old one: a `duplicate-title` finding
+    /// would change), and no related-operations item (its own included) has the new title
+    /// among its words.
+    fn retitle_stays_local(
+        &self,
+        titles: &crate::links::TitleIndex,
+        i: usize,
+        page: &RunbookPage,
+    ) -> bool {
+        let old = &self.runbooks[i];
+        if self.title_refs.iter().any(|r| r.to == i) {
+            return false;
+        }
+        let new_title = &page.document.title;
+        if titles.has(new_title) {
+            return false;
+        }
+        let key = |t: &str| t.trim().to_lowercase();
+        let (was, now) = (key(&old.document.title), key(new_title));
+        let duplicate = self
+            .runbooks
+            .iter()
+            .enumerate()
+            .any(|(j, rb)| j != i && [&was, &now].contains(&&key(&rb.document.title)));
+        if duplicate {
+            return false;
+        }
+        let documents = self
+            .runbooks
+            .iter()
+            .enumerate()
+            .map(|(j, rb)| if j == i { &page.document } else { &rb.document })
+            .chain(self.sections.iter().filter_map(|s| s.index.as_ref()));
+        !crate::links::named_in_related_items(documents, new_title)
     }
 
     /// Plans the generated pages again, after patches that changed facet values. Their
@@ -1186,14 +1232,31 @@ impl Site {
         self.title_refs
             .retain(|r| r.from != crate::links::From::Runbook(i));
         self.title_refs.extend(patch.refs);
+        if patch.title_changed {
+            let title = &self.runbooks[i].document.title;
+            for w in self.wanted.iter_mut().filter(|w| w.path == path) {
+                w.from_title.clone_from(title);
+            }
+            let runbooks = &self.runbooks;
+            let section = &mut self.sections[runbooks[i].section];
+            section
+                .runbooks
+                .sort_by_cached_key(|&r| section_order(&runbooks[r]));
+        }
         path
     }
+}
+
+/// Where a runbook stands in its section: readers browse by title; ties keep the path order.
+fn section_order(rb: &RunbookPage) -> (String, String) {
+    (rb.document.title.to_lowercase(), rb.id.clone())
 }
 
 /// What a runbook shows the rest of the site: when this is unchanged by an edit, only the
 /// runbook's own page, its findings and pages rendered on request from the site (lists, the
 /// calendar, the completeness report, search) change, and the facet pages when its
-/// `facet_identity` changed. Values only: an edit that moves them (a longer owner above the
+/// `facet_identity` changed. Its title and its headings' anchors are not part of it: `patch`
+/// checks what they reach. Values only: an edit that moves them (a longer owner above the
 /// `related` list) moves the site-wide findings with them (`site_wide_offsets`).
 fn site_identity(rb: &RunbookPage) -> String {
     let m = &rb.meta;
@@ -1208,7 +1271,7 @@ fn site_identity(rb: &RunbookPage) -> String {
     format!(
         "{:?}",
         (
-            (&rb.document.title, m.draft),
+            m.draft,
             (values(&m.alerts), values(&m.related), values(&m.aliases)),
             (related_items, &doc.directives),
         )

@@ -54,7 +54,7 @@ struct State {
     findings: Vec<Located>,
     /// The pages of the site by path; planned again when a patch changes facet values.
     pages: HashMap<String, render::Job>,
-    /// Unchanged by patches: they keep titles, sections and files as they are.
+    /// Made again when a patch changes a title; patches keep sections and files as they are.
     order: render::context::Order,
     targets: crate::links::Targets,
     titles: crate::links::TitleIndex,
@@ -169,6 +169,11 @@ impl Rendered {
                     site.patch(Some(cache), &state.targets, &state.titles, rel)
                 })
                 .collect::<Option<Vec<_>>>()?;
+            // Two new titles at once could meet each other: each was checked against the
+            // site without the other.
+            if patches.iter().filter(|p| p.title_changed).count() > 1 {
+                return None;
+            }
             (rels, patches)
         };
         let mut state = self.state.write().expect("state lock");
@@ -176,9 +181,12 @@ impl Rendered {
             site,
             findings,
             pages,
+            order,
+            titles,
             ..
         } = &mut *state;
         let replan = patches.iter().any(|p| p.facets_changed);
+        let retitled = patches.iter().any(|p| p.title_changed);
         let mut sources = Vec::new();
         for patch in patches {
             sources.push(site.apply(patch));
@@ -186,6 +194,10 @@ impl Rendered {
         if replan {
             site.replan();
             *pages = page_paths(site);
+        }
+        if retitled {
+            *order = render::context::Order::new(site);
+            *titles = crate::links::TitleIndex::new(site);
         }
         for path in sources {
             let mine: Vec<_> = site

@@ -571,15 +571,70 @@ fn body_edits_are_patched_in_place_and_wider_edits_rebuild() {
         b.contains("Referenced by")
     });
     assert_eq!(update(&server), "build");
+}
 
-    // So does a new title: the home page lists it.
+#[test]
+fn title_edits_are_patched_unless_another_runbook_or_reference_meets_them() {
+    let site = site();
+    let server = Server::start(&site, &[]);
+    // A new title: the home page lists it, and it moves in its section (after "Restart the
+    // API" now), which changes previous and next.
     site.write(
         "content/drain.md",
         site.read("content/drain.md")
-            .replace("title: Drain a node", "title: Drain a node safely"),
+            .replace("title: Drain a node", "title: Take a node out"),
     );
     server.wait_for("/index.html", "the new title", |_, b| {
-        b.contains("Drain a node safely")
+        b.contains("Take a node out")
     });
-    assert_eq!(update(&server), "build");
+    assert_eq!(update(&server), "patch");
+    let fresh = Server::start(&site, &[]);
+    for page in [
+        "/index.html",
+        "/drain.html",
+        "/runbook.html",
+        "/review-calendar.html",
+        "/completeness.html",
+        "/owners/platform-team.html",
+        "/opsbook-search/meta.js",
+        "/opsbook-search/d-0.js",
+    ] {
+        assert_eq!(server.get(page), fresh.get(page), "{page}");
+    }
+    drop(fresh);
+
+    // Another runbook's title: both get a duplicate-title finding, which only loading the
+    // whole site finds.
+    site.write(
+        "content/drain.md",
+        site.read("content/drain.md")
+            .replace("title: Take a node out", "title: Restart the API"),
+    );
+    server.wait_for("/runbook.html", "the duplicate", |_, b| {
+        b.contains("duplicate-title")
+    });
+
+    // A title that a related-operations item names: the item now refers to it.
+    site.write(
+        "content/runbook.md",
+        site.read("content/runbook.md").replace(
+            "## Acceptance checks",
+            "## Related operations\n\n- Cordon the node first\n\n## Acceptance checks",
+        ),
+    );
+    server.wait_for("/runbook.html", "the unresolved reference", |_, b| {
+        b.contains("unresolved-reference")
+    });
+    site.write(
+        "content/drain.md",
+        site.read("content/drain.md")
+            .replace("title: Restart the API", "title: Cordon the node"),
+    );
+    server.wait_for("/runbook.html", "the reference", |_, b| {
+        !b.contains("unresolved-reference")
+    });
+    let fresh = Server::start(&site, &[]);
+    for page in ["/runbook.html", "/drain.html", "/wanted.html"] {
+        assert_eq!(server.get(page), fresh.get(page), "{page}");
+    }
 }
