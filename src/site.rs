@@ -997,13 +997,24 @@ pub struct Patch {
     /// Its title changed: its section is sorted again here; orders and the title index built
     /// from the site must be made again.
     pub title_changed: bool,
+    /// Runbooks it now leads to and no longer leads to (by link, reference or `related`).
+    links_added: Vec<usize>,
+    links_removed: Vec<usize>,
+}
+
+impl Patch {
+    /// Whether it changes what other runbooks show (their backlinks, an orphan finding).
+    pub fn reaches_other_runbooks(&self) -> bool {
+        !self.links_added.is_empty() || !self.links_removed.is_empty()
+    }
 }
 
 impl Site {
     /// Re-reads one changed runbook (`rel`, content-relative) and resolves it against the rest
-    /// of the site. `None` when the change reaches beyond what is rendered on request and the
-    /// facet pages (its title, alerts, aliases, related entries, outgoing links, related titles
-    /// or suppressions changed, or the anchor of a heading some link points into; or it is not
+    /// of the site. `None` when the change reaches beyond what is rendered on request, the
+    /// facet pages and the backlinks of the runbooks it links to (its alerts, aliases, related
+    /// entries, related titles or suppressions changed; a title or heading anchor another file
+    /// depends on changed; it no longer links to a runbook nothing else links to; or it is not
     /// a runbook of this site): then the whole site must be loaded again.
     /// `targets` and `titles` are this site's (a patch does not change them).
     pub fn patch(
@@ -1111,7 +1122,10 @@ impl Site {
         if title_changed && links.refs.iter().any(|r| r.to == i) {
             return None;
         }
-        // The runbooks it leads to must be the same, or backlinks and orphans change.
+        // The runbooks it leads to: each new one gets a backlink (and is no orphan any more);
+        // one it no longer leads to loses its backlink, unless that was its last: whether a
+        // section page links to it, which decides if it is an orphan now, only a full load
+        // finds out.
         let mut before: Vec<usize> = (0..self.runbooks.len())
             .filter(|&t| self.backlinks[t].contains(&i))
             .collect();
@@ -1126,7 +1140,17 @@ impl Site {
         before.sort_unstable();
         after.sort_unstable();
         after.dedup();
-        if before != after {
+        let links_added: Vec<usize> = after
+            .iter()
+            .filter(|t| before.binary_search(t).is_err())
+            .copied()
+            .collect();
+        let links_removed: Vec<usize> = before
+            .iter()
+            .filter(|t| after.binary_search(t).is_err())
+            .copied()
+            .collect();
+        if links_removed.iter().any(|&t| self.backlinks[t].len() <= 1) {
             return None;
         }
         // The site-wide findings stay, at the same places in the edited file; one that points
@@ -1172,6 +1196,8 @@ impl Site {
             refs: links.refs,
             facets_changed,
             title_changed,
+            links_added,
+            links_removed,
         })
     }
 
@@ -1220,8 +1246,9 @@ impl Site {
         self.pages = crate::pages::plan(self).0;
     }
 
-    /// Puts a patched runbook in place of the old one; returns the path of its source file.
-    pub fn apply(&mut self, patch: Patch) -> String {
+    /// Puts a patched runbook in place of the old one; returns the source paths whose findings
+    /// changed (its own first).
+    pub fn apply(&mut self, patch: Patch) -> Vec<String> {
         let source = self.runbooks[patch.index].document.source;
         let path = self.sources[source].path.clone();
         self.sources[source] = patch.source;
@@ -1243,7 +1270,23 @@ impl Site {
                 .runbooks
                 .sort_by_cached_key(|&r| section_order(&runbooks[r]));
         }
-        path
+        let mut changed = vec![path];
+        for &t in &patch.links_removed {
+            self.backlinks[t].retain(|&from| from != i);
+        }
+        for &t in &patch.links_added {
+            if let Err(at) = self.backlinks[t].binary_search(&i) {
+                self.backlinks[t].insert(at, i);
+            }
+            let target = self.source_path(&self.runbooks[t].document).to_string();
+            let before = self.diagnostics.len();
+            self.diagnostics
+                .retain(|d| !(d.rule == Rule::Orphan && d.path == target));
+            if self.diagnostics.len() != before {
+                changed.push(target);
+            }
+        }
+        changed
     }
 }
 

@@ -169,9 +169,11 @@ impl Rendered {
                     site.patch(Some(cache), &state.targets, &state.titles, rel)
                 })
                 .collect::<Option<Vec<_>>>()?;
-            // Two new titles at once could meet each other: each was checked against the
-            // site without the other.
-            if patches.iter().filter(|p| p.title_changed).count() > 1 {
+            // Each was checked against the site without the others: two new titles could
+            // meet, and two files dropping links could leave a runbook with no backlink.
+            if patches.iter().filter(|p| p.title_changed).count() > 1
+                || (patches.len() > 1 && patches.iter().any(|p| p.reaches_other_runbooks()))
+            {
                 return None;
             }
             (rels, patches)
@@ -189,8 +191,10 @@ impl Rendered {
         let retitled = patches.iter().any(|p| p.title_changed);
         let mut sources = Vec::new();
         for patch in patches {
-            sources.push(site.apply(patch));
+            sources.extend(site.apply(patch));
         }
+        sources.sort_unstable();
+        sources.dedup();
         if replan {
             site.replan();
             *pages = page_paths(site);

@@ -561,16 +561,74 @@ fn body_edits_are_patched_in_place_and_wider_edits_rebuild() {
     );
     drop(fresh);
 
-    // A new link reaches another page (its backlinks): the site is loaded again.
+    // A new link reaches another page: its backlinks, and lonely.md is no orphan any more.
     assert!(!server.get("/runbook.html").1.contains("Referenced by"));
-    site.write(
-        "content/drain.md",
-        good.replace("Drain it gently.", "Drain it, then [restart](runbook.md)."),
+    let linking = good.replace(
+        "Drain it gently.",
+        "Drain it, then [restart](runbook.md) and [rotate](lonely.md).",
     );
+    site.write("content/drain.md", &linking);
     server.wait_for("/runbook.html", "the backlink", |_, b| {
         b.contains("Referenced by")
     });
-    assert_eq!(update(&server), "build");
+    assert_eq!(update(&server), "patch");
+    assert!(!server.get("/lonely.html").1.contains("orphan"));
+    let fresh = Server::start(&site, &[]);
+    for page in [
+        "/lonely.html",
+        "/drain.html",
+        "/runbook.html",
+        "/__opsbook/status",
+    ] {
+        let (ours, theirs) = (server.get(page).1, fresh.get(page).1);
+        if page.ends_with("status") {
+            let problems = |b: &str| b[b.find("\"problems\"").unwrap()..].to_string();
+            assert_eq!(problems(&ours), problems(&theirs));
+        } else {
+            assert_eq!(ours, theirs, "{page}");
+        }
+    }
+    drop(fresh);
+    // Dropping a link that was not a runbook's last: a patch. lonely.md links to runbook.md
+    // too, then drain.md stops.
+    site.write(
+        "content/lonely.md",
+        site.read("content/lonely.md").replace(
+            "Rotate them thoroughly.",
+            "Rotate them, then [restart](runbook.md).",
+        ),
+    );
+    let referenced_by = |page: &str| -> String {
+        let from = page.find("Referenced by").unwrap_or(page.len());
+        let to = page[from..]
+            .find("</aside>")
+            .map_or(page.len(), |e| from + e);
+        page[from..to].to_string()
+    };
+    server.wait_for("/runbook.html", "the second backlink", |_, b| {
+        referenced_by(b).contains("Rotate the keys")
+    });
+    let unlinked = linking.replace("[restart](runbook.md)", "restart");
+    site.write("content/drain.md", &unlinked);
+    server.wait_for("/runbook.html", "the backlink to go", |_, b| {
+        !referenced_by(b).contains("Drain a node")
+    });
+    assert!(referenced_by(&server.get("/runbook.html").1).contains("Rotate the keys"));
+    assert_eq!(update(&server), "patch");
+    let fresh = Server::start(&site, &[]);
+    for page in ["/lonely.html", "/drain.html", "/runbook.html"] {
+        assert_eq!(server.get(page), fresh.get(page), "{page}");
+    }
+    drop(fresh);
+    // lonely.md's only backlink: whether it is an orphan again takes loading the site (a
+    // section page could link to it), which finds that it is.
+    site.write(
+        "content/drain.md",
+        unlinked.replace(" and [rotate](lonely.md)", ""),
+    );
+    server.wait_for("/lonely.html", "the orphan finding", |_, b| {
+        b.contains("orphan")
+    });
 }
 
 #[test]
