@@ -343,8 +343,10 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
     if let Some(e) = site.errors.first() {
         return failed(e.clone());
     }
+    let timer = crate::site::Timer::new();
     let located = diagnostics::locate(site.diagnostics.clone(), &site);
     let breaking = breaking(&located);
+    timer.lap("locate findings");
     let theme = match Theme::load(
         site.project.themes_dir.as_deref(),
         &site.project.config.site.theme,
@@ -352,20 +354,16 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
         Ok(t) => t,
         Err(e) => return failed(e),
     };
+    timer.lap("theme");
     // Render the home page now: a template error in a page shows at once, not on first visit.
     let pages = page_paths(&site);
     let files = render::other_files(&site, &theme)
         .into_iter()
         .map(|f| (f.path, f.content))
         .collect();
+    timer.lap("pages and files");
     let counts = diagnostics::count(&located);
-    let summary = format!(
-        "built {} runbooks in {} ms: {} errors, {} warnings",
-        site.runbooks.len(),
-        started.elapsed().as_millis(),
-        counts.errors,
-        counts.warnings
-    );
+    let runbooks = site.runbooks.len();
     let problems = breaking.iter().map(Problem::from_finding).collect();
     let first_runbook = site.runbooks.first().map(|rb| rb.document.output.clone());
     let rendered = Arc::new(Rendered {
@@ -382,6 +380,7 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
         cache: Mutex::new(HashMap::new()),
         search: Mutex::new(None),
     });
+    timer.lap("orders and indexes");
     let snapshot = Snapshot {
         version,
         update: "build",
@@ -400,6 +399,13 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
     {
         return failed(e);
     }
+    timer.lap("first pages");
+    let summary = format!(
+        "built {runbooks} runbooks in {} ms: {} errors, {} warnings",
+        started.elapsed().as_millis(),
+        counts.errors,
+        counts.warnings
+    );
     (snapshot, breaking, summary)
 }
 
