@@ -119,11 +119,14 @@ async fn reload(
         serde_json::to_string(&snapshot.problems).unwrap_or_else(|_| "[]".into())
     };
     let first = tokio_stream::once(Ok(Event::default().event("problems").data(problems)));
-    let updates = BroadcastStream::new(shared.notices.subscribe()).filter_map(|n| match n {
-        Ok(Notice::Reload) => Some(Ok(Event::default().event("reload").data("reload"))),
-        Ok(Notice::Problems(json)) => Some(Ok(Event::default().event("problems").data(json))),
-        Err(_) => None,
-    });
+    let updates =
+        BroadcastStream::new(shared.notices.subscribe()).filter_map(|n| match n {
+            Ok(Notice::Reload { full }) => Some(Ok(Event::default()
+                .event("reload")
+                .data(if full { "full" } else { "page" }))),
+            Ok(Notice::Problems(json)) => Some(Ok(Event::default().event("problems").data(json))),
+            Err(_) => None,
+        });
     Sse::new(first.chain(updates)).keep_alive(KeepAlive::default())
 }
 

@@ -81,5 +81,9 @@
       })
       .catch(function () { location.reload(); });
   }
-  source.addEventListener("reload", update);
+  // "full": more than pages changed (a stylesheet, a script, a template): load the page again.
+  source.addEventListener("reload", function (e) {
+    if (e.data === "full") location.reload();
+    else update();
+  });
 })();

@@ -287,7 +287,11 @@ impl Problem {
 /// Messages to open tabs.
 #[derive(Debug, Clone)]
 pub enum Notice {
-    Reload,
+    /// The site changed. `full`: load the page again, since more than pages may have changed
+    /// (a stylesheet, a script); otherwise the tab may swap the new page in place.
+    Reload {
+        full: bool,
+    },
     Problems(String),
 }
 
@@ -409,13 +413,14 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
     (snapshot, breaking, summary)
 }
 
-/// Tells open tabs about the new build: its problems, and to reload when it has pages.
-fn notify(shared: &Shared, problems: &[Problem], reload: bool) {
+/// Tells open tabs about the new build: its problems, and to reload when it has pages (`full`:
+/// by loading the page again).
+fn notify(shared: &Shared, problems: &[Problem], reload: bool, full: bool) {
     let _ = shared.notices.send(Notice::Problems(
         serde_json::to_string(problems).unwrap_or_default(),
     ));
     if reload {
-        let _ = shared.notices.send(Notice::Reload);
+        let _ = shared.notices.send(Notice::Reload { full });
     }
 }
 
@@ -449,7 +454,7 @@ fn patch(settings: &BuildSettings, shared: &Shared, paths: &[PathBuf]) -> bool {
         problems: problems.clone(),
         rendered: Some(rendered),
     });
-    notify(shared, &problems, true);
+    notify(shared, &problems, true, false);
     report(
         &breaking,
         &format!(
@@ -556,6 +561,13 @@ pub fn run(args: &ServeArgs) -> u8 {
     let watcher = match watch::start(&root, args.poll, {
         let shared = shared.clone();
         move |changed: Option<Vec<PathBuf>>| {
+            // Anything but Markdown (a template, a stylesheet, a script, the config) may
+            // change more than what a page's HTML shows: open tabs load the page again.
+            let full = changed.as_ref().is_none_or(|paths| {
+                paths
+                    .iter()
+                    .any(|p| p.extension().is_none_or(|e| !e.eq_ignore_ascii_case("md")))
+            });
             if let Some(paths) = changed
                 && patch(&settings, &shared, &paths)
             {
@@ -582,7 +594,7 @@ pub fn run(args: &ServeArgs) -> u8 {
                 };
                 *current = next;
             }
-            notify(&shared, &problems, rendered);
+            notify(&shared, &problems, rendered, full);
         }
     }) {
         Ok(w) => w,

@@ -268,6 +268,21 @@ for (const key of ["SERVE_EXAMPLE", "SERVE_LARGE"]) {
     assert(/front-matter-syntax/.test(text) && text.includes(path.basename(file)), `overlay says ${text}`);
     fs.writeFileSync(file, good);
     await page.waitForSelector("#opsbook-overlay", { state: "detached", timeout: 10000 });
+    if (key === "SERVE_EXAMPLE") {
+      // A theme's stylesheet changes: the tab loads the page again, so the new styles apply
+      // (the page itself is the same, so it would otherwise be swapped in place).
+      step("live reload: theme stylesheet");
+      const root = file.slice(0, file.lastIndexOf("/content/"));
+      const css = path.join(root, "themes/default/static/assets/opsbook.css");
+      const original = await (await fetch(url + "assets/opsbook.css")).text();
+      const outline = () => page.evaluate(() => getComputedStyle(document.body).outlineColor);
+      fs.mkdirSync(path.dirname(css), { recursive: true });
+      fs.writeFileSync(css, original + "\nbody { outline: 3px solid rgb(1, 2, 3); }\n");
+      await page.waitForFunction(() => getComputedStyle(document.body).outlineColor === "rgb(1, 2, 3)", null, { timeout: 10000 });
+      fs.rmSync(path.join(root, "themes"), { recursive: true });
+      await page.waitForFunction(() => getComputedStyle(document.body).outlineColor !== "rgb(1, 2, 3)", null, { timeout: 10000 });
+      step(`live reload: stylesheet applied and removed (outline now ${await outline()})`);
+    }
     assert(page.errors.length === 0, `errors: ${page.errors.join(" | ")}`);
     await page.close();
   });

@@ -232,14 +232,24 @@ fn reload_events_arrive_after_a_change() {
         site.read("content/drain.md")
             .replace("Drain it.", "Drain it again."),
     );
-    while !seen.contains("event: reload") {
-        line.clear();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "stream closed before the reload event"
-        );
-        seen.push_str(&line);
-    }
+    let mut read_until = |wanted: &str| {
+        while !seen.contains(wanted) {
+            line.clear();
+            assert!(
+                reader.read_line(&mut line).unwrap() > 0,
+                "stream closed before {wanted:?}"
+            );
+            seen.push_str(&line);
+        }
+    };
+    // A runbook's text: the tab may swap the new page in.
+    read_until("event: reload\ndata: page\n");
+    // A stylesheet: only loading the page again applies it.
+    site.write(
+        "themes/default/static/assets/opsbook.css",
+        "body { color: red }",
+    );
+    read_until("event: reload\ndata: full\n");
 }
 
 #[test]
