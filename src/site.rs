@@ -1089,16 +1089,10 @@ impl Site {
             let doc = &rb.document.doc;
             doc.headings.iter().map(|h| h.id.clone()).collect()
         };
-        if ids(old) != ids(&page) {
-            let documents = self
-                .runbooks
-                .iter()
-                .enumerate()
-                .map(|(j, rb)| if j == i { &page.document } else { &rb.document })
-                .chain(self.sections.iter().filter_map(|s| s.index.as_ref()));
-            if crate::links::links_into_headings(targets, documents, i) {
-                return None;
-            }
+        if ids(old) != ids(&page)
+            && crate::links::links_into_headings(targets, self.documents_with(i, &page), i)
+        {
+            return None;
         }
         // Its owner, team, service, severity or tags: the facet pages are planned again
         // (`replan`), unless an alias of some runbook competes with them for a path.
@@ -1230,13 +1224,20 @@ impl Site {
         if duplicate {
             return false;
         }
-        let documents = self
-            .runbooks
+        !crate::links::named_in_related_items(self.documents_with(i, page), new_title)
+    }
+
+    /// Every runbook and section page, with `page` in place of runbook `i`.
+    fn documents_with<'a>(
+        &'a self,
+        i: usize,
+        page: &'a RunbookPage,
+    ) -> impl Iterator<Item = &'a Document> {
+        self.runbooks
             .iter()
             .enumerate()
-            .map(|(j, rb)| if j == i { &page.document } else { &rb.document })
-            .chain(self.sections.iter().filter_map(|s| s.index.as_ref()));
-        !crate::links::named_in_related_items(documents, new_title)
+            .map(move |(j, rb)| if j == i { &page.document } else { &rb.document })
+            .chain(self.sections.iter().filter_map(|s| s.index.as_ref()))
     }
 
     /// Plans the generated pages again, after patches that changed facet values. Their

@@ -337,6 +337,22 @@ fn polling_picks_up_edits_too() {
     }
 }
 
+/// What `server` serves at `pages` is what a server started afresh on the site serves (for the
+/// status endpoint: the same problems; its version and update differ by design).
+#[track_caller]
+fn same_as_a_fresh_server(site: &Site, server: &Server, pages: &[&str]) {
+    let fresh = Server::start(site, &[]);
+    for page in pages {
+        let (ours, theirs) = (server.get(page), fresh.get(page));
+        if page.ends_with("/status") {
+            let problems = |b: &str| b[b.find("\"problems\"").unwrap()..].to_string();
+            assert_eq!(problems(&ours.1), problems(&theirs.1));
+        } else {
+            assert_eq!(ours, theirs, "{page}");
+        }
+    }
+}
+
 /// The status endpoint says how the version being served was made.
 fn update(server: &Server) -> String {
     let (_, body) = server.get("/__opsbook/status");
@@ -360,17 +376,11 @@ fn heading_edits_are_patched_unless_a_link_points_into_them() {
         b.contains("id=\"verify\"")
     });
     assert_eq!(update(&server), "patch");
-    let fresh = Server::start(&site, &[]);
-    for page in ["/runbook.html", "/drain.html", "/__opsbook/status"] {
-        let (ours, theirs) = (server.get(page).1, fresh.get(page).1);
-        if page.ends_with("status") {
-            let problems = |b: &str| b[b.find("\"problems\"").unwrap()..].to_string();
-            assert_eq!(problems(&ours), problems(&theirs));
-        } else {
-            assert_eq!(ours, theirs, "{page}");
-        }
-    }
-    drop(fresh);
+    same_as_a_fresh_server(
+        &site,
+        &server,
+        &["/runbook.html", "/drain.html", "/__opsbook/status"],
+    );
     // runbook.md links to drain.md#steps: renaming that heading breaks the link, which only
     // loading the whole site finds.
     site.write(
@@ -428,22 +438,22 @@ fn owner_and_tag_edits_are_patched_and_the_facet_pages_follow() {
             .contains("Drain a node")
     );
     // What the patch made is what loading the site afresh makes.
-    let fresh = Server::start(&site, &[]);
-    for page in [
-        "/drain.html",
-        "/runbook.html",
-        "/index.html",
-        "/owners/index.html",
-        "/owners/platform-team.html",
-        "/owners/storage-team.html",
-        "/tags/index.html",
-        "/tags/nodes.html",
-        "/completeness.html",
-        "/opsbook-search/meta.js",
-    ] {
-        assert_eq!(server.get(page), fresh.get(page), "{page}");
-    }
-    drop(fresh);
+    same_as_a_fresh_server(
+        &site,
+        &server,
+        &[
+            "/drain.html",
+            "/runbook.html",
+            "/index.html",
+            "/owners/index.html",
+            "/owners/platform-team.html",
+            "/owners/storage-team.html",
+            "/tags/index.html",
+            "/tags/nodes.html",
+            "/completeness.html",
+            "/opsbook-search/meta.js",
+        ],
+    );
 
     // The tag goes again: so does its page.
     site.write(
@@ -583,22 +593,16 @@ fn body_edits_are_patched_in_place_and_wider_edits_rebuild() {
     });
     assert_eq!(update(&server), "patch");
     assert!(!server.get("/lonely.html").1.contains("orphan"));
-    let fresh = Server::start(&site, &[]);
-    for page in [
-        "/lonely.html",
-        "/drain.html",
-        "/runbook.html",
-        "/__opsbook/status",
-    ] {
-        let (ours, theirs) = (server.get(page).1, fresh.get(page).1);
-        if page.ends_with("status") {
-            let problems = |b: &str| b[b.find("\"problems\"").unwrap()..].to_string();
-            assert_eq!(problems(&ours), problems(&theirs));
-        } else {
-            assert_eq!(ours, theirs, "{page}");
-        }
-    }
-    drop(fresh);
+    same_as_a_fresh_server(
+        &site,
+        &server,
+        &[
+            "/lonely.html",
+            "/drain.html",
+            "/runbook.html",
+            "/__opsbook/status",
+        ],
+    );
     // Dropping a link that was not a runbook's last: a patch. lonely.md links to runbook.md
     // too, then drain.md stops.
     site.write(
@@ -625,11 +629,11 @@ fn body_edits_are_patched_in_place_and_wider_edits_rebuild() {
     });
     assert!(referenced_by(&server.get("/runbook.html").1).contains("Rotate the keys"));
     assert_eq!(update(&server), "patch");
-    let fresh = Server::start(&site, &[]);
-    for page in ["/lonely.html", "/drain.html", "/runbook.html"] {
-        assert_eq!(server.get(page), fresh.get(page), "{page}");
-    }
-    drop(fresh);
+    same_as_a_fresh_server(
+        &site,
+        &server,
+        &["/lonely.html", "/drain.html", "/runbook.html"],
+    );
     // lonely.md's only backlink: whether it is an orphan again takes loading the site (a
     // section page could link to it), which finds that it is.
     site.write(
@@ -656,20 +660,20 @@ fn title_edits_are_patched_unless_another_runbook_or_reference_meets_them() {
         b.contains("Take a node out")
     });
     assert_eq!(update(&server), "patch");
-    let fresh = Server::start(&site, &[]);
-    for page in [
-        "/index.html",
-        "/drain.html",
-        "/runbook.html",
-        "/review-calendar.html",
-        "/completeness.html",
-        "/owners/platform-team.html",
-        "/opsbook-search/meta.js",
-        "/opsbook-search/d-0.js",
-    ] {
-        assert_eq!(server.get(page), fresh.get(page), "{page}");
-    }
-    drop(fresh);
+    same_as_a_fresh_server(
+        &site,
+        &server,
+        &[
+            "/index.html",
+            "/drain.html",
+            "/runbook.html",
+            "/review-calendar.html",
+            "/completeness.html",
+            "/owners/platform-team.html",
+            "/opsbook-search/meta.js",
+            "/opsbook-search/d-0.js",
+        ],
+    );
 
     // Another runbook's title: both get a duplicate-title finding, which only loading the
     // whole site finds.
@@ -701,8 +705,9 @@ fn title_edits_are_patched_unless_another_runbook_or_reference_meets_them() {
     server.wait_for("/runbook.html", "the reference", |_, b| {
         !b.contains("unresolved-reference")
     });
-    let fresh = Server::start(&site, &[]);
-    for page in ["/runbook.html", "/drain.html", "/wanted.html"] {
-        assert_eq!(server.get(page), fresh.get(page), "{page}");
-    }
+    same_as_a_fresh_server(
+        &site,
+        &server,
+        &["/runbook.html", "/drain.html", "/wanted.html"],
+    );
 }
