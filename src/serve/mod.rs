@@ -116,14 +116,16 @@ impl Rendered {
         state.pages.contains_key(&index) || self.files.contains_key(&index)
     }
 
-    /// Whether every one of `paths` is a source of the site served, with the same bytes: then
-    /// there is nothing to do (an editor saving without a change, or one save seen twice).
-    fn unchanged(&self, paths: &[PathBuf]) -> bool {
+    /// Whether every one of `paths` is a source of the site served, with the same bytes, on the
+    /// day it was built for: then there is nothing to do (an editor saving without a change, or
+    /// one save seen twice).
+    fn unchanged(&self, today: chrono::NaiveDate, paths: &[PathBuf]) -> bool {
         use crate::diagnostics::Sources;
         let state = self.state.read().expect("state lock");
         let site = &state.site;
         let content = crate::output::absolute(&site.project.content_dir);
-        !paths.is_empty()
+        site.today == today
+            && !paths.is_empty()
             && paths.iter().all(|path| {
                 let abs = crate::output::absolute(path);
                 let Ok(rel) = abs.strip_prefix(&content) else {
@@ -438,7 +440,7 @@ fn patch(settings: &BuildSettings, shared: &Shared, paths: &[PathBuf]) -> bool {
     if snapshot.problems.iter().any(|p| p.rule == "build") {
         return false;
     }
-    if rendered.unchanged(paths) {
+    if rendered.unchanged(today_or_now(settings.today), paths) {
         return true;
     }
     let Some((rels, breaking)) =
@@ -669,13 +671,16 @@ mod tests {
         };
         let (snapshot, _, _) = build(&settings, 1);
         let rendered = snapshot.rendered.expect("a site");
-        assert!(rendered.unchanged(std::slice::from_ref(&runbook)));
+        let today = settings.today.unwrap();
+        assert!(rendered.unchanged(today, std::slice::from_ref(&runbook)));
+        // On another day the review dates move: the site is loaded again.
+        assert!(!rendered.unchanged(today.succ_opt().unwrap(), std::slice::from_ref(&runbook)));
         // Another file, a new one, a changed one: each needs work.
         let toml = dir.path().join("opsbook.toml");
-        assert!(!rendered.unchanged(&[runbook.clone(), toml]));
-        assert!(!rendered.unchanged(&[dir.path().join("content/b.md")]));
+        assert!(!rendered.unchanged(today, &[runbook.clone(), toml]));
+        assert!(!rendered.unchanged(today, &[dir.path().join("content/b.md")]));
         std::fs::write(&runbook, text.replace("Do it.", "Do it now.")).unwrap();
-        assert!(!rendered.unchanged(std::slice::from_ref(&runbook)));
-        assert!(!rendered.unchanged(&[]));
+        assert!(!rendered.unchanged(today, std::slice::from_ref(&runbook)));
+        assert!(!rendered.unchanged(today, &[]));
     }
 }
