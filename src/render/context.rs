@@ -115,9 +115,18 @@ struct Stats<'a> {
     runbooks: usize,
     complete: usize,
     percent_complete: usize,
+    /// The most overdue reviews, longest overdue first: at most `HOME_OVERDUE`.
     overdue: Vec<RunbookRow<'a>>,
+    /// How many reviews are overdue in all.
+    overdue_count: usize,
+    /// The review calendar, which lists them all.
+    calendar: String,
     sections: usize,
 }
+
+/// How many overdue reviews the home page lists. The home page is where readers land, in an
+/// incident too; a large site can have thousands overdue (the review calendar has them all).
+const HOME_OVERDUE: usize = 25;
 
 pub struct Builder<'a> {
     site: &'a Site,
@@ -535,7 +544,13 @@ impl<'a> Builder<'a> {
                 runbooks: total,
                 complete,
                 percent_complete: (complete * 100).checked_div(total).unwrap_or(100),
-                overdue: overdue.into_iter().map(|r| self.row(from, r)).collect(),
+                overdue_count: overdue.len(),
+                overdue: overdue
+                    .into_iter()
+                    .take(HOME_OVERDUE)
+                    .map(|r| self.row(from, r))
+                    .collect(),
+                calendar: self.url(from, &self.site.pages.calendar),
                 sections: self.site.sections.len().saturating_sub(1),
             };
             c.insert("stats", &stats);

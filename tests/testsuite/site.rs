@@ -97,6 +97,37 @@ fn normalize(p: &Path) -> PathBuf {
 }
 
 #[test]
+fn the_home_page_lists_the_longest_overdue_reviews_and_links_the_rest() {
+    let site = Site::empty();
+    // Reviewed monthly; last reviewed in October 2026 and then n months earlier.
+    for n in 1..=30u32 {
+        let months = 2026 * 12 + 9 - n;
+        let (year, month) = (months / 12, months % 12 + 1);
+        site.write(
+            &format!("content/r{n:02}.md"),
+            format!(
+                "---\ntitle: Runbook {n:02}\nowner: ops\ncadence: monthly\nlast_reviewed: {year}-{month:02}-01\n---\n\n## Steps\n\nDo it.\n\n## Acceptance checks\n\n- Done.\n"
+            ),
+        );
+    }
+    site.run(&["build"]).expect_code(0);
+    let home = site.read("public/index.html");
+    assert!(
+        home.contains("<strong>30</strong> reviews overdue"),
+        "{home}"
+    );
+    let start = home.find("<ul class=\"overdue-list\">").unwrap();
+    let list = &home[start..start + home[start..].find("</ul>").unwrap()];
+    assert_eq!(list.matches("— due ").count(), 25, "{list}");
+    // Longest overdue first: runbook 30 was reviewed longest ago; 1 to 5 the most recently.
+    assert!(list.find("Runbook 30").unwrap() < list.find("Runbook 06").unwrap());
+    assert!(!list.contains("Runbook 05"), "{list}");
+    assert!(home.contains("The 25 longest overdue of 30: the <a href=\"review-calendar.html\">review calendar</a> lists them all."));
+    let calendar = site.read("public/review-calendar.html");
+    assert!(calendar.contains("Runbook 01") && calendar.contains("Runbook 30"));
+}
+
+#[test]
 fn every_generated_page_is_written() {
     let site = example();
     site.run(&["build"]).expect_code(0);
