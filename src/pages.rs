@@ -117,17 +117,18 @@ pub struct Redirect {
     pub runbook: usize,
 }
 
-/// Whether an `aliases` entry may name a path in a facet's folder, where it competes with the
-/// facet pages for paths; then which values a facet has can change the alias's findings. Errs
-/// on the side of yes: any alias whose first part is a facet folder's name.
-pub fn alias_reaches_facets(alias: &str) -> bool {
+/// Whether an `aliases` entry may name a path among the browse pages (a facet's folder, or
+/// `alerts/`), where it competes with them for paths; then which facet values and alert names
+/// there are can change the alias's findings. Errs on the side of yes: any alias whose first
+/// part is one of those folders' names.
+pub fn alias_reaches_browse_pages(alias: &str) -> bool {
     let first = alias.trim().trim_start_matches('/').split('/').next();
     let first = path_key(first.unwrap_or_default());
     let first = first
         .strip_suffix(".md")
         .or_else(|| first.strip_suffix(".html"))
         .unwrap_or(&first);
-    Facet::ALL.iter().any(|f| f.folder() == first)
+    first == "alerts" || Facet::ALL.iter().any(|f| f.folder() == first)
 }
 
 /// Where every generated page goes.
@@ -336,4 +337,26 @@ pub fn plan(site: &Site) -> (Plan, Vec<Diagnostic>) {
         }
     }
     (plan, diagnostics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_in_browse_folders_are_recognised() {
+        for alias in [
+            "owners/ops",
+            "/Tags/x",
+            "alerts/DiskFull",
+            "alerts.md",
+            "teams",
+            "severities/",
+        ] {
+            assert!(alias_reaches_browse_pages(alias), "{alias}");
+        }
+        for alias in ["db/failover", "ownersx/y", "docs/owners/x", "old-alerts"] {
+            assert!(!alias_reaches_browse_pages(alias), "{alias}");
+        }
+    }
 }

@@ -992,8 +992,9 @@ pub struct Patch {
     /// Every finding about the file, as the full pipeline would give them.
     diagnostics: Vec<Diagnostic>,
     refs: Vec<crate::links::TitleRef>,
-    /// Its facet values (owner, team, service, severity, tags) changed: see `Site::replan`.
-    pub facets_changed: bool,
+    /// Its facet values (owner, team, service, severity, tags) or alert names changed: see
+    /// `Site::replan`.
+    pub browse_changed: bool,
     /// Its title changed: its section is sorted again here; orders and the title index built
     /// from the site must be made again.
     pub title_changed: bool,
@@ -1012,7 +1013,7 @@ impl Patch {
 impl Site {
     /// Re-reads one changed runbook (`rel`, content-relative) and resolves it against the rest
     /// of the site. `None` when the change reaches beyond what is rendered on request, the
-    /// facet pages and the backlinks of the runbooks it links to (its alerts, aliases, related
+    /// browse pages and the backlinks of the runbooks it links to (its aliases, related
     /// entries, related titles or suppressions changed; a title or heading anchor another file
     /// depends on changed; it no longer links to a runbook nothing else links to; or it is not
     /// a runbook of this site): then the whole site must be loaded again.
@@ -1094,15 +1095,15 @@ impl Site {
         {
             return None;
         }
-        // Its owner, team, service, severity or tags: the facet pages are planned again
+        // Its owner, team, service, severity, tags or alerts: the browse pages are planned again
         // (`replan`), unless an alias of some runbook competes with them for a path.
-        let facets_changed = facet_identity(old) != facet_identity(&page);
-        if facets_changed
+        let browse_changed = browse_identity(old) != browse_identity(&page);
+        if browse_changed
             && self.runbooks.iter().any(|rb| {
                 rb.meta
                     .aliases
                     .iter()
-                    .any(|a| crate::pages::alias_reaches_facets(&a.value))
+                    .any(|a| crate::pages::alias_reaches_browse_pages(&a.value))
             })
         {
             return None;
@@ -1188,7 +1189,7 @@ impl Site {
             source,
             diagnostics,
             refs: links.refs,
-            facets_changed,
+            browse_changed,
             title_changed,
             links_added,
             links_removed,
@@ -1240,9 +1241,9 @@ impl Site {
             .chain(self.sections.iter().filter_map(|s| s.index.as_ref()))
     }
 
-    /// Plans the generated pages again, after patches that changed facet values. Their
-    /// findings are the same as before: only aliases get findings from the plan, and a patch
-    /// that changes facets is refused while an alias could reach a facet page's path.
+    /// Plans the generated pages again, after patches that changed facet values or alert names.
+    /// Their findings are the same as before: only aliases get findings from the plan, and such
+    /// a patch is refused while an alias could reach a browse page's path.
     pub fn replan(&mut self) {
         self.pages = crate::pages::plan(self).0;
     }
@@ -1298,8 +1299,8 @@ fn section_order(rb: &RunbookPage) -> (String, String) {
 
 /// What a runbook shows the rest of the site: when this is unchanged by an edit, only the
 /// runbook's own page, its findings and pages rendered on request from the site (lists, the
-/// calendar, the completeness report, search) change, and the facet pages when its
-/// `facet_identity` changed. Its title and its headings' anchors are not part of it: `patch`
+/// calendar, the completeness report, search) change, and the browse pages when its
+/// `browse_identity` changed. Its title and its headings' anchors are not part of it: `patch`
 /// checks what they reach. Values only: an edit that moves them (a longer owner above the
 /// `related` list) moves the site-wide findings with them (`site_wide_offsets`).
 fn site_identity(rb: &RunbookPage) -> String {
@@ -1316,7 +1317,7 @@ fn site_identity(rb: &RunbookPage) -> String {
         "{:?}",
         (
             m.draft,
-            (values(&m.alerts), values(&m.related), values(&m.aliases)),
+            (values(&m.related), values(&m.aliases)),
             (related_items, &doc.directives),
         )
     )
@@ -1332,11 +1333,14 @@ fn site_wide_offsets(rb: &RunbookPage) -> Vec<usize> {
     offsets
 }
 
-/// The values a runbook gives the facet pages (owners, teams, services, severities, tags).
-fn facet_identity(rb: &RunbookPage) -> Vec<Vec<&str>> {
+/// The values a runbook gives the browse pages: owners, teams, services, severities, tags and
+/// alert names.
+fn browse_identity(rb: &RunbookPage) -> Vec<Vec<&str>> {
+    let alerts = rb.meta.alerts.iter().map(|a| a.value.trim()).collect();
     crate::pages::Facet::ALL
         .iter()
         .map(|f| f.values_of(&rb.meta))
+        .chain([alerts])
         .collect()
 }
 

@@ -52,7 +52,7 @@ pub struct Rendered {
 struct State {
     site: Site,
     findings: Vec<Located>,
-    /// The pages of the site by path; planned again when a patch changes facet values.
+    /// The pages of the site by path; planned again when a patch changes facet values or alert names.
     pages: HashMap<String, render::Job>,
     /// Made again when a patch changes a title; patches keep sections and files as they are.
     order: render::context::Order,
@@ -189,7 +189,7 @@ impl Rendered {
             titles,
             ..
         } = &mut *state;
-        let replan = patches.iter().any(|p| p.facets_changed);
+        let replan = patches.iter().any(|p| p.browse_changed);
         let retitled = patches.iter().any(|p| p.title_changed);
         let mut sources = Vec::new();
         for patch in patches {

@@ -465,6 +465,31 @@ fn owner_and_tag_edits_are_patched_and_the_facet_pages_follow() {
     });
     assert_eq!(update(&server), "patch");
 
+    // An alert name: its stable page appears, and the alerts index lists it.
+    site.write(
+        "content/drain.md",
+        original.replace(
+            "owner: platform-team",
+            "owner: storage-team\nalerts: [NodeNotReady]",
+        ),
+    );
+    server.wait_for(
+        "/alerts/NodeNotReady.html",
+        "the alert page",
+        |status, _| status == 200,
+    );
+    assert_eq!(update(&server), "patch");
+    same_as_a_fresh_server(
+        &site,
+        &server,
+        &[
+            "/alerts/index.html",
+            "/alerts/NodeNotReady.html",
+            "/drain.html",
+            "/index.html",
+        ],
+    );
+
     // An alias in a facet's folder competes with the facet pages for paths: a new owner then
     // loads the whole site again, which finds the alias now collides with the owner's page.
     site.write(
