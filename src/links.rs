@@ -857,14 +857,28 @@ pub fn named_in_related_items<'a>(
     })
 }
 
-/// `related` entries name runbooks by id (`db/failover`) or by path relative to the runbook.
-fn resolve_related(site: &mut Site, targets: &Targets) {
-    let by_id: HashMap<String, usize, foldhash::fast::RandomState> = site
-        .runbooks
+/// Runbooks by lower-case id, as `related` entries name them.
+fn ids(site: &Site) -> HashMap<String, usize, foldhash::fast::RandomState> {
+    site.runbooks
         .iter()
         .enumerate()
         .map(|(i, rb)| (rb.id.to_lowercase(), i))
-        .collect();
+        .collect()
+}
+
+/// The runbooks `rb`'s `related` entries name in `site`, and its `unknown-related` findings
+/// (`serve` resolves a re-read runbook this way).
+pub fn related_in(
+    site: &Site,
+    targets: &Targets,
+    rb: &crate::site::RunbookPage,
+) -> (Vec<usize>, Vec<Diagnostic>) {
+    related_of(site, rb, &ids(site), targets)
+}
+
+/// `related` entries name runbooks by id (`db/failover`) or by path relative to the runbook.
+fn resolve_related(site: &mut Site, targets: &Targets) {
+    let by_id = ids(site);
     let site_ref: &Site = site;
     let resolved: Vec<(Vec<usize>, Vec<Diagnostic>)> = site_ref
         .runbooks

@@ -1073,7 +1073,7 @@ impl Site {
             meta,
             section: old.section,
             complete: false,
-            related: old.related.clone(),
+            related: Vec::new(),
         };
         if site_identity(old) != site_identity(&page) {
             return None;
@@ -1108,6 +1108,10 @@ impl Site {
         {
             return None;
         }
+        // Its `related` entries, against the site as it is (its own id does not change).
+        let mut page = page;
+        let (related, related_findings) = crate::links::related_in(self, targets, &page);
+        page.related = related;
         let from = crate::links::From::Runbook(i);
         let unresolved = &page.document.doc.html;
         let links =
@@ -1153,7 +1157,7 @@ impl Site {
         let (was, now) = (site_wide_offsets(old), site_wide_offsets(&page));
         let mut diagnostics = Vec::new();
         for d in &self.diagnostics {
-            if d.path == source.path && site_wide(d.rule) {
+            if d.path == source.path && site_wide(d.rule) && d.rule != Rule::UnknownRelated {
                 let at = was.iter().position(|&o| o == d.offset)?;
                 let mut d = d.clone();
                 d.offset = now[at];
@@ -1164,6 +1168,7 @@ impl Site {
         let mut local: Vec<Diagnostic> = outcome.diagnostics;
         local.extend(schema_findings);
         local.extend(links.diagnostics);
+        local.extend(related_findings);
         local.retain_mut(|d| {
             keep_finding(
                 &self.project.config,
@@ -1179,7 +1184,6 @@ impl Site {
             return None;
         }
         diagnostics.extend(local);
-        let mut page = page;
         page.complete = !diagnostics.iter().any(makes_incomplete);
         page.document.html = links.html;
         page.document.doc.html = Default::default();
@@ -1317,19 +1321,18 @@ fn site_identity(rb: &RunbookPage) -> String {
         "{:?}",
         (
             m.draft,
-            (values(&m.related), values(&m.aliases)),
+            values(&m.aliases),
             (related_items, &doc.directives),
         )
     )
 }
 
-/// Where the site-wide findings about a runbook can point: the file, its title, its aliases and
-/// its `related` entries. Two runbooks with the same `site_identity` have as many of each, so
-/// the places pair up in order when an edit moves them.
+/// Where the site-wide findings kept across a patch can point: the file, its title and its
+/// aliases (`unknown-related` findings are made again). Two runbooks with the same
+/// `site_identity` have as many aliases, so the places pair up in order when an edit moves them.
 fn site_wide_offsets(rb: &RunbookPage) -> Vec<usize> {
-    let m = &rb.meta;
     let mut offsets = vec![0, rb.meta_title_offset()];
-    offsets.extend(m.aliases.iter().chain(&m.related).map(|s| s.offset));
+    offsets.extend(rb.meta.aliases.iter().map(|s| s.offset));
     offsets
 }
 

@@ -361,6 +361,39 @@ fn update(server: &Server) -> String {
 }
 
 #[test]
+fn related_entries_are_patched() {
+    let site = site();
+    let original = site.read("content/drain.md").replace(
+        "last_reviewed: 2026-10-01\n",
+        "last_reviewed: 2026-10-01\nrelated: [no-such-runbook]\n",
+    );
+    site.write("content/drain.md", &original);
+    let server = Server::start(&site, &[]);
+    assert!(server.get("/drain.html").1.contains("unknown-related"));
+    // The entry now names a runbook: the finding goes, the page lists it, and the runbook it
+    // names is referenced by this one.
+    site.write(
+        "content/drain.md",
+        original.replace("related: [no-such-runbook]", "related: [runbook]"),
+    );
+    server.wait_for("/drain.html", "the finding to go", |_, b| {
+        !b.contains("unknown-related")
+    });
+    assert_eq!(update(&server), "patch");
+    assert!(server.get("/drain.html").1.contains("<h2>Related</h2>"));
+    same_as_a_fresh_server(
+        &site,
+        &server,
+        &[
+            "/drain.html",
+            "/runbook.html",
+            "/completeness.html",
+            "/__opsbook/status",
+        ],
+    );
+}
+
+#[test]
 fn heading_edits_are_patched_unless_a_link_points_into_them() {
     let site = site();
     let server = Server::start(&site, &[]);
