@@ -49,6 +49,9 @@ type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 pub struct Targets {
     by_path: Map<String, Target>,
     by_dir: Map<String, usize>,
+    /// Runbooks by lower-case id, as `related` entries name them (the last of ids that differ
+    /// only in case).
+    by_id: Map<String, usize>,
 }
 
 impl Targets {
@@ -68,7 +71,16 @@ impl Targets {
         for (i, a) in site.assets.iter().enumerate() {
             by_path.entry(a.output.clone()).or_insert(Target::Asset(i));
         }
-        Targets { by_path, by_dir }
+        let mut by_id = Map::default();
+        by_id.reserve(site.runbooks.len());
+        for (i, rb) in site.runbooks.iter().enumerate() {
+            by_id.insert(rb.id.to_lowercase(), i);
+        }
+        Targets {
+            by_path,
+            by_dir,
+            by_id,
+        }
     }
 
     /// Finds what a normalised content path names: a file, a folder, or a runbook id.
@@ -857,15 +869,6 @@ pub fn named_in_related_items<'a>(
     })
 }
 
-/// Runbooks by lower-case id, as `related` entries name them.
-fn ids(site: &Site) -> HashMap<String, usize, foldhash::fast::RandomState> {
-    site.runbooks
-        .iter()
-        .enumerate()
-        .map(|(i, rb)| (rb.id.to_lowercase(), i))
-        .collect()
-}
-
 /// The runbooks `rb`'s `related` entries name in `site`, and its `unknown-related` findings
 /// (`serve` resolves a re-read runbook this way).
 pub fn related_in(
@@ -873,17 +876,16 @@ pub fn related_in(
     targets: &Targets,
     rb: &crate::site::RunbookPage,
 ) -> (Vec<usize>, Vec<Diagnostic>) {
-    related_of(site, rb, &ids(site), targets)
+    related_of(site, rb, targets)
 }
 
 /// `related` entries name runbooks by id (`db/failover`) or by path relative to the runbook.
 fn resolve_related(site: &mut Site, targets: &Targets) {
-    let by_id = ids(site);
     let site_ref: &Site = site;
     let resolved: Vec<(Vec<usize>, Vec<Diagnostic>)> = site_ref
         .runbooks
         .par_iter()
-        .map(|rb| related_of(site_ref, rb, &by_id, targets))
+        .map(|rb| related_of(site_ref, rb, targets))
         .collect();
     for (rb, (list, diagnostics)) in site.runbooks.iter_mut().zip(resolved) {
         rb.related = list;
@@ -896,7 +898,6 @@ fn resolve_related(site: &mut Site, targets: &Targets) {
 fn related_of(
     site: &Site,
     rb: &crate::site::RunbookPage,
-    by_id: &HashMap<String, usize, foldhash::fast::RandomState>,
     targets: &Targets,
 ) -> (Vec<usize>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
@@ -905,12 +906,16 @@ fn related_of(
     for entry in &rb.meta.related {
         let wanted = entry.value.trim();
         let bare = wanted.trim_end_matches(".md").trim_start_matches('/');
-        let hit = by_id.get(&bare.to_lowercase()).copied().or_else(|| {
-            match join(base_dir, wanted).and_then(|j| targets.lookup(&j)) {
-                Some(Target::Runbook(i)) => Some(i),
-                _ => None,
-            }
-        });
+        let hit = targets
+            .by_id
+            .get(&bare.to_lowercase())
+            .copied()
+            .or_else(
+                || match join(base_dir, wanted).and_then(|j| targets.lookup(&j)) {
+                    Some(Target::Runbook(i)) => Some(i),
+                    _ => None,
+                },
+            );
         match hit {
             Some(i) => {
                 if !list.contains(&i) {
