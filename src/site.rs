@@ -1013,10 +1013,11 @@ impl Patch {
 impl Site {
     /// Re-reads one changed runbook (`rel`, content-relative) and resolves it against the rest
     /// of the site. `None` when the change reaches beyond what is rendered on request, the
-    /// browse pages and the backlinks of the runbooks it links to (its aliases, related
-    /// entries, related titles or suppressions changed; a title or heading anchor another file
-    /// depends on changed; it no longer links to a runbook nothing else links to; or it is not
-    /// a runbook of this site): then the whole site must be loaded again.
+    /// browse pages and the backlinks of the runbooks it leads to (its aliases or suppressions
+    /// changed; a title or heading anchor another file depends on changed; the titles its
+    /// related-operations items want changed; it no longer leads to a runbook nothing else
+    /// links to; or it is not a runbook of this site): then the whole site must be loaded
+    /// again.
     /// `targets` and `titles` are this site's (a patch does not change them).
     pub fn patch(
         &self,
@@ -1119,6 +1120,17 @@ impl Site {
         // Resolved against the old titles: an item of its own naming its old title would not
         // name it any more.
         if title_changed && links.refs.iter().any(|r| r.to == i) {
+            return None;
+        }
+        // Its related-operations items: the runbooks they name get backlinks (below); titles
+        // they name that no runbook has are "wanted" across the site, and a change to those
+        // takes a full load (the wanted page keeps them in the order files load in).
+        let wanted_before = self.wanted.iter().filter(|w| w.path == source.path);
+        if wanted_before.clone().count() != links.wanted.len()
+            || wanted_before
+                .zip(&links.wanted)
+                .any(|(a, b)| a.title != b.title || a.output != b.output)
+        {
             return None;
         }
         // The runbooks it leads to: each new one gets a backlink (and is no orphan any more);
@@ -1301,29 +1313,17 @@ fn section_order(rb: &RunbookPage) -> (String, String) {
     (rb.document.title.to_lowercase(), rb.id.clone())
 }
 
-/// What a runbook shows the rest of the site: when this is unchanged by an edit, only the
-/// runbook's own page, its findings and pages rendered on request from the site (lists, the
-/// calendar, the completeness report, search) change, and the browse pages when its
-/// `browse_identity` changed. Its title and its headings' anchors are not part of it: `patch`
-/// checks what they reach. Values only: an edit that moves them (a longer owner above the
-/// `related` list) moves the site-wide findings with them (`site_wide_offsets`).
+/// What of a runbook no patch can follow: whether it is a draft, its aliases (redirect pages
+/// and their collisions) and its suppression comments (they decide which site-wide findings
+/// about it show). Everything else `patch` checks or carries over: its title, headings, links,
+/// related entries and items, facet values and alerts. Values only: an edit that moves them (a
+/// longer owner above the aliases) moves the site-wide findings with them
+/// (`site_wide_offsets`).
 fn site_identity(rb: &RunbookPage) -> String {
-    let m = &rb.meta;
-    let doc = &rb.document.doc;
-    let related_items: Vec<&str> = (0..doc.headings.len())
-        .filter(|&h| doc.is_related_heading(h))
-        .flat_map(|h| doc.section_items(h).map(|i| i.text.as_str()))
-        .collect();
-    let values = |list: &[crate::schema::Sourced<String>]| -> Vec<String> {
-        list.iter().map(|s| s.value.clone()).collect()
-    };
+    let aliases: Vec<&str> = rb.meta.aliases.iter().map(|a| a.value.as_str()).collect();
     format!(
         "{:?}",
-        (
-            m.draft,
-            values(&m.aliases),
-            (related_items, &doc.directives),
-        )
+        (rb.meta.draft, aliases, &rb.document.doc.directives)
     )
 }
 

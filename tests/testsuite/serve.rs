@@ -394,6 +394,49 @@ fn related_entries_are_patched() {
 }
 
 #[test]
+fn related_operations_items_are_patched_unless_what_they_want_changes() {
+    let site = site();
+    site.write("opsbook.toml", "[rules]\norphan = \"warning\"\n");
+    site.write(
+        "content/lonely.md",
+        "---\ntitle: Rotate the keys\nowner: platform-team\ncadence: quarterly\nlast_reviewed: 2026-10-01\n---\n\n## Steps\n\nRotate them.\n\n## Acceptance checks\n\n- Old keys are refused.\n",
+    );
+    let server = Server::start(&site, &[]);
+    assert!(server.get("/lonely.html").1.contains("orphan"));
+    // An item naming a runbook by its title: that runbook is referenced, no orphan any more.
+    // (runbook.md: nothing links into its headings, so a new section there is a patch.)
+    let runbook = site.read("content/runbook.md");
+    site.write(
+        "content/runbook.md",
+        format!("{runbook}\n## Related operations\n\n- Rotate the keys\n"),
+    );
+    server.wait_for("/lonely.html", "the reference", |_, b| {
+        !b.contains("orphan")
+    });
+    assert_eq!(update(&server), "patch");
+    same_as_a_fresh_server(
+        &site,
+        &server,
+        &[
+            "/lonely.html",
+            "/drain.html",
+            "/wanted.html",
+            "/__opsbook/status",
+        ],
+    );
+    // An item naming no runbook: a wanted title, which takes loading the site.
+    site.write(
+        "content/runbook.md",
+        format!("{runbook}\n## Related operations\n\n- Rotate the keys\n- Replace the disk\n"),
+    );
+    server.wait_for("/runbook.html", "the unresolved reference", |_, b| {
+        b.contains("unresolved-reference")
+    });
+    assert_eq!(update(&server), "build");
+    same_as_a_fresh_server(&site, &server, &["/wanted.html", "/runbook.html"]);
+}
+
+#[test]
 fn heading_edits_are_patched_unless_a_link_points_into_them() {
     let site = site();
     let server = Server::start(&site, &[]);
