@@ -287,11 +287,7 @@ impl Linker<'_> {
                 push_url(&mut res.urls, &|| escape_attr(dest));
                 continue;
             }
-            let (path_part, fragment) = match dest.split_once('#') {
-                Some((p, f)) => (p, Some(f)),
-                None => (dest, None),
-            };
-            let path_part = path_part.split('?').next().unwrap_or("");
+            let (path_part, fragment) = local_parts(dest);
             if path_part.is_empty() {
                 // Same-page anchor.
                 let fragment = fragment.unwrap_or("");
@@ -362,6 +358,15 @@ impl Linker<'_> {
     }
 }
 
+/// A local link's path (without `?query`) and `#fragment`.
+fn local_parts(dest: &str) -> (&str, Option<&str>) {
+    let (path_part, fragment) = match dest.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (dest, None),
+    };
+    (path_part.split('?').next().unwrap_or(""), fragment)
+}
+
 /// Whether any of `documents` links to runbook `i` with a `#fragment`: then the fragments are
 /// checked against `i`'s headings, and changing those changes their findings.
 pub fn links_into_headings<'a>(
@@ -373,11 +378,12 @@ pub fn links_into_headings<'a>(
         let base_dir = crate::site::parent_dir(&document.rel);
         document.doc.links.iter().any(|link| {
             let dest = link.dest.trim();
-            let Some((path_part, _)) = dest.split_once('#') else {
-                return false;
-            };
-            let path_part = path_part.split('?').next().unwrap_or("");
-            if path_part.is_empty() || dest.starts_with("//") || scheme(dest).is_some() {
+            let (path_part, fragment) = local_parts(dest);
+            if fragment.is_none()
+                || path_part.is_empty()
+                || dest.starts_with("//")
+                || scheme(dest).is_some()
+            {
                 return false;
             }
             join(base_dir, &percent_decode(path_part)).and_then(|j| targets.lookup(&j))
@@ -796,6 +802,15 @@ impl TitleIndex {
     }
 }
 
+/// Related-operations items that name a runbook by title: in related sections, without a
+/// link, not empty.
+fn naming_items(doc: &Doc) -> impl Iterator<Item = &crate::markdown::ListItem> {
+    (0..doc.headings.len())
+        .filter(|&h| doc.is_related_heading(h))
+        .flat_map(|h| doc.section_items(h))
+        .filter(|item| !item.has_link && !item.text.trim().is_empty())
+}
+
 /// In "Related operations"-style sections, every list item must link to or name an existing
 /// runbook by title; items that do neither are `unresolved-reference` and feed "Wanted runbooks".
 fn title_references(
@@ -805,32 +820,24 @@ fn title_references(
     document: &Document,
     out: &mut DocumentLinks,
 ) {
-    let doc = &document.doc;
     let path = site.source_path(document);
-    for h in 0..doc.headings.len() {
-        if !doc.is_related_heading(h) {
-            continue;
-        }
-        for item in doc.section_items(h) {
-            if item.has_link || item.text.trim().is_empty() {
-                continue;
-            }
-            let tokens = words(&item.text);
-            let found = (1..=index.longest.min(tokens.len())).rev().find_map(|n| {
-                tokens
-                    .windows(n)
-                    .find_map(|w| index.titles.get(&w.join(" ")).map(|&t| (t, w.join(" "))))
-            });
-            match found {
-                Some((to, text)) => out.refs.push(TitleRef {
-                    from,
-                    item: item.offset,
-                    to,
-                    text,
-                }),
-                None => {
-                    let title = likely_title(&item.text);
-                    out.diagnostics.push(
+    for item in naming_items(&document.doc) {
+        let tokens = words(&item.text);
+        let found = (1..=index.longest.min(tokens.len())).rev().find_map(|n| {
+            tokens
+                .windows(n)
+                .find_map(|w| index.titles.get(&w.join(" ")).map(|&t| (t, w.join(" "))))
+        });
+        match found {
+            Some((to, text)) => out.refs.push(TitleRef {
+                from,
+                item: item.offset,
+                to,
+                text,
+            }),
+            None => {
+                let title = likely_title(&item.text);
+                out.diagnostics.push(
                         Diagnostic::new(
                             Rule::UnresolvedReference,
                             path,
@@ -839,13 +846,12 @@ fn title_references(
                         )
                         .with_help("write that runbook, link the item to an existing one, or correct the title"),
                     );
-                    out.wanted.push(Wanted {
-                        title,
-                        path: path.to_string(),
-                        output: document.output.clone(),
-                        from_title: document.title.clone(),
-                    });
-                }
+                out.wanted.push(Wanted {
+                    title,
+                    path: path.to_string(),
+                    output: document.output.clone(),
+                    from_title: document.title.clone(),
+                });
             }
         }
     }
@@ -860,11 +866,7 @@ pub fn named_in_related_items<'a>(
     let key = title_key(title);
     let n = key.split(' ').count();
     documents.into_iter().any(|document| {
-        let doc = &document.doc;
-        (0..doc.headings.len())
-            .filter(|&h| doc.is_related_heading(h))
-            .flat_map(|h| doc.section_items(h))
-            .filter(|item| !item.has_link && !item.text.trim().is_empty())
+        naming_items(&document.doc)
             .any(|item| words(&item.text).windows(n).any(|w| w.join(" ") == key))
     })
 }

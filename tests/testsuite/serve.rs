@@ -43,6 +43,11 @@ impl Server {
         Server { child, port }
     }
 
+    /// The body of the response to `path`.
+    pub fn body(&self, path: &str) -> String {
+        self.get(path).1
+    }
+
     pub fn get(&self, path: &str) -> (u16, String) {
         self.request(path, &[("Host", &format!("127.0.0.1:{}", self.port))])
     }
@@ -175,7 +180,7 @@ fn a_bad_edit_shows_an_overlay_and_the_fix_clears_it() {
     server.wait_for("/__opsbook/status", "the template error", |_, b| {
         b.contains("runbook.html")
     });
-    assert!(server.get("/runbook.html").1.contains("Restart the API"));
+    assert!(server.body("/runbook.html").contains("Restart the API"));
     std::fs::remove_file(site.path().join("themes/default/templates/runbook.html")).unwrap();
     server.wait_for("/__opsbook/status", "recovery", |_, b| {
         b.contains("\"problems\":[]")
@@ -325,7 +330,7 @@ fn polling_picks_up_edits_too() {
         site.write("content/drain.md", original.replace("Drain it.", &marker));
         let deadline = Instant::now() + Duration::from_millis(1500);
         while Instant::now() < deadline {
-            if server.get("/drain.html").1.contains(&marker) {
+            if server.body("/drain.html").contains(&marker) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -360,16 +365,23 @@ fn update(server: &Server) -> String {
     json["update"].as_str().unwrap_or_default().to_string()
 }
 
-#[test]
-fn related_entries_are_patched() {
-    let site = site();
-    let original = site.read("content/drain.md").replace(
+/// Gives drain.md a `related` entry that names nothing (an `unknown-related` finding on line 6);
+/// returns its text.
+fn name_no_runbook_in_related(site: &Site) -> String {
+    let text = site.read("content/drain.md").replace(
         "last_reviewed: 2026-10-01\n",
         "last_reviewed: 2026-10-01\nrelated: [no-such-runbook]\n",
     );
-    site.write("content/drain.md", &original);
+    site.write("content/drain.md", &text);
+    text
+}
+
+#[test]
+fn related_entries_are_patched() {
+    let site = site();
+    let original = name_no_runbook_in_related(&site);
     let server = Server::start(&site, &[]);
-    assert!(server.get("/drain.html").1.contains("unknown-related"));
+    assert!(server.body("/drain.html").contains("unknown-related"));
     // The entry now names a runbook: the finding goes, the page lists it, and the runbook it
     // names is referenced by this one.
     site.write(
@@ -380,7 +392,7 @@ fn related_entries_are_patched() {
         !b.contains("unknown-related")
     });
     assert_eq!(update(&server), "patch");
-    assert!(server.get("/drain.html").1.contains("<h2>Related</h2>"));
+    assert!(server.body("/drain.html").contains("<h2>Related</h2>"));
     same_as_a_fresh_server(
         &site,
         &server,
@@ -402,7 +414,7 @@ fn related_operations_items_are_patched_unless_what_they_want_changes() {
         "---\ntitle: Rotate the keys\nowner: platform-team\ncadence: quarterly\nlast_reviewed: 2026-10-01\n---\n\n## Steps\n\nRotate them.\n\n## Acceptance checks\n\n- Old keys are refused.\n",
     );
     let server = Server::start(&site, &[]);
-    assert!(server.get("/lonely.html").1.contains("orphan"));
+    assert!(server.body("/lonely.html").contains("orphan"));
     // An item naming a runbook by its title: that runbook is referenced, no orphan any more.
     // (runbook.md: nothing links into its headings, so a new section there is a patch.)
     let runbook = site.read("content/runbook.md");
@@ -473,20 +485,11 @@ fn heading_edits_are_patched_unless_a_link_points_into_them() {
 fn owner_and_tag_edits_are_patched_and_the_facet_pages_follow() {
     let site = site();
     // A `related` entry that names nothing: a site-wide finding, below the lines edited.
-    let original = site.read("content/drain.md").replace(
-        "last_reviewed: 2026-10-01\n",
-        "last_reviewed: 2026-10-01\nrelated: [no-such-runbook]\n",
-    );
-    site.write("content/drain.md", &original);
+    let original = name_no_runbook_in_related(&site);
     let server = Server::start(&site, &[]);
     assert_eq!(server.get("/owners/platform-team.html").0, 200);
     assert_eq!(server.get("/tags/nodes.html").0, 404);
-    assert!(
-        server
-            .get("/drain.html")
-            .1
-            .contains("line 6: related entry")
-    );
+    assert!(server.body("/drain.html").contains("line 6: related entry"));
 
     // A new owner and a first tag: the runbook's page, the owners and tags pages change, and
     // the finding moves down a line with its entry.
@@ -498,19 +501,13 @@ fn owner_and_tag_edits_are_patched_and_the_facet_pages_follow() {
         b.contains("storage-team")
     });
     assert_eq!(update(&server), "patch");
-    assert!(
-        server
-            .get("/drain.html")
-            .1
-            .contains("line 7: related entry")
-    );
+    assert!(server.body("/drain.html").contains("line 7: related entry"));
     let (status, tag_page) = server.get("/tags/nodes.html");
     assert_eq!(status, 200);
     assert!(tag_page.contains("Drain a node"), "{tag_page:.600}");
     assert!(
         server
-            .get("/owners/storage-team.html")
-            .1
+            .body("/owners/storage-team.html")
             .contains("Drain a node")
     );
     // What the patch made is what loading the site afresh makes.
@@ -576,8 +573,7 @@ fn owner_and_tag_edits_are_patched_and_the_facet_pages_follow() {
     server.wait_for("/owners/ops.html", "the alias", |status, _| status == 200);
     assert!(
         !server
-            .get("/__opsbook/status")
-            .1
+            .body("/__opsbook/status")
             .contains("output-collision")
     );
     site.write(
@@ -587,7 +583,7 @@ fn owner_and_tag_edits_are_patched_and_the_facet_pages_follow() {
     server.wait_for("/__opsbook/status", "the collision", |_, b| {
         b.contains("output-collision") && b.contains("content/runbook.md")
     });
-    assert!(server.get("/drain.html").1.contains(">ops<"));
+    assert!(server.body("/drain.html").contains(">ops<"));
 }
 
 #[test]
@@ -638,7 +634,7 @@ fn body_edits_are_patched_in_place_and_wider_edits_rebuild() {
     );
     server.wait_for("/lonely.html", "the edit", |_, b| b.contains("thoroughly"));
     assert_eq!(update(&server), "patch");
-    assert!(server.get("/lonely.html").1.contains("orphan"));
+    assert!(server.body("/lonely.html").contains("orphan"));
 
     // A review date in the front matter: the page, the calendar and the completeness report
     // are rendered from the site on request, so this is a patch too.
@@ -653,8 +649,7 @@ fn body_edits_are_patched_in_place_and_wider_edits_rebuild() {
     assert_eq!(update(&server), "patch");
     assert!(
         server
-            .get("/review-calendar.html")
-            .1
+            .body("/review-calendar.html")
             .contains("Rotate the keys")
     );
     // What the patches made is what loading the site afresh makes.
@@ -676,14 +671,13 @@ fn body_edits_are_patched_in_place_and_wider_edits_rebuild() {
     }
     assert!(
         server
-            .get("/opsbook-search/t-7468.js")
-            .1
+            .body("/opsbook-search/t-7468.js")
             .contains("thoroughly")
     );
     drop(fresh);
 
     // A new link reaches another page: its backlinks, and lonely.md is no orphan any more.
-    assert!(!server.get("/runbook.html").1.contains("Referenced by"));
+    assert!(!server.body("/runbook.html").contains("Referenced by"));
     let linking = good.replace(
         "Drain it gently.",
         "Drain it, then [restart](runbook.md) and [rotate](lonely.md).",
@@ -693,7 +687,7 @@ fn body_edits_are_patched_in_place_and_wider_edits_rebuild() {
         b.contains("Referenced by")
     });
     assert_eq!(update(&server), "patch");
-    assert!(!server.get("/lonely.html").1.contains("orphan"));
+    assert!(!server.body("/lonely.html").contains("orphan"));
     same_as_a_fresh_server(
         &site,
         &server,
@@ -728,7 +722,7 @@ fn body_edits_are_patched_in_place_and_wider_edits_rebuild() {
     server.wait_for("/runbook.html", "the backlink to go", |_, b| {
         !referenced_by(b).contains("Drain a node")
     });
-    assert!(referenced_by(&server.get("/runbook.html").1).contains("Rotate the keys"));
+    assert!(referenced_by(&server.body("/runbook.html")).contains("Rotate the keys"));
     assert_eq!(update(&server), "patch");
     same_as_a_fresh_server(
         &site,
