@@ -186,7 +186,42 @@ fn level_number(level: HeadingLevel) -> u8 {
 /// HTML-escapes text (`&`, `<`, `>`, `"`), for text and attribute values alike.
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    pulldown_cmark_escape::escape_html(&mut out, text).expect("writing to a String");
+    escape_into(&mut out, text);
+    out
+}
+
+/// `escape`, appended to `out`.
+fn escape_into(out: &mut String, text: &str) {
+    pulldown_cmark_escape::escape_html(out, text).expect("writing to a String");
+}
+
+/// Appends the placeholder of link `n` (`LINK_MARK`, its number, `LINK_MARK`), which the link
+/// pass replaces with the link's URL.
+fn push_link_mark(out: &mut String, n: usize) {
+    out.push(LINK_MARK);
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
+    out.push(LINK_MARK);
+}
+
+/// Appends the parts to a string of the size they make. The HTML that the body's events are
+/// written into is built piece by piece here, many times per runbook: `format!` would parse
+/// its template each time and grow the string as it goes.
+fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + 16);
+    for p in parts {
+        out.push_str(p);
+    }
     out
 }
 
@@ -350,23 +385,23 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     // was rendered of it so it does not appear twice.
                     events.truncate(at);
                 } else if want_html {
-                    let class_attr = if classes.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" class=\"{}\"", escape(&classes.join(" ")))
-                    };
-                    events.set(
-                        at,
-                        Event::Html(CowStr::from(format!(
-                            "<h{lvl} id=\"{id}\"{class_attr}>",
-                            id = escape(&id)
-                        ))),
-                    );
-                    events.push(Event::Html(CowStr::from(format!(
-                        "<a class=\"anchor\" href=\"#{id}\" aria-label=\"Link to this section\">#</a></h{n}>\n",
-                        id = escape(&id),
-                        n = level_number(level)
-                    ))));
+                    let id_attr = escape(&id);
+                    let n = ["", "1", "2", "3", "4", "5", "6"][usize::from(level_number(level))];
+                    let mut open = concat(&["<h", n, " id=\"", &id_attr, "\""]);
+                    if !classes.is_empty() {
+                        open.push_str(" class=\"");
+                        escape_into(&mut open, &classes.join(" "));
+                        open.push('"');
+                    }
+                    open.push('>');
+                    events.set(at, Event::Html(CowStr::from(open)));
+                    events.push(Event::Html(CowStr::from(concat(&[
+                        "<a class=\"anchor\" href=\"#",
+                        &id_attr,
+                        "\" aria-label=\"Link to this section\">#</a></h",
+                        n,
+                        ">\n",
+                    ]))));
                 }
                 doc.headings.push(Heading {
                     level: lvl,
@@ -390,14 +425,17 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     item.has_link = true;
                 }
                 if want_html {
-                    let title = if title.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" title=\"{}\"", escape(&title))
-                    };
-                    events.push(Event::InlineHtml(CowStr::from(format!(
-                        "<a href=\"{LINK_MARK}{n}{LINK_MARK}\"{title}>"
-                    ))));
+                    let mut a = String::with_capacity(24 + title.len());
+                    a.push_str("<a href=\"");
+                    push_link_mark(&mut a, n);
+                    a.push('"');
+                    if !title.is_empty() {
+                        a.push_str(" title=\"");
+                        escape_into(&mut a, &title);
+                        a.push('"');
+                    }
+                    a.push('>');
+                    events.push(Event::InlineHtml(CowStr::from(a)));
                 }
             }
             Event::End(TagEnd::Link) => events.push(Event::InlineHtml(CowStr::Borrowed("</a>"))),
@@ -697,14 +735,19 @@ fn code_block(info: &str, code: &str, highlight: bool) -> String {
         None
     }
     .unwrap_or_else(|| escape(code));
-    let class = if lang.is_empty() {
-        String::new()
-    } else {
-        format!(" class=\"language-{}\"", escape(lang))
-    };
-    format!(
-        "<div class=\"code\"><button type=\"button\" class=\"copy\" hidden>Copy</button><pre><code{class}>{body}</code></pre></div>\n"
-    )
+    let mut out = String::with_capacity(body.len() + lang.len() + 128);
+    out.push_str(
+        "<div class=\"code\"><button type=\"button\" class=\"copy\" hidden>Copy</button><pre><code",
+    );
+    if !lang.is_empty() {
+        out.push_str(" class=\"language-");
+        escape_into(&mut out, lang);
+        out.push('"');
+    }
+    out.push('>');
+    out.push_str(&body);
+    out.push_str("</code></pre></div>\n");
+    out
 }
 
 /// The table of contents for `[[_TOC_]]`: level 2 and 3 headings.
