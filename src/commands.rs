@@ -150,8 +150,9 @@ pub fn check(args: &CheckArgs) -> u8 {
         eprintln!("checked {}", summary(&site, &located));
     }
     let counts = diagnostics::count(&located);
-    // The process ends now: freeing a large site piece by piece would only cost time.
-    std::mem::forget(site);
+    // The process ends now: freeing a large site and its findings piece by piece would only
+    // cost time.
+    std::mem::forget((site, located, text));
     if counts.errors > 0 || (args.deny_warnings && counts.warnings > 0) {
         exit::FINDINGS
     } else {

@@ -189,7 +189,7 @@ pub struct Site {
     pub drafts: std::collections::HashSet<String>,
     /// For each runbook, the runbooks that link to it.
     pub backlinks: Vec<Vec<usize>>,
-    source_by_path: HashMap<String, usize>,
+    source_by_path: HashMap<String, usize, foldhash::fast::RandomState>,
     /// Whether Markdown is rendered to HTML (false for `check`).
     pub render_html: bool,
     /// Whether `sources` keep their text (see `LoadOptions::keep_sources`).
@@ -542,7 +542,7 @@ impl Site {
             title_refs: Vec::new(),
             pages: Default::default(),
             wanted: Vec::new(),
-            source_by_path: HashMap::new(),
+            source_by_path: HashMap::default(),
             render_html: options.render_html,
             keep_sources: options.keep_sources,
             index_files: HashMap::new(),
@@ -610,6 +610,8 @@ impl Site {
         let mut section_docs: BTreeMap<String, Document> = BTreeMap::new();
         let mut schema_diagnostics = Vec::new();
         site.runbooks.reserve_exact(outcomes.len());
+        site.diagnostics
+            .reserve(outcomes.iter().map(|o| o.diagnostics.len()).sum());
         site.sources.reserve_exact(outcomes.len());
         site.source_by_path.reserve(outcomes.len());
         for o in outcomes {
@@ -885,27 +887,22 @@ impl Site {
     fn finish_diagnostics(&mut self) {
         let config = &self.project.config;
         type Fast = foldhash::fast::RandomState;
+        // Only the documents that have suppression comments.
         let mut directives: HashMap<&str, &[(String, usize)], Fast> = HashMap::default();
-        for rb in &self.runbooks {
-            directives.insert(
-                &self.sources[rb.document.source].path,
-                &rb.document.doc.directives,
-            );
-        }
-        for s in &self.sections {
-            if let Some(d) = &s.index {
+        let documents = self.runbooks.iter().map(|rb| &rb.document);
+        for d in documents.chain(self.sections.iter().filter_map(|s| s.index.as_ref())) {
+            if !d.doc.directives.is_empty() {
                 directives.insert(&self.sources[d.source].path, &d.doc.directives);
             }
         }
         let sources = &self.sources;
-        let by_path: HashMap<&str, &SourceText, Fast> =
-            sources.iter().map(|s| (s.path.as_str(), s)).collect();
+        let by_path = &self.source_by_path;
         self.diagnostics.retain_mut(|d| {
-            let index = by_path.get(d.path.as_str()).map(|s| &s.index);
+            let index = by_path.get(d.path.as_str()).map(|&i| &sources[i].index);
             let list = directives.get(d.path.as_str()).copied();
             keep_finding(config, list, index, d)
         });
-        let incomplete: std::collections::HashSet<&str> = self
+        let incomplete: std::collections::HashSet<&str, Fast> = self
             .diagnostics
             .iter()
             .filter(|d| makes_incomplete(d))

@@ -62,7 +62,8 @@ pub fn discover(
     content_exclude.extend(static_dir.map(Path::to_path_buf));
     let files = walk(content_dir, &content_exclude, display_prefix, &mut found);
     for entry in files {
-        if entry.rel.to_ascii_lowercase().ends_with(".md") {
+        let name = entry.rel.as_bytes();
+        if name.len() >= 3 && name[name.len() - 3..].eq_ignore_ascii_case(b".md") {
             found.markdown.push(entry);
         } else {
             found.assets.push(entry);
