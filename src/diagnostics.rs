@@ -534,6 +534,17 @@ fn window(line: &str, column: usize) -> (String, usize) {
 
 /// Relative path with `/` separators, for messages and reports.
 pub fn display_path(path: &Path) -> String {
+    // Most paths (every discovered file) are already what the components would give: taken
+    // as they are, with no list of parts to join.
+    #[cfg(unix)]
+    if let Some(s) = path.to_str()
+        && !s.starts_with('/')
+        && !s.ends_with(['/', '.'])
+        && !s.contains("//")
+        && !s.contains("/./")
+    {
+        return s.to_string();
+    }
     path.components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
@@ -543,6 +554,36 @@ pub fn display_path(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_paths_are_the_paths_components() {
+        let cases = [
+            "",
+            ".",
+            "a",
+            "a/b.md",
+            "./a",
+            "a//b",
+            "a/./b",
+            "a/",
+            "a/.",
+            "/a/b",
+            "a/..",
+            "../a",
+            "a.b/c.d",
+            "a/.hidden",
+            "é/ü.md",
+        ];
+        for case in cases {
+            let path = Path::new(case);
+            let by_parts = path
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            assert_eq!(display_path(path), by_parts, "{case:?}");
+        }
+    }
 
     #[test]
     fn crlf_and_lf_give_the_same_positions() {

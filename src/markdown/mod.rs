@@ -594,10 +594,10 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 events.push(Event::End(TagEnd::Item));
             }
             Event::Text(text) if code.is_some() => {
-                if let Some((_, buf)) = code.as_mut() {
-                    buf.push_str(&text);
-                }
                 if want_html {
+                    if let Some((_, buf)) = code.as_mut() {
+                        buf.push_str(&text);
+                    }
                     text_buf.push_str(&text);
                     text_buf.push(' ');
                 }
