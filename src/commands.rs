@@ -9,7 +9,7 @@ use crate::diagnostics::{self, Level, Located, exit};
 use crate::output;
 use crate::render::{self, Theme};
 use crate::report::{self, Baseline, Format};
-use crate::site::{LoadOptions, Site};
+use crate::site::{Keep, LoadOptions, Site};
 use chrono::NaiveDate;
 use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
@@ -97,7 +97,7 @@ pub fn check(args: &CheckArgs) -> u8 {
         exclude: vec![project.output_dir(None)],
         alert_rules: args.alert_rules.clone(),
         render_html: false,
-        keep_sources: true,
+        keep: Keep::ForFindings,
         cache: None,
     };
     let mut site = match load(project, &options) {
@@ -193,7 +193,7 @@ pub fn build(args: &BuildArgs) -> u8 {
         exclude: vec![out.clone()],
         alert_rules: Vec::new(),
         render_html: true,
-        keep_sources: false,
+        keep: Keep::Nothing,
         cache: None,
     };
     let mut site = match load(project, &options) {

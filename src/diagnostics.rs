@@ -227,6 +227,14 @@ impl LineIndex {
         (line + 1, column + 1)
     }
 
+    /// Where the line holding `offset` ends: the start of the next line, or the end of the text.
+    pub fn line_end(&self, offset: usize) -> usize {
+        let line = self.line(offset);
+        self.starts
+            .get(line)
+            .map_or(self.len as usize, |&s| s as usize)
+    }
+
     /// Length of the text this index was made from.
     pub fn text_len(&self) -> usize {
         self.len as usize
@@ -272,9 +280,17 @@ pub struct Located {
 
 /// Source texts by path, for resolving offsets into lines. Implemented by the site model.
 pub trait Sources {
-    /// The file's text and line index. The text is empty when it was not kept (`build` keeps
-    /// only line indexes); `reread` then reads it again.
+    /// The file's text and line index. The text may be only its beginning, or empty, when the
+    /// rest was not kept (`build` keeps only line indexes, `check` what its findings need);
+    /// `reread` then reads it again.
     fn text(&self, path: &str) -> Option<(&str, &LineIndex)>;
+
+    /// Whether every finding shows its source line (`check`), or only errors do (`build`, which
+    /// prints only errors): a warning in a file whose text was not kept then gets its line and
+    /// column from the index alone.
+    fn shows_every_line(&self) -> bool {
+        true
+    }
 
     fn reread(&self, _path: &str) -> Option<String> {
         None
@@ -298,14 +314,16 @@ fn located_at(d: Diagnostic, line: usize, column: usize, source_line: Option<Str
 /// diagnostics, as their strings move into the located findings.
 pub fn locate(diagnostics: Vec<Diagnostic>, sources: &(dyn Sources + Sync)) -> Vec<Located> {
     use rayon::prelude::*;
-    // Whether a finding is in a file whose text was not kept (`build` keeps only line indexes)
-    // and needs it: columns of ASCII files need no text, and only errors (what `build` prints)
-    // show their line.
+    // Whether a finding's line is beyond the text that was kept of its file (`build` keeps only
+    // line indexes) and needs it: columns of ASCII files need no text, and in `build` only
+    // errors (what it prints) show their line.
+    let every_line = sources.shows_every_line();
+    let needs_text = |d: &Diagnostic, index: &LineIndex| {
+        every_line || d.level == Level::Error || index.position_without_text(d.offset).is_none()
+    };
     let needs_reread = |d: &Diagnostic| {
         sources.text(&d.path).is_some_and(|(text, index)| {
-            text.is_empty()
-                && index.text_len() > 0
-                && (d.level == Level::Error || index.position_without_text(d.offset).is_none())
+            index.line_end(d.offset) > text.len() && needs_text(d, index)
         })
     };
     let to_read: std::collections::BTreeSet<&str> = diagnostics
@@ -323,8 +341,8 @@ pub fn locate(diagnostics: Vec<Diagnostic>, sources: &(dyn Sources + Sync)) -> V
             let Some((mut text, index)) = sources.text(&d.path) else {
                 return located_at(d, 1, 1, None);
             };
-            if text.is_empty() && index.text_len() > 0 {
-                if d.level != Level::Error
+            if index.line_end(d.offset) > text.len() {
+                if !needs_text(&d, index)
                     && let Some((line, column)) = index.position_without_text(d.offset)
                 {
                     return located_at(d, line, column, None);

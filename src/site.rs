@@ -32,11 +32,25 @@ pub struct LoadOptions {
     pub alert_rules: Vec<PathBuf>,
     /// Whether pages will be rendered (`build`), or only checked.
     pub render_html: bool,
-    /// Whether the sources' text is kept after parsing (for findings' snippets). `build` keeps
-    /// only line indexes and reads a file again if a finding needs its text.
-    pub keep_sources: bool,
+    /// How much of the sources' text is kept after parsing, for the lines findings show.
+    pub keep: Keep,
     /// Parsed files from the previous build (`serve`), reused when unchanged.
     pub cache: Option<std::sync::Arc<ParseCache>>,
+}
+
+/// How much of each source's text a load keeps after parsing it. A finding whose line was not
+/// kept has its file read again when it is shown (`Sources::reread`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The whole text (`serve`, which patches pages from it).
+    Everything,
+    /// What the findings known after parsing show, and the head of the file (front matter and
+    /// a leading `# Title` line), where most findings made later point: the whole text only
+    /// of files with a finding below their head (`check`). Most files need a few hundred
+    /// bytes, not all of theirs.
+    ForFindings,
+    /// Only line indexes (`build`, which shows the lines of errors only).
+    Nothing,
 }
 
 /// Parsed files kept between the rebuilds of `serve`: a file whose size and modification time
@@ -63,11 +77,11 @@ impl ParseCache {
         let mut index_files: Vec<_> = ctx.index_files.iter().collect();
         index_files.sort();
         let key = format!(
-            "{:?}|{:?}|{}|{}|{}|{}|{:?}|{:?}",
+            "{:?}|{:?}|{}|{:?}|{}|{}|{:?}|{:?}",
             ctx.project.config.markdown,
             ctx.project.config.schema,
             ctx.render_html,
-            ctx.keep_text,
+            ctx.keep,
             ctx.today,
             ctx.project.content_dir.display(),
             ctx.owners,
@@ -192,8 +206,8 @@ pub struct Site {
     source_by_path: HashMap<String, usize, foldhash::fast::RandomState>,
     /// Whether Markdown is rendered to HTML (false for `check`).
     pub render_html: bool,
-    /// Whether `sources` keep their text (see `LoadOptions::keep_sources`).
-    keep_sources: bool,
+    /// How much of their text `sources` keep (see `LoadOptions::keep`).
+    keep: Keep,
     /// Section pages (content path -> folder) and OWNERS entries of this load: what parsing a
     /// file needs besides the file, kept so that `serve` can re-read one file alone.
     index_files: HashMap<String, String>,
@@ -205,6 +219,10 @@ impl Sources for Site {
     fn text(&self, path: &str) -> Option<(&str, &LineIndex)> {
         let s = &self.sources[*self.source_by_path.get(path)?];
         Some((s.text.as_str(), &s.index))
+    }
+
+    fn shows_every_line(&self) -> bool {
+        self.keep != Keep::Nothing
     }
 
     fn reread(&self, path: &str) -> Option<String> {
@@ -232,7 +250,7 @@ struct Parsed {
 struct FileContext<'a> {
     project: &'a Project,
     render_html: bool,
-    keep_text: bool,
+    keep: Keep,
     today: NaiveDate,
     /// Section pages: content path -> folder.
     index_files: &'a HashMap<String, String>,
@@ -468,13 +486,25 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
         section,
         runbook,
     }));
-    let (text, abs) = if ctx.keep_text {
-        (text, None)
+    let parsed = out.parsed.as_deref().expect("parsed");
+    let kept = match ctx.keep {
+        Keep::Everything => text.len(),
+        Keep::Nothing => 0,
+        Keep::ForFindings => {
+            let head = head_end(&text, &index, split.body_offset, &parsed.doc);
+            let schema = parsed.runbook.iter().flat_map(|(_, d)| d);
+            let mut findings = out.diagnostics.iter().chain(schema);
+            if findings.any(|d| d.offset >= head) {
+                text.len()
+            } else {
+                head
+            }
+        }
+    };
+    let (text, abs) = if kept < text.len() {
+        (text[..kept].to_string(), Some(parsed.entry.abs.clone()))
     } else {
-        (
-            String::new(),
-            out.parsed.as_ref().map(|p| p.entry.abs.clone()),
-        )
+        (text, None)
     };
     out.source = Some(SourceText {
         path,
@@ -483,6 +513,16 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
         abs,
     });
     out
+}
+
+/// Where the head of a file ends: after its front matter, and after its first line when that is
+/// the `# Title` (site-wide findings such as duplicate titles point there), at a line end.
+fn head_end(text: &str, index: &LineIndex, body_offset: usize, doc: &Doc) -> usize {
+    let end = match &doc.leading_h1 {
+        Some((_, offset)) => index.line_end(*offset),
+        None => body_offset,
+    };
+    end.min(text.len())
 }
 
 /// `database-ops` -> `Database ops`: a title from a file or folder name.
@@ -544,7 +584,7 @@ impl Site {
             wanted: Vec::new(),
             source_by_path: HashMap::default(),
             render_html: options.render_html,
-            keep_sources: options.keep_sources,
+            keep: options.keep,
             index_files: HashMap::new(),
             owners: BTreeMap::new(),
             overrides: schema::Overrides::new(&project.config.schema),
@@ -581,7 +621,7 @@ impl Site {
         let ctx = FileContext {
             project: &site.project,
             render_html: options.render_html,
-            keep_text: options.keep_sources,
+            keep: options.keep,
             today: options.today,
             index_files: &index_files,
             owners: &owners,
@@ -1023,7 +1063,7 @@ impl Site {
         titles: &crate::links::TitleIndex,
         rel: &str,
     ) -> Option<Patch> {
-        if !self.keep_sources || !self.render_html {
+        if self.keep != Keep::Everything || !self.render_html {
             return None;
         }
         let i = self.runbooks.iter().position(|r| r.document.rel == rel)?;
@@ -1031,7 +1071,7 @@ impl Site {
         let ctx = FileContext {
             project: &self.project,
             render_html: true,
-            keep_text: true,
+            keep: Keep::Everything,
             today: self.today,
             index_files: &self.index_files,
             owners: &self.owners,

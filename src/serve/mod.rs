@@ -342,7 +342,7 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
         exclude: vec![out],
         alert_rules: Vec::new(),
         render_html: true,
-        keep_sources: true,
+        keep: crate::site::Keep::Everything,
         cache: Some(settings.cache.clone()),
     };
     let site = Site::load(project, &options);

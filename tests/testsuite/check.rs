@@ -189,3 +189,44 @@ fn colour_is_on_request_and_never_when_piped() {
             .contains('\x1b')
     );
 }
+
+/// `check` keeps of most files only their head (front matter, title line): findings made after
+/// parsing show their source line all the same, read again from the file when it is below.
+#[test]
+fn findings_made_after_parsing_show_their_line() {
+    let site = Site::empty();
+    let runbook = |title: &str, body: &str| {
+        format!(
+            "---\ntitle: {title}\nowner: ops\ncadence: monthly\nlast_reviewed: 2026-11-01\n---\n\n## Steps\n\n{body}\n\n## Acceptance checks\n\n- it works\n"
+        )
+    };
+    // A link into nowhere (found after parsing, in the body) in a file with no other finding.
+    site.write(
+        "content/a.md",
+        runbook(
+            "Drain",
+            "1. Drain the nœud ([how](nowhere.md)), then [b](b.md).",
+        ),
+    );
+    // The same title (found after parsing, in the head), and a placeholder below the head.
+    site.write(
+        "content/b.md",
+        runbook(
+            "Drain",
+            "Call TODO, then see [a](a.md) and [c](c.md#nowhere).",
+        ),
+    );
+    site.write(
+        "content/c.md",
+        runbook("Restart", "See [a](a.md) and [b](b.md)."),
+    );
+    let run = site.run(&["check"]);
+    run.expect_code(1)
+        .stdout_has("content/a.md:10:20: error[broken-link]")
+        .stdout_has("10 | 1. Drain the nœud ([how](nowhere.md)), then [b](b.md).")
+        .stdout_has("content/b.md:1:1: warning[duplicate-title]")
+        .stdout_has("1 | ---")
+        .stdout_has("content/b.md:10:6: warning[placeholder]")
+        .stdout_has("content/b.md:10:35: error[broken-anchor]")
+        .stdout_has("10 | Call TODO, then see [a](a.md) and [c](c.md#nowhere).");
+}
