@@ -515,67 +515,6 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
     out
 }
 
-/// What a parsed file becomes in the site.
-enum Placed {
-    /// A folder's section page: the folder and its document.
-    Section(String, Document),
-    /// A runbook, with the schema's findings to report.
-    Runbook(RunbookPage, Vec<Diagnostic>),
-    /// A draft left out of this load: its content path.
-    Draft(String),
-    Nothing,
-}
-
-/// Makes a parsed file into a section page or runbook (its `source` index is set later, in
-/// discovery order).
-fn place(p: Parsed, site_title: &str, drafts: bool) -> Placed {
-    if let Some((dir, title, description)) = p.section {
-        let title = title
-            .or_else(|| p.doc.leading_h1.as_ref().map(|(t, _)| t.clone()))
-            .unwrap_or_else(|| {
-                if dir.is_empty() {
-                    site_title.to_string()
-                } else {
-                    humanize(file_name(&dir))
-                }
-            });
-        let document = Document {
-            rel: p.entry.rel,
-            source: p.source,
-            doc: p.doc,
-            html: String::new(),
-            output: String::new(),
-            title,
-            description,
-        };
-        return Placed::Section(dir, document);
-    }
-    let Some((meta, findings)) = p.runbook else {
-        return Placed::Nothing;
-    };
-    let rel = p.entry.rel;
-    if meta.draft && !drafts {
-        return Placed::Draft(rel);
-    }
-    let runbook = RunbookPage {
-        id: rel[..rel.len() - 3].to_string(),
-        document: Document {
-            rel,
-            source: p.source,
-            title: meta.title.clone(),
-            description: meta.description.clone(),
-            doc: p.doc,
-            html: String::new(),
-            output: String::new(),
-        },
-        meta,
-        section: 0,
-        complete: false,
-        related: Vec::new(),
-    };
-    Placed::Runbook(runbook, if p.ok { findings } else { Vec::new() })
-}
-
 /// Where the head of a file ends: after its front matter, and after its first line when that is
 /// the `# Title` (site-wide findings such as duplicate titles point there), at a line end.
 fn head_end(text: &str, index: &LineIndex, body_offset: usize, doc: &Doc) -> usize {
@@ -692,39 +631,30 @@ impl Site {
             cache.check_settings(&ctx);
         }
         // Small pieces: left to itself, rayon splits 10,000 files into four runs of 2,500 and
-        // a thread that finishes first has nothing left to take from the other's run. Each
-        // file is also made into what the site holds (`place`) there, in parallel.
-        let site_title = &site.project.config.site.title;
-        let outcomes: Vec<(FileOutcome, Placed)> = found
+        // a thread that finishes first has nothing left to take from the other's run.
+        let outcomes: Vec<FileOutcome> = found
             .markdown
             .into_par_iter()
             .with_max_len(16)
-            .map(|entry| {
-                let mut o = match &options.cache {
-                    Some(cache) => cache.parse(&ctx, entry),
-                    None => parse_file(&ctx, entry),
-                };
-                let placed = match o.parsed.take() {
-                    Some(p) => place(*p, site_title, options.drafts),
-                    None => Placed::Nothing,
-                };
-                (o, placed)
+            .map(|entry| match &options.cache {
+                Some(cache) => cache.parse(&ctx, entry),
+                None => parse_file(&ctx, entry),
             })
             .collect();
         timer.lap("read, parse, check");
         site.index_files = index_files;
         site.owners = owners;
 
-        // Each outcome goes straight to its place; schema findings follow all file findings,
-        // as they always have.
+        // Each outcome goes straight to its place (one move of these large values, not three);
+        // schema findings follow all file findings, as they always have.
         let mut section_docs: BTreeMap<String, Document> = BTreeMap::new();
         let mut schema_diagnostics = Vec::new();
         site.runbooks.reserve_exact(outcomes.len());
         site.diagnostics
-            .reserve(outcomes.iter().map(|(o, _)| o.diagnostics.len()).sum());
+            .reserve(outcomes.iter().map(|o| o.diagnostics.len()).sum());
         site.sources.reserve_exact(outcomes.len());
         site.source_by_path.reserve(outcomes.len());
-        for (o, placed) in outcomes {
+        for o in outcomes {
             site.diagnostics.extend(o.diagnostics);
             site.errors.extend(o.error);
             let Some(source) = o.source else {
@@ -732,21 +662,61 @@ impl Site {
             };
             let index = site.sources.len();
             site.add_source(source);
-            match placed {
-                Placed::Section(dir, mut document) => {
-                    document.source = index;
-                    section_docs.insert(dir, document);
-                }
-                Placed::Runbook(mut runbook, findings) => {
-                    runbook.document.source = index;
-                    schema_diagnostics.extend(findings);
-                    site.runbooks.push(runbook);
-                }
-                Placed::Draft(rel) => {
-                    site.drafts.insert(rel);
-                }
-                Placed::Nothing => {}
+            let Some(mut p) = o.parsed.map(|p| *p) else {
+                continue;
+            };
+            p.source = index;
+            if let Some((dir, title, description)) = p.section {
+                let title = title
+                    .or_else(|| p.doc.leading_h1.as_ref().map(|(t, _)| t.clone()))
+                    .unwrap_or_else(|| {
+                        if dir.is_empty() {
+                            site.project.config.site.title.clone()
+                        } else {
+                            humanize(file_name(&dir))
+                        }
+                    });
+                section_docs.insert(
+                    dir,
+                    Document {
+                        rel: p.entry.rel,
+                        source: p.source,
+                        doc: p.doc,
+                        html: String::new(),
+                        output: String::new(),
+                        title,
+                        description,
+                    },
+                );
+                continue;
             }
+            let Some((meta, diags)) = p.runbook else {
+                continue;
+            };
+            let rel = p.entry.rel;
+            if meta.draft && !options.drafts {
+                site.drafts.insert(rel);
+                continue;
+            }
+            if p.ok {
+                schema_diagnostics.extend(diags);
+            }
+            site.runbooks.push(RunbookPage {
+                id: rel[..rel.len() - 3].to_string(),
+                document: Document {
+                    rel,
+                    source: p.source,
+                    title: meta.title.clone(),
+                    description: meta.description.clone(),
+                    doc: p.doc,
+                    html: String::new(),
+                    output: String::new(),
+                },
+                meta,
+                section: 0,
+                complete: false,
+                related: Vec::new(),
+            });
         }
         site.diagnostics.extend(schema_diagnostics);
 
