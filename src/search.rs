@@ -688,48 +688,41 @@ pub fn build(
         drop(taken_terms);
         let section = &site.sections[rb.section];
         let url = crate::links::relative_url("index.html", &rb.document.output, pretty);
-        shard_docs.push(
-            serde_json::to_string(&serde_json::json!([
-                rb.document.title,
-                url,
-                if rb.section == 0 {
-                    String::new()
-                } else {
-                    section.title.clone()
-                },
-                meta.owner
-                    .as_ref()
-                    .map(|o| o.value.clone())
-                    .unwrap_or_default(),
-                meta.service.clone().unwrap_or_default(),
-                meta.severity.clone().unwrap_or_default(),
-                meta.tags.join(", "),
-                meta.alerts
-                    .iter()
-                    .map(|a| a.value.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                meta.description.clone().unwrap_or_default(),
-            ]))
-            .expect("a document row serializes"),
+        // A tuple of strings is written as a JSON array, with no intermediate value.
+        let alerts: Vec<&str> = meta.alerts.iter().map(|a| a.value.as_str()).collect();
+        let row = (
+            &rb.document.title,
+            &url,
+            if rb.section == 0 {
+                ""
+            } else {
+                section.title.as_str()
+            },
+            meta.owner.as_ref().map_or("", |o| o.value.as_str()),
+            meta.service.as_deref().unwrap_or_default(),
+            meta.severity.as_deref().unwrap_or_default(),
+            meta.tags.join(", "),
+            alerts.join(", "),
+            meta.description.as_deref().unwrap_or_default(),
         );
+        shard_docs.push(serde_json::to_string(&row).expect("a document row serializes"));
         if shard_docs.len() == DOCS_PER_SHARD {
             flush_docs(d as usize / DOCS_PER_SHARD, &mut shard_docs, &mut file);
         }
-        for (facet, values) in [
-            (
-                "owner",
-                meta.owner
-                    .iter()
-                    .map(|o| o.value.trim().to_string())
-                    .collect::<Vec<_>>(),
-            ),
-            ("service", meta.service.iter().cloned().collect()),
-            ("severity", meta.severity.iter().cloned().collect()),
-            ("tag", meta.tags.clone()),
-        ] {
+        let owner = meta.owner.as_ref().map(|o| o.value.trim());
+        let fields: [(&'static str, Vec<&str>); 4] = [
+            ("owner", owner.into_iter().collect()),
+            ("service", meta.service.as_deref().into_iter().collect()),
+            ("severity", meta.severity.as_deref().into_iter().collect()),
+            ("tag", meta.tags.iter().map(String::as_str).collect()),
+        ];
+        for (facet, values) in fields {
             for v in values.into_iter().filter(|v| !v.trim().is_empty()) {
-                let list = facets.entry(facet).or_default().entry(v).or_default();
+                let by_value = facets.entry(facet).or_default();
+                if !by_value.contains_key(v) {
+                    by_value.insert(v.to_string(), Vec::new());
+                }
+                let list = by_value.get_mut(v).expect("inserted above");
                 if list.last() != Some(&d) {
                     list.push(d);
                 }
