@@ -17,6 +17,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use unicode_normalization::UnicodeNormalization;
 
+/// A hash map with foldhash: the site's tables are keyed by paths it made itself.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// A runbook over this size is not parsed (SPEC "Output and limits").
 pub const MAX_RUNBOOK_BYTES: usize = 2 * 1024 * 1024;
 /// Front matter over this size is not parsed.
@@ -210,7 +213,7 @@ pub struct Site {
     keep: Keep,
     /// Section pages (content path -> folder) and OWNERS entries of this load: what parsing a
     /// file needs besides the file, kept so that `serve` can re-read one file alone.
-    index_files: HashMap<String, String>,
+    index_files: FastMap<String, String>,
     owners: BTreeMap<String, String>,
     overrides: schema::Overrides,
 }
@@ -253,7 +256,7 @@ struct FileContext<'a> {
     keep: Keep,
     today: NaiveDate,
     /// Section pages: content path -> folder.
-    index_files: &'a HashMap<String, String>,
+    index_files: &'a FastMap<String, String>,
     owners: &'a BTreeMap<String, String>,
     overrides: &'a schema::Overrides,
 }
@@ -585,7 +588,7 @@ impl Site {
             source_by_path: HashMap::default(),
             render_html: options.render_html,
             keep: options.keep,
-            index_files: HashMap::new(),
+            index_files: FastMap::default(),
             owners: BTreeMap::new(),
             overrides: schema::Overrides::new(&project.config.schema),
             project,
@@ -606,7 +609,7 @@ impl Site {
                 }
             }
         }
-        let index_files: HashMap<String, String> = index_of
+        let index_files: FastMap<String, String> = index_of
             .into_iter()
             .map(|(dir, (_, rel))| (rel.to_string(), dir))
             .collect();
@@ -762,7 +765,7 @@ impl Site {
             add_ancestors(dir);
         }
         let site_title = self.project.config.site.title.clone();
-        let mut by_dir: HashMap<String, usize> = HashMap::new();
+        let mut by_dir: FastMap<String, usize> = FastMap::default();
         for dir in &dirs {
             let index = docs.remove(dir);
             let title = match &index {
@@ -813,7 +816,7 @@ impl Site {
         let pretty = self.project.config.site.pretty_urls;
         // Files opsbook itself writes; a source that would write one of them collides. (The
         // theme's assets are not here: a site's static/ may replace them on purpose.)
-        let mut claims: HashMap<String, String> =
+        let mut claims: FastMap<String, String> =
             ["404.html", "sitemap.xml", "opsbook-search/meta.js"]
                 .into_iter()
                 .map(|p| (p.to_string(), format!("opsbook's own {p}")))
@@ -859,11 +862,11 @@ impl Site {
             }
         }
         for rb in &mut self.runbooks {
-            rb.document.output = if pretty {
-                format!("{}/index.html", rb.id)
-            } else {
-                format!("{}.html", rb.id)
-            };
+            let suffix = if pretty { "/index.html" } else { ".html" };
+            let mut output = String::with_capacity(rb.id.len() + suffix.len());
+            output.push_str(&rb.id);
+            output.push_str(suffix);
+            rb.document.output = output;
             claim(
                 &mut diags,
                 &rb.document.output,

@@ -499,14 +499,20 @@ pub fn render_site(
         .into_iter()
         .partition(|job| matches!(job, Job::Runbook(_)));
     list_jobs.sort_by_key(|&job| std::cmp::Reverse(listed(site, job)));
-    let ((runbooks, lists), search) = rayon::join(
+    // The sitemap and the copied files go on the index's thread too, not after everything.
+    let ((runbooks, lists), (search, others)) = rayon::join(
         || rayon::join(|| render(&runbook_jobs), || render(&list_jobs)),
-        || crate::search::build(site, terms, &mut |f| sink(f)),
+        || {
+            let search = crate::search::build(site, terms, &mut |f| sink(f));
+            let files = other_files(site, theme);
+            let count = files.len();
+            (
+                search,
+                files.into_par_iter().try_for_each(sink).map(|()| count),
+            )
+        },
     );
-    let files = other_files(site, theme);
-    let count = runbooks? + lists? + search? + files.len();
-    files.into_par_iter().try_for_each(sink)?;
-    Ok(count)
+    Ok(runbooks? + lists? + search? + others?)
 }
 
 #[cfg(test)]
