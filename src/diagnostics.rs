@@ -563,6 +563,11 @@ pub fn display_path(path: &Path) -> String {
     {
         return s.to_string();
     }
+    by_components(path)
+}
+
+/// A path's components joined with `/`.
+fn by_components(path: &Path) -> String {
     path.components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
@@ -594,12 +599,7 @@ mod tests {
         ];
         for case in cases {
             let path = Path::new(case);
-            let by_parts = path
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            assert_eq!(display_path(path), by_parts, "{case:?}");
+            assert_eq!(display_path(path), by_components(path), "{case:?}");
         }
     }
 

@@ -206,7 +206,7 @@ pub struct Site {
     pub drafts: std::collections::HashSet<String>,
     /// For each runbook, the runbooks that link to it.
     pub backlinks: Vec<Vec<usize>>,
-    source_by_path: HashMap<String, usize, foldhash::fast::RandomState>,
+    source_by_path: FastMap<String, usize>,
     /// Whether Markdown is rendered to HTML (false for `check`).
     pub render_html: bool,
     /// How much of their text `sources` keep (see `LoadOptions::keep`).
@@ -585,7 +585,7 @@ impl Site {
             title_refs: Vec::new(),
             pages: Default::default(),
             wanted: Vec::new(),
-            source_by_path: HashMap::default(),
+            source_by_path: FastMap::default(),
             render_html: options.render_html,
             keep: options.keep,
             index_files: FastMap::default(),
@@ -929,9 +929,8 @@ impl Site {
     /// Applies rule levels and suppressions, then decides which runbooks are complete.
     fn finish_diagnostics(&mut self) {
         let config = &self.project.config;
-        type Fast = foldhash::fast::RandomState;
         // Only the documents that have suppression comments.
-        let mut directives: HashMap<&str, &[(String, usize)], Fast> = HashMap::default();
+        let mut directives: FastMap<&str, &[(String, usize)]> = FastMap::default();
         let documents = self.runbooks.iter().map(|rb| &rb.document);
         for d in documents.chain(self.sections.iter().filter_map(|s| s.index.as_ref())) {
             if !d.doc.directives.is_empty() {
@@ -945,7 +944,7 @@ impl Site {
             let list = directives.get(d.path.as_str()).copied();
             keep_finding(config, list, index, d)
         });
-        let incomplete: std::collections::HashSet<&str, Fast> = self
+        let incomplete: std::collections::HashSet<&str, foldhash::fast::RandomState> = self
             .diagnostics
             .iter()
             .filter(|d| makes_incomplete(d))
