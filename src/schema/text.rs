@@ -81,7 +81,13 @@ pub fn redact(secret: &str) -> String {
 
 pub fn secrets(path: &str, text: &str, out: &mut Vec<Diagnostic>) {
     for s in SECRETS.iter() {
-        for caps in s.pattern.captures_iter(text) {
+        // Most files have no match: `find_iter` scans without allocating capture slots per
+        // search, and only a match is searched again (from where it starts, so the same match)
+        // for its group.
+        for whole in s.pattern.find_iter(text) {
+            let Some(caps) = s.pattern.captures_at(text, whole.start()) else {
+                continue;
+            };
             let Some(m) = caps.get(1) else { continue };
             if is_stand_in(m.as_str()) {
                 continue;
@@ -98,8 +104,7 @@ pub fn secrets(path: &str, text: &str, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    for m in PRIVATE_KEY.captures_iter(text) {
-        let whole = m.get(0).expect("match");
+    for whole in PRIVATE_KEY.find_iter(text) {
         // A real key block continues with base64 (or PEM headers), not "..." or "<key>".
         let after = &text[whole.end()..];
         let next = after
@@ -122,13 +127,23 @@ pub fn secrets(path: &str, text: &str, out: &mut Vec<Diagnostic>) {
                     Rule::Secret,
                     path,
                     whole.start(),
-                    format!("a private key block ({}) is in the text", &m[1]),
+                    format!(
+                        "a private key block ({}) is in the text",
+                        private_key_kind(whole.as_str())
+                    ),
                 )
                 .with_help("remove the key, rotate it, and point readers at the secret store that holds it")
                 .redacting(whole.end()..body_end),
             );
         }
     }
+}
+
+/// `RSA PRIVATE KEY` in `-----BEGIN RSA PRIVATE KEY-----`.
+fn private_key_kind(begin_line: &str) -> &str {
+    begin_line
+        .trim_start_matches("-----BEGIN ")
+        .trim_end_matches('-')
 }
 
 static PLACEHOLDERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
