@@ -438,8 +438,10 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
         },
     );
     let mut found = std::mem::take(&mut doc.findings);
-    schema::text::secrets(&path, &text, &mut found);
-    schema::text::placeholders(&path, &text, split.body_offset, &doc, &mut found);
+    let file = schema::text::Text::new(&text);
+    schema::text::secrets(&path, &file, &mut found);
+    schema::text::placeholders(&path, &file, split.body_offset, &doc, &mut found);
+    drop(file);
     schema::text::empty_sections(&path, &doc, &mut found);
     schema::text::unclosed_fences(&path, &doc, &mut found);
     out.diagnostics.extend(found);

@@ -11,15 +11,59 @@ use crate::markdown::Doc;
 use regex::Regex;
 use std::sync::LazyLock;
 
+/// A pattern, and for one that ignores case (`(?i)` first) the same pattern without the flag,
+/// to run over the lower-case copy of ASCII text: the same matches at the same offsets, found
+/// faster, as its literals then make a prefilter (with `(?i)` the regex crate tries their case
+/// variants, which common words such as "to be" keep setting off). Such a pattern's letters
+/// are written in lower case and its classes hold both cases; a test checks both forms agree.
+struct Pattern {
+    any_case: Regex,
+    lower: Option<Regex>,
+}
+
+impl Pattern {
+    fn new(pattern: &str) -> Pattern {
+        let compile = |p: &str| Regex::new(p).expect("text rule pattern compiles");
+        Pattern {
+            any_case: compile(pattern),
+            lower: pattern.strip_prefix("(?i)").map(compile),
+        }
+    }
+
+    /// The regex to run and the text (the whole file's) to run it over.
+    fn over<'t>(&self, text: &'t Text) -> (&Regex, &'t str) {
+        match (&self.lower, &text.lower) {
+            (Some(re), Some(lower)) => (re, lower),
+            _ => (&self.any_case, text.text),
+        }
+    }
+}
+
+/// A file's text, and its lower-case copy when it is ASCII (most runbooks are), for the
+/// patterns that ignore case.
+pub struct Text<'a> {
+    text: &'a str,
+    lower: Option<String>,
+}
+
+impl<'a> Text<'a> {
+    pub fn new(text: &'a str) -> Text<'a> {
+        Text {
+            text,
+            lower: text.is_ascii().then(|| text.to_ascii_lowercase()),
+        }
+    }
+}
+
 struct SecretShape {
     what: &'static str,
-    pattern: Regex,
+    pattern: Pattern,
 }
 
 fn shape(what: &'static str, pattern: &str) -> SecretShape {
     SecretShape {
         what,
-        pattern: Regex::new(pattern).expect("secret pattern compiles"),
+        pattern: Pattern::new(pattern),
     }
 }
 
@@ -79,28 +123,33 @@ pub fn redact(secret: &str) -> String {
     format!("{keep}{}", "*".repeat(rest.min(16)))
 }
 
-pub fn secrets(path: &str, text: &str, out: &mut Vec<Diagnostic>) {
+pub fn secrets(path: &str, file: &Text, out: &mut Vec<Diagnostic>) {
+    let text = file.text;
     for s in SECRETS.iter() {
+        let (pattern, haystack) = s.pattern.over(file);
         // Most files have no match: `find_iter` scans without allocating capture slots per
         // search, and only a match is searched again (from where it starts, so the same match)
         // for its group.
-        for whole in s.pattern.find_iter(text) {
-            let Some(caps) = s.pattern.captures_at(text, whole.start()) else {
+        for whole in pattern.find_iter(haystack) {
+            let Some(caps) = pattern.captures_at(haystack, whole.start()) else {
                 continue;
             };
-            let Some(m) = caps.get(1) else { continue };
-            if is_stand_in(m.as_str()) {
+            let Some(range) = caps.get(1).map(|m| m.range()) else {
+                continue;
+            };
+            let secret = &text[range.clone()];
+            if is_stand_in(secret) {
                 continue;
             }
             out.push(
                 Diagnostic::new(
                     Rule::Secret,
                     path,
-                    m.start(),
-                    format!("{} is in the text: `{}`", s.what, redact(m.as_str())),
+                    range.start,
+                    format!("{} is in the text: `{}`", s.what, redact(secret)),
                 )
                 .with_help("remove it, rotate it (it is in the repository history now), and refer to where it is stored instead, e.g. `$API_TOKEN`")
-                .redacting(m.range()),
+                .redacting(range),
             );
         }
     }
@@ -146,7 +195,7 @@ fn private_key_kind(begin_line: &str) -> &str {
         .trim_end_matches('-')
 }
 
-static PLACEHOLDERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+static PLACEHOLDERS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     [
         r"\b(TODO|TBD|FIXME)\b",
         // [Slack/PagerDuty], [Phone], [Insert contact]
@@ -157,28 +206,30 @@ static PLACEHOLDERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"(?i)\b(?:lorem ipsum|coming soon|to be written|to be completed)\b",
     ]
     .iter()
-    .map(|p| Regex::new(p).expect("placeholder pattern compiles"))
+    .map(|p| Pattern::new(p))
     .collect()
 });
 
 /// Unfinished text in prose (never in code, comments or front matter).
 pub fn placeholders(
     path: &str,
-    text: &str,
+    file: &Text,
     body_offset: usize,
     doc: &Doc,
     out: &mut Vec<Diagnostic>,
 ) {
-    let body = &text[body_offset..];
+    let text = file.text;
     let mut seen = Vec::new();
     for pattern in PLACEHOLDERS.iter() {
-        for m in pattern.find_iter(body) {
+        let (pattern, haystack) = pattern.over(file);
+        for m in pattern.find_iter(&haystack[body_offset..]) {
             let (start, end) = (body_offset + m.start(), body_offset + m.end());
+            let found = &text[start..end];
             if doc.non_prose.iter().any(|r| r.start < end && start < r.end) {
                 continue;
             }
             // `[Text](url)`, `[Text][ref]` and `[Text]: url` are links, not stand-ins.
-            if m.as_str().starts_with('[')
+            if found.starts_with('[')
                 && (text[end..].starts_with(['(', '[', ':'])
                     || doc.links.iter().any(|l| l.offset == start))
             {
@@ -193,7 +244,7 @@ pub fn placeholders(
                     Rule::Placeholder,
                     path,
                     start,
-                    format!("placeholder `{}` is still in the text", m.as_str()),
+                    format!("placeholder `{found}` is still in the text"),
                 )
                 .with_help("replace it with the real value before the on-call engineer needs it"),
             );
@@ -246,7 +297,7 @@ mod tests {
 
     fn secret_messages(text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        secrets("a.md", text, &mut out);
+        secrets("a.md", &Text::new(text), &mut out);
         out.into_iter().map(|d| d.message).collect()
     }
 
@@ -294,15 +345,74 @@ mod tests {
     fn private_key_blocks_are_found() {
         let key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
         let mut out = Vec::new();
-        secrets("a.md", key, &mut out);
+        secrets("a.md", &Text::new(key), &mut out);
         assert_eq!(out.len(), 1);
         assert!(out[0].message.contains("OPENSSH PRIVATE KEY"));
+    }
+
+    #[test]
+    fn patterns_that_ignore_case_find_the_same_in_the_lower_case_copy() {
+        let samples = [
+            "export AWS_SECRET_ACCESS_KEY=\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Rk2Lm9Q\" now",
+            "aws_secret_access_key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Rk2Lm9Q",
+            "curl -H 'Authorization: Bearer AbCdEfGhIjKlMnOpQrStUvWxYz012345==' https://x",
+            "Ask <Your team lead> or <FILL IN the name>; <insert\nno>",
+            "Update this section. UPDATE THIS SECTION! update this sections",
+            "Lorem ipsum. Coming Soon: it is to be written, or TO BE COMPLETED; to bee written",
+        ];
+        // Upper case, as written, lower case and alternating: the flag and the copy agree.
+        let variants = |s: &str| {
+            let alternating: String = s
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i % 2 == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            [
+                s.to_string(),
+                s.to_uppercase(),
+                s.to_lowercase(),
+                alternating,
+            ]
+        };
+        let patterns = SECRETS
+            .iter()
+            .map(|s| &s.pattern)
+            .chain(PLACEHOLDERS.iter());
+        let mut folded = 0;
+        for p in patterns {
+            let Some(lower) = &p.lower else { continue };
+            folded += 1;
+            let mut found = 0;
+            for sample in samples {
+                for text in variants(sample) {
+                    let copy = text.to_ascii_lowercase();
+                    let any: Vec<_> = p.any_case.captures_iter(&text).collect();
+                    let low: Vec<_> = lower.captures_iter(&copy).collect();
+                    let ranges =
+                        |caps: &[regex::Captures]| -> Vec<Vec<Option<std::ops::Range<usize>>>> {
+                            caps.iter()
+                                .map(|c| c.iter().map(|m| m.map(|m| m.range())).collect())
+                                .collect()
+                        };
+                    assert_eq!(ranges(&any), ranges(&low), "{} in {text:?}", p.any_case);
+                    found += any.len();
+                }
+            }
+            assert!(found > 0, "no sample matches {}", p.any_case);
+        }
+        assert_eq!(folded, 5);
     }
 
     fn placeholder_texts(md: &str) -> Vec<String> {
         let doc = render(md, 0, None);
         let mut out = Vec::new();
-        placeholders("a.md", md, 0, &doc, &mut out);
+        placeholders("a.md", &Text::new(md), 0, &doc, &mut out);
         out.into_iter().map(|d| d.message).collect()
     }
 
