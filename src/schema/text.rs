@@ -9,7 +9,7 @@
 use crate::diagnostics::{Diagnostic, Rule};
 use crate::markdown::Doc;
 use regex::Regex;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 /// A pattern, and for one that ignores case (`(?i)` first) the same pattern without the flag,
 /// to run over the lower-case copy of ASCII text: the same matches at the same offsets, found
@@ -17,24 +17,39 @@ use std::sync::LazyLock;
 /// variants, which common words such as "to be" keep setting off). Such a pattern's letters
 /// are written in lower case and its classes hold both cases; a test checks both forms agree.
 struct Pattern {
-    any_case: Regex,
+    source: &'static str,
+    /// Compiled when first needed: for a pattern that ignores case, only non-ASCII text needs it.
+    any_case: OnceLock<Regex>,
     lower: Option<Regex>,
 }
 
+fn compile(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("text rule pattern compiles")
+}
+
 impl Pattern {
-    fn new(pattern: &str) -> Pattern {
-        let compile = |p: &str| Regex::new(p).expect("text rule pattern compiles");
-        Pattern {
-            any_case: compile(pattern),
-            lower: pattern.strip_prefix("(?i)").map(compile),
+    fn new(source: &'static str) -> Pattern {
+        let lower = source.strip_prefix("(?i)").map(compile);
+        let any_case = OnceLock::new();
+        if lower.is_none() {
+            let _ = any_case.set(compile(source));
         }
+        Pattern {
+            source,
+            any_case,
+            lower,
+        }
+    }
+
+    fn any_case(&self) -> &Regex {
+        self.any_case.get_or_init(|| compile(self.source))
     }
 
     /// The regex to run and the text (the whole file's) to run it over.
     fn over<'t>(&self, text: &'t Text) -> (&Regex, &'t str) {
         match (&self.lower, &text.lower) {
             (Some(re), Some(lower)) => (re, lower),
-            _ => (&self.any_case, text.text),
+            _ => (self.any_case(), text.text),
         }
     }
 }
@@ -60,7 +75,7 @@ struct SecretShape {
     pattern: Pattern,
 }
 
-fn shape(what: &'static str, pattern: &str) -> SecretShape {
+fn shape(what: &'static str, pattern: &'static str) -> SecretShape {
     SecretShape {
         what,
         pattern: Pattern::new(pattern),
@@ -392,7 +407,7 @@ mod tests {
             for sample in samples {
                 for text in variants(sample) {
                     let copy = text.to_ascii_lowercase();
-                    let any: Vec<_> = p.any_case.captures_iter(&text).collect();
+                    let any: Vec<_> = p.any_case().captures_iter(&text).collect();
                     let low: Vec<_> = lower.captures_iter(&copy).collect();
                     let ranges =
                         |caps: &[regex::Captures]| -> Vec<Vec<Option<std::ops::Range<usize>>>> {
@@ -400,11 +415,11 @@ mod tests {
                                 .map(|c| c.iter().map(|m| m.map(|m| m.range())).collect())
                                 .collect()
                         };
-                    assert_eq!(ranges(&any), ranges(&low), "{} in {text:?}", p.any_case);
+                    assert_eq!(ranges(&any), ranges(&low), "{} in {text:?}", p.source);
                     found += any.len();
                 }
             }
-            assert!(found > 0, "no sample matches {}", p.any_case);
+            assert!(found > 0, "no sample matches {}", p.source);
         }
         assert_eq!(folded, 5);
     }
