@@ -441,6 +441,23 @@ mod tests {
     }
 
     #[test]
+    fn non_ascii_text_is_searched_ignoring_case_too() {
+        let found = placeholder_texts("Café notes: Lorem Ipsum, UPDATE THIS SECTION.\n");
+        assert_eq!(
+            found,
+            [
+                "placeholder `UPDATE THIS SECTION` is still in the text",
+                "placeholder `Lorem Ipsum` is still in the text",
+            ]
+        );
+        let mut out = Vec::new();
+        let text = "Café: Authorization: BEARER AbCdEfGhIjKlMnOpQrStUvWxYz012345";
+        secrets("a.md", &Text::new(text), &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(&text[out[0].offset..out[0].offset + 4], "AbCd");
+    }
+
+    #[test]
     fn links_and_tasks_are_not_placeholders() {
         let md = "- [ ] step\n- [x] done\n\nSee [Runbook Index](index.md) and [Team Page][t].\n\n[t]: https://example.com\n\nTodo lists are fine; so is \"tbd\" in lower case.\n";
         assert!(
