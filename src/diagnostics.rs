@@ -440,11 +440,12 @@ struct Paint {
 }
 
 impl Paint {
-    fn wrap(&self, code: &str, text: &str) -> String {
+    /// Appends `text`, in ANSI colour `code` when colour is on.
+    fn put(&self, out: &mut Vec<u8>, code: &str, text: impl std::fmt::Display) {
         if self.on {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            let _ = write!(out, "\x1b[{code}m{text}\x1b[0m");
         } else {
-            text.to_string()
+            let _ = write!(out, "{text}");
         }
     }
 }
@@ -472,49 +473,60 @@ pub fn write_human(out: &mut dyn Write, located: &[Located], color: bool) -> io:
     Ok(())
 }
 
+/// One finding, appended piece by piece (a report can hold tens of thousands).
 fn write_one(out: &mut Vec<u8>, d: &Located, paint: &Paint) -> io::Result<()> {
     let level_code = match d.level {
         Level::Error => "1;31",
         Level::Warning => "1;33",
     };
-    writeln!(
-        out,
-        "{}: {}{} {}",
-        paint.wrap("1", &format!("{}:{}:{}", d.path, d.line, d.column)),
-        paint.wrap(level_code, &format!("{}[{}]", d.level, d.rule)),
-        paint.wrap("1", ":"),
-        paint.wrap("1", &d.message),
-    )?;
+    paint.put(out, "1", format_args!("{}:{}:{}", d.path, d.line, d.column));
+    out.extend_from_slice(b": ");
+    paint.put(out, level_code, format_args!("{}[{}]", d.level, d.rule));
+    paint.put(out, "1", ':');
+    out.push(b' ');
+    paint.put(out, "1", &d.message);
+    out.push(b'\n');
     if let Some(full) = &d.source_line {
         let (source, column) = window(full, d.column);
-        let source = &source;
-        let gutter = d.line.to_string();
-        let pad = " ".repeat(gutter.len());
-        let shown: String = source.replace('\t', "    ");
+        let gutter_start = out.len();
+        write!(out, "{}", d.line)?;
+        let gutter_width = out.len() - gutter_start;
+        out.truncate(gutter_start);
+        let pad = |out: &mut Vec<u8>, n: usize| out.extend(std::iter::repeat_n(b' ', n));
+        pad(out, gutter_width + 1);
+        paint.put(out, "1;34", '|');
+        out.push(b'\n');
+        paint.put(out, "1;34", d.line);
+        out.push(b' ');
+        paint.put(out, "1;34", '|');
+        out.push(b' ');
+        // Tabs as four spaces, so that the caret lines up in any terminal.
+        for (i, part) in source.split('\t').enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b"    ");
+            }
+            out.extend_from_slice(part.as_bytes());
+        }
+        out.push(b'\n');
         let caret_col: usize = source
             .chars()
             .take(column.saturating_sub(1))
             .map(|c| if c == '\t' { 4 } else { 1 })
             .sum();
-        writeln!(out, "{pad} {}", paint.wrap("1;34", "|"))?;
-        writeln!(
-            out,
-            "{} {} {shown}",
-            paint.wrap("1;34", &gutter),
-            paint.wrap("1;34", "|")
-        )?;
-        writeln!(
-            out,
-            "{pad} {} {}{}",
-            paint.wrap("1;34", "|"),
-            " ".repeat(caret_col),
-            paint.wrap(level_code, "^")
-        )?;
+        pad(out, gutter_width + 1);
+        paint.put(out, "1;34", '|');
+        pad(out, caret_col + 1);
+        paint.put(out, level_code, '^');
+        out.push(b'\n');
     }
     if let Some(help) = &d.help {
-        writeln!(out, "  = {}: {help}", paint.wrap("1", "help"))?;
+        out.extend_from_slice(b"  = ");
+        paint.put(out, "1", "help");
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(help.as_bytes());
+        out.push(b'\n');
     }
-    writeln!(out)?;
+    out.push(b'\n');
     Ok(())
 }
 
@@ -530,11 +542,15 @@ pub fn shorten(s: &str, max: usize) -> String {
 
 /// The part of a long source line around `column` (1-based, in characters), and the column of
 /// the caret within it: rustc-style, so a minified or flattened file does not flood the report.
-fn window(line: &str, column: usize) -> (String, usize) {
+fn window(line: &str, column: usize) -> (std::borrow::Cow<'_, str>, usize) {
     const WIDTH: usize = 100;
+    // No more bytes than that, no more characters.
+    if line.len() <= WIDTH {
+        return (line.into(), column);
+    }
     let chars: Vec<char> = line.chars().collect();
     if chars.len() <= WIDTH {
-        return (line.to_string(), column);
+        return (line.into(), column);
     }
     let at = column.saturating_sub(1).min(chars.len());
     let start = at.saturating_sub(WIDTH / 3);
@@ -547,7 +563,7 @@ fn window(line: &str, column: usize) -> (String, usize) {
     if end < chars.len() {
         shown.push('…');
     }
-    (shown, at - start + 1 + usize::from(start > 0))
+    (shown.into(), at - start + 1 + usize::from(start > 0))
 }
 
 /// Relative path with `/` separators, for messages and reports.
