@@ -107,17 +107,17 @@ impl Targets {
 
 /// The scheme of a URL (`javascript` in `JaVa\tScript:`), lower-cased; `None` when relative.
 pub(crate) fn scheme(dest: &str) -> Option<String> {
-    // Most links are relative: no colon, no scheme.
-    if !dest.contains(':') {
-        return None;
-    }
-    // Browsers ignore ASCII whitespace and control characters inside a scheme.
-    let cleaned: String = dest
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
-        .collect();
-    let colon = cleaned.find(':')?;
-    let candidate = &cleaned[..colon];
+    // Most links are relative: no colon, no scheme. Browsers ignore ASCII whitespace and
+    // control characters inside a scheme (what is before the first colon).
+    let before = &dest[..dest.find(':')?];
+    let ignored = |c: char| c.is_ascii_whitespace() || c.is_ascii_control();
+    let cleaned: String;
+    let candidate = if before.contains(ignored) {
+        cleaned = before.chars().filter(|&c| !ignored(c)).collect();
+        cleaned.as_str()
+    } else {
+        before
+    };
     let mut chars = candidate.chars();
     let first = chars.next()?;
     (first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)))
@@ -142,27 +142,39 @@ pub fn percent_decode_strict(s: &str) -> Option<String> {
 }
 
 /// Decodes `%XX` escapes, keeping the text as written when it is not well-formed (`100%`).
-pub fn percent_decode(s: &str) -> String {
-    percent_decode_strict(s).unwrap_or_else(|| s.to_string())
+pub fn percent_decode(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('%') {
+        return s.into();
+    }
+    percent_decode_strict(s).map_or(s.into(), Into::into)
 }
 
 /// Joins a relative link onto the linking file's folder; `None` when it climbs out of the root.
 pub fn join(base_dir: &str, link: &str) -> Option<String> {
-    let mut parts: Vec<&str> = if link.starts_with('/') || base_dir.is_empty() {
-        Vec::new()
-    } else {
-        base_dir.split('/').collect()
-    };
+    // Built as a string: `..` drops what follows the last `/`, which is the last part.
+    let mut out = String::with_capacity(base_dir.len() + link.len() + 1);
+    if !link.starts_with('/') {
+        out.push_str(base_dir);
+    }
     for part in link.split('/') {
         match part {
             "" | "." => {}
             ".." => {
-                parts.pop()?;
+                if out.is_empty() {
+                    return None;
+                }
+                let cut = out.rfind('/').unwrap_or(0);
+                out.truncate(cut);
             }
-            p => parts.push(p),
+            p => {
+                if !out.is_empty() {
+                    out.push('/');
+                }
+                out.push_str(p);
+            }
         }
     }
-    Some(parts.join("/"))
+    Some(out)
 }
 
 fn escape_attr(s: &str) -> String {
@@ -217,7 +229,7 @@ impl Linker<'_> {
         out: &mut Vec<Diagnostic>,
     ) -> String {
         let wanted = percent_decode(fragment);
-        if wanted.is_empty() || ids.contains(&wanted.as_str()) {
+        if wanted.is_empty() || ids.contains(&&*wanted) {
             return fragment.to_string();
         }
         if let Some(id) = ids.iter().find(|id| id.eq_ignore_ascii_case(&wanted)) {
@@ -306,7 +318,7 @@ impl Linker<'_> {
             let joined = join(base_dir, &decoded);
             let target = joined.as_deref().and_then(|j| self.targets.lookup(j));
             let Some(target) = target else {
-                let shown = joined.clone().unwrap_or_else(|| decoded.clone());
+                let shown = joined.clone().unwrap_or_else(|| decoded.to_string());
                 let mut d = Diagnostic::new(
                     Rule::BrokenLink,
                     self.path,
@@ -908,16 +920,18 @@ fn related_of(
     for entry in &rb.meta.related {
         let wanted = entry.value.trim();
         let bare = wanted.trim_end_matches(".md").trim_start_matches('/');
-        let hit = targets
-            .by_id
-            .get(&bare.to_lowercase())
-            .copied()
-            .or_else(
-                || match join(base_dir, wanted).and_then(|j| targets.lookup(&j)) {
-                    Some(Target::Runbook(i)) => Some(i),
-                    _ => None,
-                },
-            );
+        // Ids are keyed in lower case; most entries are written so.
+        let lower = if bare.is_ascii() && !bare.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Borrowed(bare)
+        } else {
+            bare.to_lowercase().into()
+        };
+        let hit = targets.by_id.get(lower.as_ref()).copied().or_else(|| {
+            match join(base_dir, wanted).and_then(|j| targets.lookup(&j)) {
+                Some(Target::Runbook(i)) => Some(i),
+                _ => None,
+            }
+        });
         match hit {
             Some(i) => {
                 if !list.contains(&i) {
@@ -1023,6 +1037,46 @@ mod tests {
 
     #[test]
     fn joins() {
+        // What joining part by part gives, for paths of every shape.
+        fn by_parts(base_dir: &str, link: &str) -> Option<String> {
+            let mut parts: Vec<&str> = if link.starts_with('/') || base_dir.is_empty() {
+                Vec::new()
+            } else {
+                base_dir.split('/').collect()
+            };
+            for part in link.split('/') {
+                match part {
+                    "" | "." => {}
+                    ".." => {
+                        parts.pop()?;
+                    }
+                    p => parts.push(p),
+                }
+            }
+            Some(parts.join("/"))
+        }
+        for base in ["", "db", "db/deep", "a/b/c"] {
+            for link in [
+                "x.md",
+                "./x.md",
+                "../x.md",
+                "../../x.md",
+                "../../../x.md",
+                "/x.md",
+                "/../x.md",
+                "a//b/./c/../d.md",
+                "..",
+                "../",
+                ".",
+                "",
+                "deep/",
+                "../db/../x.md",
+                "...",
+                "..x/y",
+            ] {
+                assert_eq!(join(base, link), by_parts(base, link), "{base} + {link}");
+            }
+        }
         assert_eq!(join("db", "../net/dns.md").as_deref(), Some("net/dns.md"));
         assert_eq!(join("db", "./x.md").as_deref(), Some("db/x.md"));
         assert_eq!(join("", "../x.md"), None);
