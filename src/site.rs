@@ -520,6 +520,16 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
     out
 }
 
+/// Adds a source and finds it by its path.
+fn index_source(
+    sources: &mut Vec<SourceText>,
+    by_path: &mut FastMap<String, usize>,
+    source: SourceText,
+) {
+    by_path.insert(source.path.clone(), sources.len());
+    sources.push(source);
+}
+
 /// Where the head of a file ends: after its front matter, and after its first line when that is
 /// the `# Title` (site-wide findings such as duplicate titles point there), at a line end.
 fn head_end(text: &str, index: &LineIndex, body_offset: usize, doc: &Doc) -> usize {
@@ -637,92 +647,121 @@ impl Site {
         }
         // Small pieces: left to itself, rayon splits 10,000 files into four runs of 2,500 and
         // a thread that finishes first has nothing left to take from the other's run.
-        let outcomes: Vec<FileOutcome> = found
+        // Each outcome is split as it is made: what every file gives (its text, findings and
+        // errors) and what a parsed one gives (a runbook or section page), placed below by
+        // two threads at once. Whether a file has a text says which source index it gets.
+        type FileParts = (Option<SourceText>, Vec<Diagnostic>, Option<String>);
+        type ParsedPart = (bool, Option<Box<Parsed>>);
+        let (files, parsed): (Vec<FileParts>, Vec<ParsedPart>) = found
             .markdown
             .into_par_iter()
             .with_max_len(16)
-            .map(|entry| match &options.cache {
-                Some(cache) => cache.parse(&ctx, entry),
-                None => parse_file(&ctx, entry),
+            .map(|entry| {
+                let o = match &options.cache {
+                    Some(cache) => cache.parse(&ctx, entry),
+                    None => parse_file(&ctx, entry),
+                };
+                let has_source = o.source.is_some();
+                ((o.source, o.diagnostics, o.error), (has_source, o.parsed))
             })
-            .collect();
+            .unzip();
         timer.lap("read, parse, check");
         site.index_files = index_files;
         site.owners = owners;
 
         // Each outcome goes straight to its place (one move of these large values, not three);
         // schema findings follow all file findings, as they always have.
-        let mut section_docs: BTreeMap<String, Document> = BTreeMap::new();
-        let mut schema_diagnostics = Vec::new();
-        site.runbooks.reserve_exact(outcomes.len());
-        site.diagnostics
-            .reserve(outcomes.iter().map(|o| o.diagnostics.len()).sum());
-        site.sources.reserve_exact(outcomes.len());
-        site.source_by_path.reserve(outcomes.len());
-        for o in outcomes {
-            site.diagnostics.extend(o.diagnostics);
-            site.errors.extend(o.error);
-            let Some(source) = o.source else {
-                continue;
-            };
-            let index = site.sources.len();
-            site.add_source(source);
-            let Some(mut p) = o.parsed.map(|p| *p) else {
-                continue;
-            };
-            p.source = index;
-            if let Some((dir, title, description)) = p.section {
-                let title = title
-                    .or_else(|| p.doc.leading_h1.as_ref().map(|(t, _)| t.clone()))
-                    .unwrap_or_else(|| {
-                        if dir.is_empty() {
-                            site.project.config.site.title.clone()
-                        } else {
-                            humanize(file_name(&dir))
-                        }
+        let Site {
+            diagnostics,
+            errors,
+            sources,
+            source_by_path,
+            runbooks,
+            drafts,
+            project,
+            ..
+        } = &mut site;
+        let site_title = &project.config.site.title;
+        let (_, (section_docs, schema_diagnostics)) = rayon::join(
+            || {
+                diagnostics.reserve(files.iter().map(|(_, d, _)| d.len()).sum());
+                sources.reserve_exact(files.len());
+                source_by_path.reserve(files.len());
+                for (source, file_diagnostics, error) in files {
+                    diagnostics.extend(file_diagnostics);
+                    errors.extend(error);
+                    if let Some(source) = source {
+                        index_source(sources, source_by_path, source);
+                    }
+                }
+            },
+            || {
+                let mut section_docs: BTreeMap<String, Document> = BTreeMap::new();
+                let mut schema_diagnostics = Vec::new();
+                runbooks.reserve_exact(parsed.len());
+                let mut next_source = 0;
+                for (has_source, p) in parsed {
+                    let source = next_source;
+                    next_source += usize::from(has_source);
+                    let Some(mut p) = p.map(|p| *p) else {
+                        continue;
+                    };
+                    p.source = source;
+                    if let Some((dir, title, description)) = p.section {
+                        let title = title
+                            .or_else(|| p.doc.leading_h1.as_ref().map(|(t, _)| t.clone()))
+                            .unwrap_or_else(|| {
+                                if dir.is_empty() {
+                                    site_title.clone()
+                                } else {
+                                    humanize(file_name(&dir))
+                                }
+                            });
+                        section_docs.insert(
+                            dir,
+                            Document {
+                                rel: p.entry.rel,
+                                source: p.source,
+                                doc: p.doc,
+                                html: String::new(),
+                                output: String::new(),
+                                title,
+                                description,
+                            },
+                        );
+                        continue;
+                    }
+                    let Some((meta, diags)) = p.runbook else {
+                        continue;
+                    };
+                    let rel = p.entry.rel;
+                    if meta.draft && !options.drafts {
+                        drafts.insert(rel);
+                        continue;
+                    }
+                    if p.ok {
+                        schema_diagnostics.extend(diags);
+                    }
+                    runbooks.push(RunbookPage {
+                        id: rel[..rel.len() - 3].to_string(),
+                        document: Document {
+                            rel,
+                            source: p.source,
+                            title: meta.title.clone(),
+                            description: meta.description.clone(),
+                            doc: p.doc,
+                            html: String::new(),
+                            output: String::new(),
+                        },
+                        meta,
+                        section: 0,
+                        complete: false,
+                        related: Vec::new(),
                     });
-                section_docs.insert(
-                    dir,
-                    Document {
-                        rel: p.entry.rel,
-                        source: p.source,
-                        doc: p.doc,
-                        html: String::new(),
-                        output: String::new(),
-                        title,
-                        description,
-                    },
-                );
-                continue;
-            }
-            let Some((meta, diags)) = p.runbook else {
-                continue;
-            };
-            let rel = p.entry.rel;
-            if meta.draft && !options.drafts {
-                site.drafts.insert(rel);
-                continue;
-            }
-            if p.ok {
-                schema_diagnostics.extend(diags);
-            }
-            site.runbooks.push(RunbookPage {
-                id: rel[..rel.len() - 3].to_string(),
-                document: Document {
-                    rel,
-                    source: p.source,
-                    title: meta.title.clone(),
-                    description: meta.description.clone(),
-                    doc: p.doc,
-                    html: String::new(),
-                    output: String::new(),
-                },
-                meta,
-                section: 0,
-                complete: false,
-                related: Vec::new(),
-            });
-        }
+                }
+                (section_docs, schema_diagnostics)
+            },
+        );
         site.diagnostics.extend(schema_diagnostics);
 
         timer.lap("runbooks and sections");
@@ -959,9 +998,7 @@ impl Site {
 
     /// Registers a file findings may point into (e.g. an alert rules file).
     pub fn add_source(&mut self, source: SourceText) {
-        self.source_by_path
-            .insert(source.path.clone(), self.sources.len());
-        self.sources.push(source);
+        index_source(&mut self.sources, &mut self.source_by_path, source);
     }
 
     pub fn source_path(&self, document: &Document) -> &str {
