@@ -1,7 +1,7 @@
 //! Step 1 of the pipeline: find the site's files and read them.
 //!
-//! Discovery walks `content/` with walkdir in a fixed (sorted) order so that output never depends
-//! on the file system's listing order. It skips hidden files, editor backups, the output folder
+//! Discovery walks `content/` with walkdir (each top-level folder on its own thread) and sorts
+//! what it finds, so that output never depends on the file system's listing order. It skips hidden files, editor backups, the output folder
 //! and opsbook's own staging folders, and never follows a symlink out of the content root: such a
 //! link, or a symlink loop, is a `bad-symlink` finding rather than a hang.
 
@@ -97,6 +97,7 @@ fn walk(
     display_prefix: &str,
     found: &mut Discovery,
 ) -> Vec<Entry> {
+    use rayon::prelude::*;
     let canonical_root = match root.canonicalize() {
         Ok(p) => p,
         Err(e) => {
@@ -106,17 +107,68 @@ fn walk(
             return Vec::new();
         }
     };
-    let canonical_excludes: Vec<PathBuf> =
-        exclude.iter().map(|p| crate::output::absolute(p)).collect();
-    let mut out = Vec::new();
-    let mut escaped: Vec<Diagnostic> = Vec::new();
+    let tree = Tree {
+        root,
+        canonical_root: &canonical_root,
+        excludes: exclude.iter().map(|p| crate::output::absolute(p)).collect(),
+        display_prefix,
+    };
+    // The top folder first, then each folder in it on its own thread (the walk is mostly the
+    // kernel listing folders, one at a time per thread).
+    let mut top = tree.walk(root, Some(1));
+    let below: Vec<Walked> = std::mem::take(&mut top.folders)
+        .into_par_iter()
+        .map(|folder| tree.walk(&folder, None))
+        .collect();
     let (first_finding, first_error) = (found.diagnostics.len(), found.errors.len());
-    // Unsorted: the entries are sorted once at the end, which is cheaper than walkdir sorting
-    // every folder by names it parses out of each path on every comparison.
-    let walker = WalkDir::new(root)
-        .follow_links(true)
-        .into_iter()
-        .filter_entry(|e| {
+    let mut out = Vec::new();
+    for part in std::iter::once(top).chain(below) {
+        out.extend(part.files);
+        found.diagnostics.extend(part.diagnostics);
+        found.errors.extend(part.errors);
+    }
+    // Folder by folder, names in byte order. What the walk reported is put in an order that
+    // does not depend on the file system's either.
+    // Compared as keys made once (`/` lowered below every byte), not part by part each time.
+    out.par_sort_by_cached_key(|e| order_key(&e.rel));
+    found.diagnostics[first_finding..].sort_by(|a, b| a.path.cmp(&b.path));
+    found.errors[first_error..].sort();
+    out
+}
+
+/// One walk of the content (or static) folder: where it is and what it leaves out.
+struct Tree<'a> {
+    root: &'a Path,
+    canonical_root: &'a Path,
+    excludes: Vec<PathBuf>,
+    display_prefix: &'a str,
+}
+
+/// What walking part of a tree found.
+#[derive(Default)]
+struct Walked {
+    files: Vec<Entry>,
+    /// Folders at the walk's last depth, not entered (the top-level walk's subfolders).
+    folders: Vec<PathBuf>,
+    diagnostics: Vec<Diagnostic>,
+    errors: Vec<String>,
+}
+
+impl Tree<'_> {
+    /// Walks `start` (the root or a folder in it, already vetted), to `max_depth` below it.
+    fn walk(&self, start: &Path, max_depth: Option<usize>) -> Walked {
+        let (root, canonical_root) = (self.root, self.canonical_root);
+        let mut walked = Walked::default();
+        let mut escaped: Vec<Diagnostic> = Vec::new();
+        let mut loops: Vec<String> = Vec::new();
+        let mut root_links: Vec<String> = Vec::new();
+        // Unsorted: the entries are sorted once at the end, which is cheaper than walkdir
+        // sorting every folder by names it parses out of each path on every comparison.
+        let mut walker = WalkDir::new(start).follow_links(true);
+        if let Some(depth) = max_depth {
+            walker = walker.max_depth(depth);
+        }
+        let walker = walker.into_iter().filter_entry(|e| {
             if e.depth() == 0 {
                 return true;
             }
@@ -138,18 +190,19 @@ fn walk(
             } else {
                 lexical.clone()
             };
-            if canonical_excludes
+            if self
+                .excludes
                 .iter()
                 .any(|x| real.starts_with(x) || lexical.starts_with(x))
             {
                 return false;
             }
-            if e.path_is_symlink() && !real.starts_with(&canonical_root) {
+            if e.path_is_symlink() && !real.starts_with(canonical_root) {
                 let rel = rel_path(root, e.path());
                 escaped.push(
                     Diagnostic::new(
                         Rule::BadSymlink,
-                        &join_display(display_prefix, &rel),
+                        &join_display(self.display_prefix, &rel),
                         0,
                         format!("symlink `{rel}` points outside the content folder"),
                     )
@@ -160,57 +213,66 @@ fn walk(
                 );
                 return false;
             }
+            // A walk below the root does not have the root among the folders it came
+            // through, where walkdir looks for loops: a link back to the root is one.
+            if e.path_is_symlink() && start != root && real == canonical_root {
+                root_links.push(rel_path(root, e.path()));
+                return false;
+            }
             true
         });
-    for item in walker {
-        match item {
-            Ok(e) if e.file_type().is_file() => {
-                let rel = rel_path(root, e.path());
-                out.push(Entry {
-                    rel,
-                    abs: e.path().to_path_buf(),
-                });
-            }
-            Ok(_) => {}
-            Err(err) => {
-                let path = err.path().map(|p| rel_path(root, p)).unwrap_or_default();
-                if err.loop_ancestor().is_some() {
-                    found.diagnostics.push(
-                        Diagnostic::new(
-                            Rule::BadSymlink,
-                            &join_display(display_prefix, &path),
-                            0,
-                            format!("symlink `{path}` makes a loop"),
-                        )
-                        .with_help("point the link at a file, or remove it"),
-                    );
-                } else if err.path().is_some_and(|p| p.is_symlink()) {
-                    found.diagnostics.push(
-                        Diagnostic::new(
-                            Rule::BadSymlink,
-                            &join_display(display_prefix, &path),
-                            0,
-                            format!("symlink `{path}` points to nothing"),
-                        )
-                        .with_help("fix the link target or remove the link"),
-                    );
-                } else {
-                    found.errors.push(format!(
-                        "cannot read {}: {err}",
-                        display_path(Path::new(&path))
-                    ));
+        for item in walker {
+            match item {
+                Ok(e) if e.file_type().is_file() => {
+                    let rel = rel_path(root, e.path());
+                    walked.files.push(Entry {
+                        rel,
+                        abs: e.into_path(),
+                    });
+                }
+                Ok(e) if max_depth == Some(e.depth()) && e.file_type().is_dir() => {
+                    walked.folders.push(e.into_path());
+                }
+                Ok(_) => {}
+                Err(err) if err.loop_ancestor().is_some() => {
+                    let path = err.path().map(|p| rel_path(root, p)).unwrap_or_default();
+                    loops.push(path);
+                }
+                Err(err) => {
+                    let path = err.path().map(|p| rel_path(root, p)).unwrap_or_default();
+                    if err.path().is_some_and(|p| p.is_symlink()) {
+                        walked.diagnostics.push(
+                            Diagnostic::new(
+                                Rule::BadSymlink,
+                                &join_display(self.display_prefix, &path),
+                                0,
+                                format!("symlink `{path}` points to nothing"),
+                            )
+                            .with_help("fix the link target or remove the link"),
+                        );
+                    } else {
+                        walked.errors.push(format!(
+                            "cannot read {}: {err}",
+                            display_path(Path::new(&path))
+                        ));
+                    }
                 }
             }
         }
+        for path in loops.into_iter().chain(root_links) {
+            walked.diagnostics.push(
+                Diagnostic::new(
+                    Rule::BadSymlink,
+                    &join_display(self.display_prefix, &path),
+                    0,
+                    format!("symlink `{path}` makes a loop"),
+                )
+                .with_help("point the link at a file, or remove it"),
+            );
+        }
+        walked.diagnostics.extend(escaped);
+        walked
     }
-    found.diagnostics.extend(escaped);
-    // Folder by folder, names in byte order. What the walk reported is put in an order that
-    // does not depend on the file system's either.
-    // Compared as keys made once (`/` lowered below every byte), not part by part each time.
-    out.sort_by_cached_key(|e| order_key(&e.rel));
-    found.diagnostics[first_finding..].sort_by(|a, b| a.path.cmp(&b.path));
-    found.errors[first_error..].sort();
-    out
 }
 
 /// The order of a sorted depth-first walk: paths compared part by part, names byte by byte.

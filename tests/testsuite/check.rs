@@ -99,10 +99,21 @@ fn symlinks_out_of_the_root_and_loops_are_findings() {
             site.path().join("content/loop"),
         )
         .unwrap();
+        // Folders are walked each on its own: a link back to the root from below the top
+        // folder, and one to its own parent further down, are loops too.
+        std::fs::create_dir_all(site.path().join("content/sub/deep")).unwrap();
+        std::os::unix::fs::symlink(
+            site.path().join("content"),
+            site.path().join("content/sub/back"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("../../sub", site.path().join("content/sub/deep/up")).unwrap();
         let run = site.run(&["check"]);
         run.expect_code(1)
             .stdout_has("content/leak.md:1:1: error[bad-symlink]")
-            .stdout_has("error[bad-symlink]: symlink `loop` makes a loop");
+            .stdout_has("error[bad-symlink]: symlink `loop` makes a loop")
+            .stdout_has("content/sub/back:1:1: error[bad-symlink]: symlink `sub/back` makes a loop")
+            .stdout_has("error[bad-symlink]: symlink `sub/deep/up` makes a loop");
     }
     let _ = fixtures();
 }
