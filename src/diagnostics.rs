@@ -488,10 +488,7 @@ fn write_one(out: &mut Vec<u8>, d: &Located, paint: &Paint) -> io::Result<()> {
     out.push(b'\n');
     if let Some(full) = &d.source_line {
         let (source, column) = window(full, d.column);
-        let gutter_start = out.len();
-        write!(out, "{}", d.line)?;
-        let gutter_width = out.len() - gutter_start;
-        out.truncate(gutter_start);
+        let gutter_width = d.line.checked_ilog10().unwrap_or(0) as usize + 1;
         let pad = |out: &mut Vec<u8>, n: usize| out.extend(std::iter::repeat_n(b' ', n));
         pad(out, gutter_width + 1);
         paint.put(out, "1;34", '|');
@@ -544,7 +541,7 @@ pub fn shorten(s: &str, max: usize) -> String {
 /// the caret within it: rustc-style, so a minified or flattened file does not flood the report.
 fn window(line: &str, column: usize) -> (std::borrow::Cow<'_, str>, usize) {
     const WIDTH: usize = 100;
-    // No more bytes than that, no more characters.
+    // A line of at most WIDTH bytes has at most WIDTH characters.
     if line.len() <= WIDTH {
         return (line.into(), column);
     }
