@@ -647,6 +647,7 @@ impl Site {
         }
         // Small pieces: left to itself, rayon splits 10,000 files into four runs of 2,500 and
         // a thread that finishes first has nothing left to take from the other's run.
+        //
         // Each outcome is split as it is made: what every file gives (its text, findings and
         // errors) and what a parsed one gives (a runbook or section page), placed below by
         // two threads at once. Whether a file has a text says which source index it gets.
@@ -669,7 +670,7 @@ impl Site {
         site.index_files = index_files;
         site.owners = owners;
 
-        // Each outcome goes straight to its place (one move of these large values, not three);
+        // Each part goes straight to its place (one move of these large values, not three);
         // schema findings follow all file findings, as they always have.
         let Site {
             diagnostics,
