@@ -771,11 +771,19 @@ impl Site {
         timer.lap("sections and outputs");
         crate::links::resolve(&mut site);
         timer.lap("links");
-        // Independent: the pages' places and the duplicate titles.
-        let ((pages, page_findings), duplicates) =
-            rayon::join(|| crate::pages::plan(&site), || site.duplicate_titles());
-        site.pages = pages;
-        site.diagnostics.extend(page_findings);
+        // Independent: the pages' places and the duplicate titles. Without HTML (`check`) the
+        // plan matters only for the aliases' findings and the alert rules' page check.
+        let plan_needed = options.render_html
+            || !options.alert_rules.is_empty()
+            || site.runbooks.iter().any(|rb| !rb.meta.aliases.is_empty());
+        let (planned, duplicates) = rayon::join(
+            || plan_needed.then(|| crate::pages::plan(&site)),
+            || site.duplicate_titles(),
+        );
+        if let Some((pages, page_findings)) = planned {
+            site.pages = pages;
+            site.diagnostics.extend(page_findings);
+        }
         if !options.alert_rules.is_empty() {
             crate::alerts::check(&mut site, &options.alert_rules);
         }

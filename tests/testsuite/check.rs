@@ -119,6 +119,27 @@ fn symlinks_out_of_the_root_and_loops_are_findings() {
 }
 
 #[test]
+fn aliases_that_collide_or_leave_the_site_are_findings() {
+    // check plans the generated pages only when some runbook has aliases: here they do.
+    let site = Site::fixture("rules/missing-owner/clean");
+    let runbook = site.read("content/runbook.md");
+    site.write(
+        "content/old.md",
+        runbook
+            .replacen("title: Restart the API", "title: Old restart", 1)
+            .replacen("---\n", "---\naliases: [runbook, ../outside]\n", 1),
+    );
+    site.write(
+        "content/_index.md",
+        "# Runbooks\n\n- [Old](old.md)\n- [API](runbook.md)\n",
+    );
+    site.run(&["check"])
+        .expect_code(1)
+        .stdout_has("error[output-collision]: alias `runbook` would overwrite runbook.html")
+        .stdout_has("error[invalid-field]: alias `../outside` is not a path inside the site");
+}
+
+#[test]
 fn hidden_files_and_editor_leftovers_are_ignored() {
     let site = Site::fixture("rules/missing-owner/clean");
     for name in [
