@@ -855,9 +855,9 @@ impl Site {
             .map(|s| s.title.to_lowercase())
             .collect();
         for s in &mut self.sections {
-            s.runbooks.sort_by_key(|&r| section_order(&runbooks[r]));
-            s.children
-                .sort_by_key(|c| (sections_snapshot[*c].clone(), *c));
+            s.runbooks
+                .sort_by_cached_key(|&r| section_order(&runbooks[r]));
+            s.children.sort_by_key(|&c| (&sections_snapshot[c], c));
         }
     }
 
