@@ -462,7 +462,7 @@ pub fn write_human(out: &mut dyn Write, located: &[Located], color: bool) -> io:
         .map(|chunk| {
             let mut buf = Vec::with_capacity(chunk.len() * 256);
             for d in chunk {
-                write_one(&mut buf, d, &paint).expect("writing to memory");
+                write_one(&mut buf, d, &paint);
             }
             buf
         })
@@ -474,7 +474,7 @@ pub fn write_human(out: &mut dyn Write, located: &[Located], color: bool) -> io:
 }
 
 /// One finding, appended piece by piece (a report can hold tens of thousands).
-fn write_one(out: &mut Vec<u8>, d: &Located, paint: &Paint) -> io::Result<()> {
+fn write_one(out: &mut Vec<u8>, d: &Located, paint: &Paint) {
     let level_code = match d.level {
         Level::Error => "1;31",
         Level::Warning => "1;33",
@@ -524,7 +524,6 @@ fn write_one(out: &mut Vec<u8>, d: &Located, paint: &Paint) -> io::Result<()> {
         out.push(b'\n');
     }
     out.push(b'\n');
-    Ok(())
 }
 
 /// At most `max` characters of `s`, with `…` when cut.
