@@ -187,29 +187,55 @@ impl Diagnostic {
 
 /// Byte offset -> (line, column) for one file. Lines end at `\n`, so CRLF files number their
 /// lines exactly like LF files; columns count characters, not bytes, and ignore a trailing `\r`.
+///
+/// An index may cover only the beginning of its file (`of_prefix`), when that is all of the
+/// text that was kept: offsets beyond it are then known to lie beyond the kept text
+/// (`line_end` is past it) but have no line until the file is read again.
 #[derive(Debug, Clone, Default)]
 pub struct LineIndex {
     starts: Vec<u32>,
+    /// Length of the whole file.
     len: u32,
-    /// Whether the text is all ASCII, so that columns are byte counts and need no text.
+    /// How much of the file the index covers: `len`, or the end of a line before it.
+    covered: u32,
+    /// Whether the covered text is all ASCII, so that columns are byte counts and need no text.
     ascii: bool,
+}
+
+/// 1-based line of `offset` in `text`, without an index (for the odd message that names a line).
+pub fn line_of(text: &str, offset: usize) -> usize {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    1 + memchr::memchr_iter(b'\n', before).count()
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
-        let mut starts = vec![0];
+        LineIndex::of_prefix(text, text.len())
+    }
+
+    /// An index of `text[..covered]`, for a file of which only that much is kept. A line that
+    /// ends past `covered` counts as not kept (`line_end` is past it).
+    pub fn of_prefix(text: &str, covered: usize) -> Self {
+        let prefix = &text.as_bytes()[..covered];
+        let mut starts = Vec::with_capacity(prefix.len() / 32 + 2);
+        starts.push(0);
         starts.extend(
-            memchr::memchr_iter(b'\n', text.as_bytes())
-                .map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+            memchr::memchr_iter(b'\n', prefix).map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX)),
         );
         LineIndex {
             starts,
             len: u32::try_from(text.len()).unwrap_or(u32::MAX),
-            ascii: text.is_ascii(),
+            covered: u32::try_from(covered).unwrap_or(u32::MAX),
+            ascii: prefix.is_ascii(),
         }
     }
 
-    /// 1-based line of `offset`.
+    /// Whether the index knows the line of `offset`.
+    fn covers(&self, offset: usize) -> bool {
+        self.covered == self.len || offset < self.covered as usize
+    }
+
+    /// 1-based line of `offset` (past a covered prefix: the line where the prefix ends).
     pub fn line(&self, offset: usize) -> usize {
         let offset = offset.min(self.len as usize);
         self.starts.partition_point(|&s| s as usize <= offset)
@@ -242,7 +268,7 @@ impl LineIndex {
 
     /// The position of `offset` when the text is not at hand: known for ASCII texts only.
     pub fn position_without_text(&self, offset: usize) -> Option<(usize, usize)> {
-        if !self.ascii {
+        if !self.ascii || !self.covers(offset) {
             return None;
         }
         let offset = offset.min(self.len as usize);
@@ -331,14 +357,21 @@ pub fn locate(diagnostics: Vec<Diagnostic>, sources: &(dyn Sources + Sync)) -> V
         .filter(|d| needs_reread(d))
         .map(|d| d.path.as_str())
         .collect();
-    let reread: HashMap<String, Option<String>> = to_read
+    // A file read again gets a full index: the one kept may cover only what was kept.
+    let reread: HashMap<String, Option<(String, LineIndex)>> = to_read
         .into_par_iter()
-        .map(|p| (p.to_string(), sources.reread(p)))
+        .map(|p| {
+            let text = sources.reread(p).map(|t| {
+                let index = LineIndex::new(&t);
+                (t, index)
+            });
+            (p.to_string(), text)
+        })
         .collect();
     let mut located: Vec<Located> = diagnostics
         .into_par_iter()
         .map(|d| {
-            let Some((mut text, index)) = sources.text(&d.path) else {
+            let Some((mut text, mut index)) = sources.text(&d.path) else {
                 return located_at(d, 1, 1, None);
             };
             if index.line_end(d.offset) > text.len() {
@@ -348,7 +381,10 @@ pub fn locate(diagnostics: Vec<Diagnostic>, sources: &(dyn Sources + Sync)) -> V
                     return located_at(d, line, column, None);
                 }
                 match reread.get(d.path.as_str()) {
-                    Some(Some(t)) if t.len() == index.text_len() => text = t.as_str(),
+                    Some(Some((t, full))) if t.len() == index.text_len() => {
+                        text = t.as_str();
+                        index = full;
+                    }
                     _ => {
                         let line = index.line(d.offset);
                         return located_at(d, line, 1, None);
@@ -623,6 +659,37 @@ mod tests {
         assert_eq!(il.position(lf, lf.find('c').unwrap()), (2, 4));
         assert_eq!(ic.position(crlf, crlf.find('c').unwrap()), (2, 4));
         assert_eq!(ic.line_text(crlf, 2), "bé c");
+    }
+
+    #[test]
+    fn an_index_of_a_prefix_knows_only_the_lines_it_covers() {
+        let text = "---\ntitle: é\n---\n# Drain\nbody line\nlast";
+        let head = text.find("body").unwrap();
+        let (full, prefix) = (LineIndex::new(text), LineIndex::of_prefix(text, head));
+        for offset in 0..head {
+            assert_eq!(prefix.line(offset), full.line(offset), "{offset}");
+            assert_eq!(prefix.line_end(offset), full.line_end(offset), "{offset}");
+            assert_eq!(
+                prefix.position(&text[..head], offset),
+                full.position(text, offset)
+            );
+        }
+        // Past the prefix: beyond the kept text, with no line until the file is read again.
+        for offset in head..=text.len() {
+            assert!(prefix.line_end(offset) > head, "{offset}");
+            assert_eq!(prefix.position_without_text(offset), None);
+        }
+        assert_eq!(prefix.text_len(), text.len());
+        // A prefix that ends inside a line: that line counts as not kept.
+        let inside = LineIndex::of_prefix(text, head + 3);
+        assert!(inside.line_end(head + 1) > head + 3);
+        // Columns without the text only where the covered text is ASCII.
+        let ascii = "a\nbb\nccc\n";
+        let index = LineIndex::of_prefix(ascii, 2);
+        assert_eq!(index.position_without_text(1), Some((1, 2)));
+        assert_eq!(index.position_without_text(3), None);
+        assert_eq!(LineIndex::new(ascii).position_without_text(3), Some((2, 2)));
+        assert_eq!(line_of(text, head), 5);
     }
 
     #[test]

@@ -364,8 +364,6 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
             (text, false)
         }
     };
-    let index = LineIndex::new(&text);
-
     let split = front_matter::split(&text);
     let mut ok = utf8_ok;
     let mut fm = Vec::new();
@@ -459,7 +457,6 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
         let input = schema::Input {
             path: &path,
             text: &text,
-            index: &index,
             front_matter: &fm,
             doc: &doc,
             stem,
@@ -496,7 +493,7 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
         Keep::Everything => text.len(),
         Keep::Nothing => 0,
         Keep::ForFindings => {
-            let head = head_end(&text, &index, split.body_offset, &parsed.doc);
+            let head = head_end(&text, split.body_offset, &parsed.doc);
             let schema = parsed.runbook.iter().flat_map(|(_, d)| d);
             let mut findings = out.diagnostics.iter().chain(schema);
             if findings.any(|d| d.offset >= head) {
@@ -505,6 +502,14 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
                 head
             }
         }
+    };
+    // `build` shows warnings from the index alone, and suppression comments compare the lines
+    // of findings made later: those files are indexed whole. Otherwise the index covers what is
+    // kept; a finding further down has its file read again, and indexed then.
+    let index = if ctx.keep == Keep::ForFindings && parsed.doc.directives.is_empty() {
+        LineIndex::of_prefix(&text, kept)
+    } else {
+        LineIndex::new(&text)
     };
     let (text, abs) = if kept < text.len() {
         (text[..kept].to_string(), Some(parsed.entry.abs.clone()))
@@ -532,9 +537,12 @@ fn index_source(
 
 /// Where the head of a file ends: after its front matter, and after its first line when that is
 /// the `# Title` (site-wide findings such as duplicate titles point there), at a line end.
-fn head_end(text: &str, index: &LineIndex, body_offset: usize, doc: &Doc) -> usize {
+fn head_end(text: &str, body_offset: usize, doc: &Doc) -> usize {
     let end = match &doc.leading_h1 {
-        Some((_, offset)) => index.line_end(*offset),
+        Some((_, offset)) => {
+            let rest = text.as_bytes().get(*offset..).unwrap_or_default();
+            memchr::memchr(b'\n', rest).map_or(text.len(), |i| offset + i + 1)
+        }
         None => body_offset,
     };
     end.min(text.len())

@@ -10,7 +10,7 @@ pub mod json_schema;
 pub mod text;
 
 use crate::config::{FieldType, SchemaConfig};
-use crate::diagnostics::{Diagnostic, LineIndex, Rule};
+use crate::diagnostics::{Diagnostic, Rule, line_of};
 use crate::markdown::Doc;
 use crate::yaml::{Node, Value};
 use cadence::{Cadence, ReviewDate};
@@ -90,7 +90,6 @@ pub struct Runbook {
 pub struct Input<'a> {
     pub path: &'a str,
     pub text: &'a str,
-    pub index: &'a LineIndex,
     pub front_matter: &'a [(Node, Node)],
     pub doc: &'a Doc,
     /// File name without `.md`, the title of last resort.
@@ -537,7 +536,7 @@ fn merge_body(
 ) {
     let conflict =
         |r: &mut Reader, field: &str, fm: &str, fm_offset: usize, body: &str, offset: usize| {
-            let (line, _) = r.input.index.position(r.input.text, fm_offset);
+            let line = line_of(r.input.text, fm_offset);
             r.push(
                 Diagnostic::new(
                     Rule::ConflictingField,
@@ -641,7 +640,7 @@ fn hint(input: &Input, labels: &[&str]) -> Option<String> {
         let (label, _) = line.split_once(':')?;
         let label = normalize(label.trim_start_matches(['-', '*', ' ']));
         labels.contains(&label.as_str()).then(|| {
-            let (l, _) = input.index.position(input.text, offset);
+            let l = line_of(input.text, offset);
             let shown = crate::diagnostics::shorten(line, 60);
             format!("found '{shown}' at line {l}, move it into front matter (or under an \"Owner and cadence\" heading)")
         })
