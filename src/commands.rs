@@ -114,34 +114,35 @@ pub fn check(args: &CheckArgs) -> u8 {
         }
     }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let text = match args.format {
+    let parts: Vec<Vec<u8>> = match args.format {
         Format::Human => {
-            // A finding takes ~300 bytes (its message, source line and help).
-            let mut buf = Vec::with_capacity(located.len() * 320);
-            let _ = diagnostics::write_human(&mut buf, &located, args.color.enabled(to_terminal));
-            let _ = writeln!(buf, "checked {}", summary(&site, &located));
-            String::from_utf8(buf)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            let color = args.color.enabled(to_terminal);
+            let mut parts = diagnostics::human_chunks(&located, color);
+            parts.push(format!("checked {}\n", summary(&site, &located)).into_bytes());
+            parts
         }
-        Format::Json => report::json(&site, &located),
-        Format::Sarif => report::sarif(&located),
-        Format::Github => report::github(&located),
-        Format::Junit => report::junit(&site, &located),
+        Format::Json => vec![report::json(&site, &located).into_bytes()],
+        Format::Sarif => vec![report::sarif(&located).into_bytes()],
+        Format::Github => vec![report::github(&located).into_bytes()],
+        Format::Junit => vec![report::junit(&site, &located).into_bytes()],
     };
     timer.lap("report");
+    let write_parts = |out: &mut dyn Write| -> std::io::Result<()> {
+        for part in &parts {
+            out.write_all(part)?;
+        }
+        out.flush()
+    };
     let written = match &args.output {
-        Some(path) => {
-            std::fs::write(path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-        }
-        None => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    Err(format!("cannot write the report: {e}"))
-                }
-                _ => Ok(()),
+        Some(path) => std::fs::File::create(path)
+            .and_then(|mut file| write_parts(&mut file))
+            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+        None => match write_parts(&mut std::io::stdout().lock()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(format!("cannot write the report: {e}"))
             }
-        }
+            _ => Ok(()),
+        },
     };
     if let Err(e) = written {
         return fail(e);
@@ -152,7 +153,7 @@ pub fn check(args: &CheckArgs) -> u8 {
     let counts = diagnostics::count(&located);
     // The process ends now: freeing a large site and its findings piece by piece would only
     // cost time.
-    std::mem::forget((site, located, text));
+    std::mem::forget((site, located, parts));
     if counts.errors > 0 || (args.deny_warnings && counts.warnings > 0) {
         exit::FINDINGS
     } else {

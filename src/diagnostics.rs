@@ -489,11 +489,18 @@ impl Paint {
 /// rustc-style rendering: `path:line:col: level[rule]: message`, the source line with a caret,
 /// and the help line.
 pub fn write_human(out: &mut dyn Write, located: &[Located], color: bool) -> io::Result<()> {
+    for chunk in human_chunks(located, color) {
+        out.write_all(&chunk)?;
+    }
+    Ok(())
+}
+
+/// The human report in pieces to write one after the other: formatted in parallel chunks (a
+/// large site has tens of thousands of findings), not copied into one buffer.
+pub fn human_chunks(located: &[Located], color: bool) -> Vec<Vec<u8>> {
     use rayon::prelude::*;
     let paint = Paint { on: color };
-    // Formatted in parallel chunks (a large site has tens of thousands of findings), written
-    // in order.
-    let chunks: Vec<Vec<u8>> = located
+    located
         .par_chunks(256)
         .map(|chunk| {
             let mut buf = Vec::with_capacity(chunk.len() * 256);
@@ -502,11 +509,7 @@ pub fn write_human(out: &mut dyn Write, located: &[Located], color: bool) -> io:
             }
             buf
         })
-        .collect();
-    for chunk in chunks {
-        out.write_all(&chunk)?;
-    }
-    Ok(())
+        .collect()
 }
 
 /// One finding, appended piece by piece (a report can hold tens of thousands).
