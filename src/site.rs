@@ -421,7 +421,7 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
     }
     let title = fm
         .iter()
-        .find(|(k, _)| k.value.as_scalar_text().as_deref() == Some("title"))
+        .find(|(k, _)| k.value.scalar_str().as_deref() == Some("title"))
         .and_then(|(_, v)| v.value.as_scalar_text());
     let markdown_config = &project.config.markdown;
     let mut doc = markdown::analyze(

@@ -45,9 +45,14 @@ impl Value {
 
     /// The scalar as text (strings, numbers and booleans), for fields that accept any scalar.
     pub fn as_scalar_text(&self) -> Option<String> {
+        self.scalar_str().map(std::borrow::Cow::into_owned)
+    }
+
+    /// The same, borrowed where it can be (to compare it, without a copy).
+    pub fn scalar_str(&self) -> Option<std::borrow::Cow<'_, str>> {
         match self {
-            Value::String(s) | Value::Number(s) => Some(s.clone()),
-            Value::Bool(b) => Some(b.to_string()),
+            Value::String(s) | Value::Number(s) => Some(s.as_str().into()),
+            Value::Bool(b) => Some(b.to_string().into()),
             _ => None,
         }
     }

@@ -207,12 +207,23 @@ pub fn is_placeholder_owner(owner: &str) -> bool {
         || (t.starts_with('[') && t.ends_with(']'))
 }
 
+/// Words joined by single spaces, without trailing `.;,`, in lower case: how headings and labels
+/// are compared.
 fn normalize(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .trim_end_matches(['.', ';', ','])
-        .to_lowercase()
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out.truncate(out.trim_end_matches(['.', ';', ',']).len());
+    if out.is_ascii() {
+        out.make_ascii_lowercase();
+        out
+    } else {
+        out.to_lowercase()
+    }
 }
 
 struct Reader<'a, 'b> {
@@ -293,23 +304,27 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
     let mut title: Option<String> = None;
     let mut cadence_fm: Vec<Sourced<String>> = Vec::new();
     let mut checks_fm: Option<(Vec<String>, usize)> = None;
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    let direct: std::collections::HashSet<String> = input
+    // Built-in fields seen so far, and those the front matter names directly (not by alias):
+    // a dozen at most, compared in place.
+    let mut seen: Vec<&str> = Vec::new();
+    let direct: Vec<&str> = input
         .front_matter
         .iter()
-        .filter_map(|(k, _)| k.value.as_scalar_text())
-        .filter(|k| BUILTIN_FIELDS.contains(&k.as_str()))
+        .filter_map(|(k, _)| {
+            let key = k.value.scalar_str()?;
+            BUILTIN_FIELDS.iter().copied().find(|f| *f == key)
+        })
         .collect();
 
     for (key_node, node) in input.front_matter {
-        let Some(key) = key_node.value.as_scalar_text() else {
+        let Some(key) = key_node.value.scalar_str() else {
             r.invalid(key_node, "a key", "text");
             continue;
         };
         let Some(field) = schema.canonical(&key) else {
-            if let Some(spec) = schema.config.fields.get(&key) {
+            if let Some(spec) = schema.config.fields.get(key.as_ref()) {
                 if let Some(text) = extra_field(&mut r, &key, node, spec) {
-                    rb.extra.insert(key.clone(), text);
+                    rb.extra.insert(key.to_string(), text);
                 }
             } else if !schema.config.allow_unknown_fields {
                 let mut d = Diagnostic::new(
@@ -335,9 +350,10 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
             continue;
         };
         let is_alias = key != field;
-        if (is_alias && direct.contains(field)) || !seen.insert(field) {
+        if (is_alias && direct.contains(&field)) || seen.contains(&field) {
             continue;
         }
+        seen.push(field);
         // A site may type a built-in field too (e.g. severity as an enum).
         if let Some(spec) = schema.config.fields.get(field) {
             extra_field(&mut r, &key, node, spec);
@@ -386,7 +402,14 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| input.stem.to_string());
 
-    let body = body_metadata(input.doc);
+    // Each heading's name as sections are looked up by: made once, compared several times.
+    let names: Vec<String> = input
+        .doc
+        .headings
+        .iter()
+        .map(|h| normalize(&h.text))
+        .collect();
+    let body = body_metadata(input.doc, &names);
     merge_body(&mut r, &mut rb, &mut cadence_fm, &body);
     if rb.owner.is_none()
         && let Some(owner) = input.owners_file
@@ -402,7 +425,7 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
     rb.cadence = Cadence::parse_all(rb.cadence_text.iter().map(String::as_str));
 
     // Acceptance checks: the section's items and the front-matter list.
-    let headings = acceptance_headings(input.doc, schema.config);
+    let headings = acceptance_headings(input.doc, &names, schema.config);
     let mut checks: Vec<String> = checks_fm
         .as_ref()
         .map(|(c, _)| c.clone())
@@ -435,7 +458,7 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
         );
     }
     check_required_fields(&mut r, &rb, schema);
-    check_required_sections(&mut r, schema);
+    check_required_sections(&mut r, &names, schema);
     (rb, r.diags)
 }
 
@@ -496,13 +519,16 @@ struct BodyMetadata {
     last_reviewed: Option<(String, usize)>,
 }
 
-fn body_metadata(doc: &Doc) -> BodyMetadata {
+fn body_metadata(doc: &Doc, names: &[String]) -> BodyMetadata {
     let mut meta = BodyMetadata::default();
-    for (h, heading) in doc.headings.iter().enumerate() {
-        let name = normalize(&heading.text).replace('&', "and");
+    for (h, name) in names.iter().enumerate() {
         if !matches!(
             name.as_str(),
-            "owner and cadence" | "ownership" | "owners and cadence"
+            "owner and cadence"
+                | "ownership"
+                | "owners and cadence"
+                | "owner & cadence"
+                | "owners & cadence"
         ) {
             continue;
         }
@@ -611,18 +637,18 @@ fn merge_body(
     }
 }
 
-fn acceptance_headings(doc: &Doc, config: &SchemaConfig) -> Vec<usize> {
+fn acceptance_headings(doc: &Doc, names: &[String], config: &SchemaConfig) -> Vec<usize> {
+    let configured: Vec<String> = config
+        .acceptance_headings
+        .iter()
+        .map(|a| normalize(a))
+        .collect();
     doc.headings
         .iter()
+        .zip(names)
         .enumerate()
-        .filter(|(_, h)| h.level >= 2)
-        .filter(|(_, h)| {
-            let name = normalize(&h.text);
-            name == "acceptance checks"
-                || config
-                    .acceptance_headings
-                    .iter()
-                    .any(|a| normalize(a) == name)
+        .filter(|(_, (h, name))| {
+            h.level >= 2 && (*name == "acceptance checks" || configured.contains(name))
         })
         .map(|(i, _)| i)
         .collect()
@@ -814,16 +840,10 @@ fn check_required_fields(r: &mut Reader, rb: &Runbook, schema: &Schema) {
     }
 }
 
-fn check_required_sections(r: &mut Reader, schema: &Schema) {
+fn check_required_sections(r: &mut Reader, names: &[String], schema: &Schema) {
     for section in &schema.required_sections {
         let want = normalize(section);
-        if !r
-            .input
-            .doc
-            .headings
-            .iter()
-            .any(|h| normalize(&h.text) == want)
-        {
+        if !names.contains(&want) {
             r.push(
                 Diagnostic::new(
                     Rule::MissingSection,
@@ -862,4 +882,51 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_joins_words_trims_and_lowers() {
+        let old = |s: &str| {
+            s.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .trim_end_matches(['.', ';', ','])
+                .to_lowercase()
+        };
+        for s in [
+            "",
+            "  ",
+            "Acceptance  Checks",
+            " Owner and cadence. ",
+            "Steps;,.",
+            "Ünïcode\tÜBERALL ,",
+            "İstanbul",
+            "a . ,",
+        ] {
+            assert_eq!(normalize(s), old(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn owner_sections_are_known_by_any_of_their_names() {
+        for (heading, found) in [
+            ("Owner and cadence", true),
+            ("Owner & Cadence", true),
+            ("OWNERS  and cadence.", true),
+            ("Owners & cadence", true),
+            ("Ownership", true),
+            ("Owner or cadence", false),
+            ("Owner&cadence", false),
+        ] {
+            let body = format!("## {heading}\n\n- Owner: dba\n");
+            let doc = crate::markdown::analyze(&body, 0, &Default::default());
+            let names: Vec<String> = doc.headings.iter().map(|h| normalize(&h.text)).collect();
+            let meta = body_metadata(&doc, &names);
+            assert_eq!(meta.owner.is_some(), found, "{heading:?}");
+        }
+    }
 }
