@@ -302,7 +302,7 @@ mod flat {
             if line.trim_start_matches(' ').is_empty() || line.starts_with('#') {
                 continue;
             }
-            let colon = line.find(':')?;
+            let colon = memchr::memchr(b':', line.as_bytes())?;
             let key = &line[..colon];
             // Duplicates are errors, left to the full parser; past a few dozen keys, checking
             // for them here would cost more than it saves.
@@ -397,7 +397,7 @@ mod flat {
             }
             let start = self.pos;
             let rest = &self.text[start..];
-            let end = rest.find('\n').unwrap_or(rest.len());
+            let end = memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len());
             self.pos = start + end + 1;
             Some((start, &rest[..end]))
         }

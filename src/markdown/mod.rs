@@ -267,7 +267,8 @@ fn fence_is_closed(block: &str) -> bool {
         return true;
     };
     let width = open.chars().take_while(|c| *c == mark).count();
-    lines.any(|l| {
+    // From the end: a closed block's last line is its closing fence.
+    lines.rev().any(|l| {
         let t = l.trim();
         t.chars().take_while(|c| *c == mark).count() >= width && t.chars().all(|c| c == mark)
     })
@@ -815,10 +816,11 @@ fn collapse_whitespace(text: String) -> String {
 
 fn note_labelled_line(doc: &mut Doc, text: &str, offset: usize) {
     let t = text.trim();
-    if let Some((label, value)) = t.split_once(':')
-        && !label.is_empty()
-        && label.len() <= 24
-        && !value.trim().is_empty()
+    // A label is at most 24 bytes: its colon, the first, is among the first 25.
+    let head = &t.as_bytes()[..t.len().min(25)];
+    if let Some(colon) = memchr::memchr(b':', head)
+        && colon > 0
+        && !t[colon + 1..].trim().is_empty()
     {
         doc.labelled_lines.push((t.to_string(), offset));
     }

@@ -34,7 +34,12 @@ pub fn split(text: &str) -> Split<'_> {
     }
     let yaml_start = start + first_end + 1;
     let mut pos = yaml_start;
-    for line in text[yaml_start..].split_inclusive('\n') {
+    while pos < text.len() {
+        let rest = &text[pos..];
+        let line = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(end) => &rest[..=end],
+            None => rest,
+        };
         if is_fence(line, &["---", "..."]) {
             let body_offset = pos + line.len();
             return Split {
