@@ -29,9 +29,13 @@ pub const RELATED_HEADINGS: &[&str] = &[
 
 /// Whether a heading's text names a "Related operations"-style section.
 fn names_related_section(text: &str) -> bool {
-    // Every such name starts with `r` or `s`: most headings are told apart without allocating.
-    let first = text.chars().find(|c| c.is_alphanumeric());
-    first.is_some_and(|c| matches!(c, 'r' | 'R' | 's' | 'S'))
+    // Every such name starts with the word "related" or "see": most headings are told apart
+    // without allocating.
+    let first = text
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .find(|w| !w.is_empty());
+    first.is_some_and(|w| w.eq_ignore_ascii_case("related") || w.eq_ignore_ascii_case("see"))
         && RELATED_HEADINGS.contains(&normalize_heading(text).as_str())
 }
 
@@ -148,16 +152,16 @@ pub fn options() -> Options {
 pub fn slug(text: &str) -> String {
     if text.is_ascii() {
         // Most headings: one pass, one allocation, the same result.
-        let slug: Vec<u8> = text
-            .bytes()
-            .filter_map(|b| match b {
-                b' ' => Some(b'-'),
-                b'-' | b'_' => Some(b),
-                b if b.is_ascii_alphanumeric() => Some(b.to_ascii_lowercase()),
-                _ => None,
-            })
-            .collect();
-        return String::from_utf8(slug).expect("ASCII");
+        let mut slug = String::with_capacity(text.len());
+        for b in text.bytes() {
+            match b {
+                b' ' => slug.push('-'),
+                b'-' | b'_' => slug.push(char::from(b)),
+                b if b.is_ascii_alphanumeric() => slug.push(char::from(b.to_ascii_lowercase())),
+                _ => {}
+            }
+        }
+        return slug;
     }
     text.to_lowercase()
         .chars()
@@ -862,6 +866,28 @@ mod tests {
             let expected = t.split_whitespace().collect::<Vec<_>>().join(" ");
             assert_eq!(collapse_whitespace(t.to_string()), expected, "{t:?}");
         }
+    }
+
+    #[test]
+    fn related_sections_are_known_by_name() {
+        for text in [
+            "Related operations",
+            "  **Related** runbooks:",
+            "SEE ALSO",
+            "See-also",
+            "see  also.",
+            "Related",
+            "Resolution",
+            "Steps",
+            "",
+            "RELATED OPERATIONS (internal)",
+            "1. Related documents",
+            "Related — documents",
+        ] {
+            let by_name = RELATED_HEADINGS.contains(&normalize_heading(text).as_str());
+            assert_eq!(names_related_section(text), by_name, "{text:?}");
+        }
+        assert!(names_related_section("  **Related** runbooks:"));
     }
 
     #[test]
