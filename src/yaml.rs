@@ -293,7 +293,8 @@ mod flat {
     use super::{Node, Value};
 
     pub fn mapping(text: &str) -> Option<Vec<(Node, Node)>> {
-        if text.contains(['\r', '\t']) || text.starts_with('\u{feff}') {
+        if memchr::memchr2(b'\r', b'\t', text.as_bytes()).is_some() || text.starts_with('\u{feff}')
+        {
             return None;
         }
         let mut entries: Vec<(Node, Node)> = Vec::with_capacity(12);
@@ -425,13 +426,13 @@ mod flat {
     fn scalar(raw: &str, offset: usize, in_flow: bool) -> Option<Node> {
         let value = if let Some(inner) = raw.strip_prefix('"') {
             let inner = inner.strip_suffix('"')?;
-            if inner.contains(['"', '\\']) {
+            if memchr::memchr2(b'"', b'\\', inner.as_bytes()).is_some() {
                 return None;
             }
             Value::String(inner.to_string())
         } else if let Some(inner) = raw.strip_prefix('\'') {
             let inner = inner.strip_suffix('\'')?;
-            if inner.contains('\'') {
+            if memchr::memchr(b'\'', inner.as_bytes()).is_some() {
                 return None;
             }
             Value::String(inner.to_string())
@@ -443,7 +444,11 @@ mod flat {
 
     fn plain(raw: &str, in_flow: bool) -> Option<Value> {
         let first = *raw.as_bytes().first()?;
-        if raw.contains(": ") || raw.contains(" #") || raw.ends_with(':') {
+        let b = raw.as_bytes();
+        // `: ` or ` #` anywhere (a nested key or a comment), or a trailing colon.
+        let colon_space = memchr::memchr_iter(b':', b).any(|i| b.get(i + 1) == Some(&b' '));
+        let space_hash = memchr::memchr_iter(b'#', b).any(|i| i > 0 && b[i - 1] == b' ');
+        if colon_space || space_hash || raw.ends_with(':') {
             return None;
         }
         if in_flow && raw.contains(['[', ']', '{', '}', ',', ':']) {
@@ -453,7 +458,6 @@ mod flat {
             return Some(Value::Null);
         }
         if first.is_ascii_digit() {
-            let b = raw.as_bytes();
             let is_date = b.len() == 10
                 && b.iter().enumerate().all(|(i, c)| match i {
                     4 | 7 => *c == b'-',
