@@ -106,22 +106,33 @@ impl Targets {
 }
 
 /// The scheme of a URL (`javascript` in `JaVa\tScript:`), lower-cased; `None` when relative.
-pub(crate) fn scheme(dest: &str) -> Option<String> {
+pub(crate) fn scheme(dest: &str) -> Option<std::borrow::Cow<'_, str>> {
     // Most links are relative: no colon, no scheme. Browsers ignore ASCII whitespace and
     // control characters inside a scheme (what is before the first colon).
     let before = &dest[..dest.find(':')?];
     let ignored = |c: char| c.is_ascii_whitespace() || c.is_ascii_control();
-    let cleaned: String;
-    let candidate = if before.contains(ignored) {
-        cleaned = before.chars().filter(|&c| !ignored(c)).collect();
-        cleaned.as_str()
-    } else {
+    let candidate: std::borrow::Cow<'_, str> = if before.contains(ignored) {
         before
+            .chars()
+            .filter(|&c| !ignored(c))
+            .collect::<String>()
+            .into()
+    } else {
+        before.into()
     };
     let mut chars = candidate.chars();
     let first = chars.next()?;
-    (first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)))
-        .then(|| candidate.to_ascii_lowercase())
+    if !(first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)))
+    {
+        return None;
+    }
+    // Most schemes are written in lower case (`https`): returned as they are.
+    if candidate.bytes().any(|b| b.is_ascii_uppercase()) {
+        Some(candidate.to_ascii_lowercase().into())
+    } else {
+        Some(candidate)
+    }
 }
 
 /// Decodes `%XX` escapes; `None` when one is malformed or the result is not UTF-8.
@@ -279,7 +290,7 @@ impl Linker<'_> {
             let dest = link.dest.trim();
             let what = if link.image { "image" } else { "link" };
             if let Some(scheme) = scheme(dest) {
-                if matches!(scheme.as_str(), "http" | "https" | "mailto" | "tel") {
+                if matches!(&*scheme, "http" | "https" | "mailto" | "tel") {
                     push_url(&mut res.urls, &|| escape_attr(dest));
                 } else {
                     res.diagnostics.push(
@@ -1094,10 +1105,9 @@ mod tests {
             Some("javascript")
         );
         assert_eq!(scheme("../a.md"), None);
-        assert_eq!(
-            scheme("a.md#x:y"),
-            Some("a.md#x".to_string()).filter(|_| false)
-        );
+        assert_eq!(scheme("a.md#x:y"), None);
+        assert_eq!(scheme("HTTPS://x").as_deref(), Some("https"));
+        assert_eq!(scheme("https://x").as_deref(), Some("https"));
     }
 
     #[test]

@@ -126,8 +126,7 @@ const ALLOWED_ATTRS: &[&str] = &[
 
 /// A URL is safe when it has no scheme (relative) or one of these.
 pub fn safe_url(url: &str) -> bool {
-    crate::links::scheme(url)
-        .is_none_or(|s| matches!(s.as_str(), "http" | "https" | "mailto" | "tel"))
+    crate::links::scheme(url).is_none_or(|s| matches!(&*s, "http" | "https" | "mailto" | "tel"))
 }
 
 /// Decodes the HTML entities browsers decode in attribute values.

@@ -41,14 +41,42 @@ fn names_related_section(text: &str) -> bool {
 
 /// A heading's text as compared with known section names.
 pub fn normalize_heading(s: &str) -> String {
-    s.split_whitespace()
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    // Built in one String (runbook titles are keyed this way, one each).
+    if s.is_ascii() {
+        // Byte by byte: char::is_whitespace's ASCII members, ASCII letters and digits.
+        let mut out: Vec<u8> = Vec::with_capacity(s.len());
+        let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+        for word in s.as_bytes().split(is_space) {
+            let Some(first) = word.iter().position(u8::is_ascii_alphanumeric) else {
+                continue;
+            };
+            let last = word
+                .iter()
+                .rposition(u8::is_ascii_alphanumeric)
+                .unwrap_or(first);
+            if !out.is_empty() {
+                out.push(b' ');
+            }
+            out.extend(word[first..=last].iter().map(u8::to_ascii_lowercase));
+        }
+        return String::from_utf8(out).expect("ASCII");
+    }
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if word.is_ascii() {
+            out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        } else {
+            out.push_str(&word.to_lowercase());
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -865,6 +893,32 @@ mod tests {
         ] {
             let expected = t.split_whitespace().collect::<Vec<_>>().join(" ");
             assert_eq!(collapse_whitespace(t.to_string()), expected, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn heading_names_are_lower_case_words() {
+        for text in [
+            "Related operations",
+            "  **Related** runbooks:",
+            "Fail over the DB — (primary)",
+            "ÜBER  Straße!",
+            "İstanbul DNS",
+            "",
+            " - ",
+            "a\u{b}b\u{c}c\r\nd\te",
+            "x\u{1f}y --z-- ..",
+        ] {
+            let by_words = text
+                .split_whitespace()
+                .map(|w| {
+                    w.trim_matches(|c: char| !c.is_alphanumeric())
+                        .to_lowercase()
+                })
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert_eq!(normalize_heading(text), by_words, "{text:?}");
         }
     }
 
