@@ -467,16 +467,23 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
     }
     {
         // The file is checked: what later steps need is in `doc`, and its list items matter
-        // only where they name related runbooks (title references).
+        // only where they may name related runbooks by title (top-level items of related
+        // sections, without a link: `links::naming_items`).
         let mut keep = vec![false; doc.headings.len()];
         for h in 0..doc.headings.len() {
             if doc.is_related_heading(h) {
                 keep[doc.section_range(h)].fill(true);
             }
         }
-        doc.items
-            .retain(|i| i.depth == 1 && i.heading.is_some_and(|h| keep[h]));
+        doc.items.retain(|i| {
+            i.depth == 1
+                && i.heading.is_some_and(|h| keep[h])
+                && !i.has_link
+                && !i.text.trim().is_empty()
+        });
         doc.items.shrink_to_fit();
+        // Kept to the end of the run: without the slack of their growth.
+        doc.headings.shrink_to_fit();
         doc.labelled_lines = Vec::new();
         doc.non_prose = Vec::new();
     }
