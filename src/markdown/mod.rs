@@ -416,7 +416,12 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 let Some((at, lvl, text, h_offset, custom, classes)) = heading.take() else {
                     continue;
                 };
-                let text = text.trim().to_string();
+                // Most headings need no trimming: their text is kept as collected.
+                let text = if text.trim().len() == text.len() {
+                    text
+                } else {
+                    text.trim().to_string()
+                };
                 let id = ids.claim(custom.unwrap_or_else(|| slug(&text)));
                 if skip_heading {
                     doc.leading_h1 = Some((text.clone(), h_offset));
@@ -578,9 +583,10 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     doc.unclosed_fences
                         .push((offset, range.end >= body.trim_end().len()));
                 }
+                // The info string matters only to the HTML.
                 let info = match &kind {
-                    CodeBlockKind::Fenced(info) => info.to_string(),
-                    CodeBlockKind::Indented => String::new(),
+                    CodeBlockKind::Fenced(info) if want_html => info.to_string(),
+                    _ => String::new(),
                 };
                 code = Some((info, String::new()));
             }
