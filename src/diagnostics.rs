@@ -352,11 +352,13 @@ pub fn locate(diagnostics: Vec<Diagnostic>, sources: &(dyn Sources + Sync)) -> V
             index.line_end(d.offset) > text.len() && needs_text(d, index)
         })
     };
-    let to_read: std::collections::BTreeSet<&str> = diagnostics
-        .iter()
+    let mut to_read: Vec<&str> = diagnostics
+        .par_iter()
         .filter(|d| needs_reread(d))
         .map(|d| d.path.as_str())
         .collect();
+    to_read.sort_unstable();
+    to_read.dedup();
     // A file read again gets a full index: the one kept may cover only what was kept.
     let reread: HashMap<String, Option<(String, LineIndex)>> = to_read
         .into_par_iter()
