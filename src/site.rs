@@ -1005,8 +1005,12 @@ impl Site {
         let sources = &self.sources;
         let by_path = &self.source_by_path;
         self.diagnostics.retain_mut(|d| {
-            let index = by_path.get(d.path.as_str()).map(|&i| &sources[i].index);
-            let list = directives.get(d.path.as_str()).copied();
+            // Lines matter only where there are suppression comments (few files, if any).
+            let list = match directives.is_empty() {
+                true => None,
+                false => directives.get(d.path.as_str()).copied(),
+            };
+            let index = list.and_then(|_| by_path.get(d.path.as_str()).map(|&i| &sources[i].index));
             keep_finding(config, list, index, d)
         });
         let incomplete: std::collections::HashSet<&str, foldhash::fast::RandomState> = self
