@@ -522,7 +522,8 @@ pub fn resolve(site: &mut Site) {
         })
         .collect();
     let site_ref: &Site = site;
-    let results: Vec<DocumentLinks> = keys
+    // A runbook's `related` entries are resolved in the same pass as its links.
+    let (results, related): (Vec<DocumentLinks>, Vec<RelatedOf>) = keys
         .par_iter()
         .zip(unresolved.par_iter_mut())
         .with_max_len(16)
@@ -535,9 +536,11 @@ pub fn resolve(site: &mut Site) {
                 (From::Section(i), index.expect("section with an index"))
             };
             let unresolved = html.take().unwrap_or_default();
-            resolve_document(site, &targets, &titles, from, document, &unresolved)
+            let links = resolve_document(site, &targets, &titles, from, document, &unresolved);
+            let related = is_runbook.then(|| related_of(site, &site.runbooks[i], &targets));
+            (links, related)
         })
-        .collect();
+        .unzip();
     drop(unresolved);
     for (&(is_runbook, i), links) in keys.iter().zip(results) {
         site.diagnostics.extend(links.diagnostics);
@@ -560,7 +563,11 @@ pub fn resolve(site: &mut Site) {
         }
     }
     site.wanted = wanted;
-    resolve_related(site, &targets);
+    // Runbooks come first in `keys`, in order.
+    for (rb, (list, diagnostics)) in site.runbooks.iter_mut().zip(related.into_iter().flatten()) {
+        rb.related = list;
+        site.diagnostics.extend(diagnostics);
+    }
     // Freeing the tables' tens of thousands of keys takes ~2 ms: an idle worker does it while
     // this thread goes on.
     rayon::spawn(move || drop((targets, titles)));
@@ -907,22 +914,11 @@ pub fn related_in(
     related_of(site, rb, targets)
 }
 
-/// `related` entries name runbooks by id (`db/failover`) or by path relative to the runbook.
-fn resolve_related(site: &mut Site, targets: &Targets) {
-    let site_ref: &Site = site;
-    let resolved: Vec<(Vec<usize>, Vec<Diagnostic>)> = site_ref
-        .runbooks
-        .par_iter()
-        .map(|rb| related_of(site_ref, rb, targets))
-        .collect();
-    for (rb, (list, diagnostics)) in site.runbooks.iter_mut().zip(resolved) {
-        rb.related = list;
-        site.diagnostics.extend(diagnostics);
-    }
-}
+/// The runbooks a runbook's `related` entries name, and its `unknown-related` findings.
+type RelatedOf = Option<(Vec<usize>, Vec<Diagnostic>)>;
 
-/// The runbooks one runbook's `related` entries name, and a finding for each entry that names
-/// none.
+/// The runbooks one runbook's `related` entries name (by id, `db/failover`, or by path
+/// relative to the runbook), and a finding for each entry that names none.
 fn related_of(
     site: &Site,
     rb: &crate::site::RunbookPage,
