@@ -532,6 +532,36 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
     out
 }
 
+/// Claims `output` for `who`; false (and an `output-collision` finding) when another source
+/// has it.
+fn claim<'a>(
+    claims: &mut FastMap<String, std::borrow::Cow<'a, str>>,
+    site_diags: &mut Vec<Diagnostic>,
+    output: &str,
+    who: std::borrow::Cow<'a, str>,
+) -> bool {
+    let key = path_key(output);
+    match claims.get(&key) {
+        Some(first) if *first != who => {
+            site_diags.push(
+                Diagnostic::new(
+                    Rule::OutputCollision,
+                    &who,
+                    0,
+                    format!("`{who}` and `{first}` would both write {output}"),
+                )
+                .with_help("rename one of them (paths that differ only in case or Unicode form collide on many file systems)"),
+            );
+            false
+        }
+        Some(_) => true,
+        None => {
+            claims.insert(key, who);
+            true
+        }
+    }
+}
+
 /// Adds a source and finds it by its path.
 fn index_source(
     sources: &mut Vec<SourceText>,
@@ -881,33 +911,12 @@ impl Site {
         let pretty = self.project.config.site.pretty_urls;
         // Files opsbook itself writes; a source that would write one of them collides. (The
         // theme's assets are not here: a site's static/ may replace them on purpose.)
-        let mut claims: FastMap<String, String> =
+        // Who claimed each output: mostly source paths, borrowed.
+        let mut claims: FastMap<String, std::borrow::Cow<'_, str>> =
             ["404.html", "sitemap.xml", "opsbook-search/meta.js"]
                 .into_iter()
-                .map(|p| (p.to_string(), format!("opsbook's own {p}")))
+                .map(|p| (p.to_string(), format!("opsbook's own {p}").into()))
                 .collect();
-        let mut claim = |site_diags: &mut Vec<Diagnostic>, output: &str, who: &str| {
-            let key = path_key(output);
-            match claims.get(&key) {
-                Some(first) if first != who => {
-                    site_diags.push(
-                        Diagnostic::new(
-                            Rule::OutputCollision,
-                            who,
-                            0,
-                            format!("`{who}` and `{first}` would both write {output}"),
-                        )
-                        .with_help("rename one of them (paths that differ only in case or Unicode form collide on many file systems)"),
-                    );
-                    false
-                }
-                Some(_) => true,
-                None => {
-                    claims.insert(key, who.to_string());
-                    true
-                }
-            }
-        };
         let mut diags = Vec::new();
         // A source's display path is in `sources` already.
         let sources = &self.sources;
@@ -918,10 +927,10 @@ impl Site {
                 format!("{}/index.html", s.dir)
             };
             let who = match &s.index {
-                Some(d) => sources[d.source].path.clone(),
-                None => self.project.display_path(&format!("{}/", s.dir)),
+                Some(d) => sources[d.source].path.as_str().into(),
+                None => self.project.display_path(&format!("{}/", s.dir)).into(),
             };
-            claim(&mut diags, &s.output.clone(), &who);
+            claim(&mut claims, &mut diags, &s.output, who);
             if let Some(d) = s.index.as_mut() {
                 d.output = s.output.clone();
             }
@@ -933,14 +942,15 @@ impl Site {
             output.push_str(suffix);
             rb.document.output = output;
             claim(
+                &mut claims,
                 &mut diags,
                 &rb.document.output,
-                &sources[rb.document.source].path,
+                sources[rb.document.source].path.as_str().into(),
             );
         }
         for a in assets {
             let who = self.project.display_path(&a.rel);
-            if claim(&mut diags, &a.rel, &who) {
+            if claim(&mut claims, &mut diags, &a.rel, who.into()) {
                 self.assets.push(Asset {
                     output: a.rel,
                     source: a.abs,
@@ -949,7 +959,7 @@ impl Site {
         }
         for a in statics {
             let who = format!("static/{}", a.rel);
-            if claim(&mut diags, &a.rel, &who) {
+            if claim(&mut claims, &mut diags, &a.rel, who.into()) {
                 self.assets.push(Asset {
                     output: a.rel,
                     source: a.abs,
@@ -1415,8 +1425,8 @@ impl Site {
 }
 
 /// Where a runbook stands in its section: readers browse by title; ties keep the path order.
-fn section_order(rb: &RunbookPage) -> (String, String) {
-    (rb.document.title.to_lowercase(), rb.id.clone())
+fn section_order(rb: &RunbookPage) -> (String, &str) {
+    (rb.document.title.to_lowercase(), &rb.id)
 }
 
 /// What of a runbook no patch can follow: whether it is a draft, its aliases (redirect pages
