@@ -196,7 +196,7 @@ pub struct LineIndex {
     starts: Vec<u32>,
     /// Length of the whole file.
     len: u32,
-    /// How much of the file the index covers: `len`, or the end of a line before it.
+    /// How much of the file the index covers (`len`: all of it).
     covered: u32,
     /// Whether the covered text is all ASCII, so that columns are byte counts and need no text.
     ascii: bool,

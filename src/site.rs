@@ -1016,9 +1016,10 @@ impl Site {
         let by_path = &self.source_by_path;
         self.diagnostics.retain_mut(|d| {
             // Lines matter only where there are suppression comments (few files, if any).
-            let list = match directives.is_empty() {
-                true => None,
-                false => directives.get(d.path.as_str()).copied(),
+            let list = if directives.is_empty() {
+                None
+            } else {
+                directives.get(d.path.as_str()).copied()
             };
             let index = list.and_then(|_| by_path.get(d.path.as_str()).map(|&i| &sources[i].index));
             keep_finding(config, list, index, d)
