@@ -626,7 +626,9 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
             Event::Start(Tag::Item) => {
                 let marked = want_html && list_depth == 1 && related_level.is_some();
                 items.push(OpenItem {
-                    text: String::new(),
+                    // Its text is gathered from several events: room for it at once (the item's
+                    // source, nested lists included, is an upper bound).
+                    text: String::with_capacity(range.len().min(256)),
                     offset,
                     depth: list_depth,
                     capturing: true,
