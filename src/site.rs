@@ -329,7 +329,7 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
     let render_html = ctx.render_html;
     let mut out = FileOutcome::default();
     let path = project.display_path(&entry.rel);
-    let bytes = match std::fs::read(&entry.abs) {
+    let bytes = match read_file(&entry.abs) {
         Ok(b) => b,
         Err(e) => {
             out.error = Some(format!("cannot read {path}: {e}"));
@@ -521,6 +521,9 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
     let (text, abs) = if kept < text.len() {
         (text[..kept].to_string(), Some(parsed.entry.abs.clone()))
     } else {
+        // Read into a buffer with room to spare: kept, it gives the room back.
+        let mut text = text;
+        text.shrink_to_fit();
         (text, None)
     };
     out.source = Some(SourceText {
@@ -560,6 +563,17 @@ fn claim<'a>(
             true
         }
     }
+}
+
+/// A file's bytes. `std::fs::read` (and `File::read_to_end`) ask for the file's size first, a
+/// `statx` a file; runbooks are small, so they are read into room for 16 KiB, which grows for
+/// the odd larger one. (`Take` reads to the end without asking.)
+fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::with_capacity(16 * 1024);
+    file.take(u64::MAX).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Adds a source and finds it by its path.
