@@ -41,7 +41,7 @@ fn names_related_section(text: &str) -> bool {
 
 /// A heading's text as compared with known section names.
 pub fn normalize_heading(s: &str) -> String {
-    // Built in one String (runbook titles are keyed this way, one each).
+    // Built in one buffer (runbook titles are keyed this way, one each); ASCII byte by byte.
     if s.is_ascii() {
         // Byte by byte: char::is_whitespace's ASCII members, ASCII letters and digits.
         let mut out: Vec<u8> = Vec::with_capacity(s.len());
@@ -70,11 +70,7 @@ pub fn normalize_heading(s: &str) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
-        if word.is_ascii() {
-            out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
-        } else {
-            out.push_str(&word.to_lowercase());
-        }
+        out.push_str(&word.to_lowercase());
     }
     out
 }
