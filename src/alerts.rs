@@ -86,7 +86,7 @@ fn site_path(url: &str, base_url: &str, pretty: bool) -> Option<String> {
     } else if pretty && !path.rsplit('/').next().unwrap_or("").contains('.') {
         path.push_str("/index.html");
     }
-    Some(crate::links::percent_decode(&path).into_owned())
+    Some(crate::text::percent_decode(&path).into_owned())
 }
 
 /// Reads the rule files and adds their findings to the site.

@@ -17,4 +17,5 @@ pub mod search;
 pub mod serve;
 pub mod site;
 pub mod source;
+pub mod text;
 pub mod yaml;

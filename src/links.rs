@@ -8,6 +8,7 @@
 use crate::diagnostics::{Diagnostic, Rule};
 use crate::markdown::{Doc, LINK_MARK, REF_CLOSE, REF_OPEN, normalize_heading};
 use crate::site::{Document, Site};
+use crate::text::{escape_href, path_url, percent_decode, scheme};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -17,29 +18,6 @@ pub enum Target {
     Runbook(usize),
     Section(usize),
     Asset(usize),
-}
-
-/// Relative URL from the page written at `from` to the output file `to` (both output-relative).
-/// With pretty URLs, `x/index.html` is linked as `x/`.
-pub fn relative_url(from: &str, to: &str, pretty: bool) -> String {
-    let depth = from.bytes().filter(|&b| b == b'/').count();
-    let to = if pretty {
-        match to.strip_suffix("index.html") {
-            Some(dir) if dir.is_empty() || dir.ends_with('/') => dir,
-            _ => to,
-        }
-    } else {
-        to
-    };
-    let mut url = String::with_capacity(3 * depth + to.len().max(2));
-    for _ in 0..depth {
-        url.push_str("../");
-    }
-    url.push_str(to);
-    if url.is_empty() {
-        url.push_str("./");
-    }
-    url
 }
 
 /// Maps with a fixed hasher: fast, and the same iteration order on every run.
@@ -105,61 +83,6 @@ impl Targets {
     }
 }
 
-/// The scheme of a URL (`javascript` in `JaVa\tScript:`), lower-cased; `None` when relative.
-pub(crate) fn scheme(dest: &str) -> Option<std::borrow::Cow<'_, str>> {
-    // Most links are relative: no colon, no scheme. Browsers ignore ASCII whitespace and
-    // control characters inside a scheme (what is before the first colon).
-    let before = &dest[..dest.find(':')?];
-    let ignored = |c: char| c.is_ascii_whitespace() || c.is_ascii_control();
-    let candidate: std::borrow::Cow<'_, str> = if before.contains(ignored) {
-        before
-            .chars()
-            .filter(|&c| !ignored(c))
-            .collect::<String>()
-            .into()
-    } else {
-        before.into()
-    };
-    let mut chars = candidate.chars();
-    let first = chars.next()?;
-    if !(first.is_ascii_alphabetic()
-        && chars.all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)))
-    {
-        return None;
-    }
-    // Most schemes are written in lower case (`https`): returned as they are.
-    if candidate.bytes().any(|b| b.is_ascii_uppercase()) {
-        Some(candidate.to_ascii_lowercase().into())
-    } else {
-        Some(candidate)
-    }
-}
-
-/// Decodes `%XX` escapes; `None` when one is malformed or the result is not UTF-8.
-pub fn percent_decode_strict(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            out.push(u8::from_str_radix(s.get(i + 1..i + 3)?, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Decodes `%XX` escapes, keeping the text as written when it is not well-formed (`100%`).
-pub fn percent_decode(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.contains('%') {
-        return s.into();
-    }
-    percent_decode_strict(s).map_or(s.into(), Into::into)
-}
-
 /// Joins a relative link onto the linking file's folder; `None` when it climbs out of the root.
 pub fn join(base_dir: &str, link: &str) -> Option<String> {
     // Built as a string: `..` drops what follows the last `/`, which is the last part.
@@ -186,12 +109,6 @@ pub fn join(base_dir: &str, link: &str) -> Option<String> {
         }
     }
     Some(out)
-}
-
-fn escape_attr(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    pulldown_cmark_escape::escape_href(&mut out, s).expect("writing to a String");
-    out
 }
 
 /// One document to resolve: where it is and who it is.
@@ -291,7 +208,7 @@ impl Linker<'_> {
             let what = if link.image { "image" } else { "link" };
             if let Some(scheme) = scheme(dest) {
                 if matches!(&*scheme, "http" | "https" | "mailto" | "tel") {
-                    push_url(&mut res.urls, &|| escape_attr(dest));
+                    push_url(&mut res.urls, &|| escape_href(dest));
                 } else {
                     res.diagnostics.push(
                         Diagnostic::new(
@@ -307,7 +224,7 @@ impl Linker<'_> {
                 continue;
             }
             if dest.starts_with("//") || dest.is_empty() {
-                push_url(&mut res.urls, &|| escape_attr(dest));
+                push_url(&mut res.urls, &|| escape_href(dest));
                 continue;
             }
             let (path_part, fragment) = local_parts(dest);
@@ -322,7 +239,7 @@ impl Linker<'_> {
                     "this page",
                     &mut res.diagnostics,
                 );
-                push_url(&mut res.urls, &|| format!("#{}", escape_attr(&id)));
+                push_url(&mut res.urls, &|| format!("#{}", escape_href(&id)));
                 continue;
             }
             let decoded = percent_decode(path_part);
@@ -355,7 +272,7 @@ impl Linker<'_> {
                     None => d.with_help(format!("no file at content path `{shown}`")),
                 };
                 res.diagnostics.push(d);
-                push_url(&mut res.urls, &|| escape_attr(dest));
+                push_url(&mut res.urls, &|| escape_href(dest));
                 continue;
             };
             if let Target::Runbook(i) = target {
@@ -369,12 +286,12 @@ impl Linker<'_> {
                 None => fragment.to_string(),
             });
             push_url(&mut res.urls, &|| {
-                let mut url = relative_url(self.output, self.output_of(target), pretty);
+                let mut url = path_url(self.output, self.output_of(target), pretty);
                 if let Some(fixed) = &fragment {
                     url.push('#');
                     url.push_str(fixed);
                 }
-                escape_attr(&url)
+                escape_href(&url)
             });
         }
         res
@@ -481,7 +398,7 @@ pub fn resolve_document(
         let pretty = site.project.config.site.pretty_urls;
         let filled = fill(unresolved, &resolved.urls);
         out.html = link_titles(filled, &document.doc.related_items, &out.refs, |to| {
-            relative_url(&document.output, &site.runbooks[to].document.output, pretty)
+            path_url(&document.output, &site.runbooks[to].document.output, pretty)
         });
     }
     out.diagnostics.extend(resolved.diagnostics);
@@ -637,7 +554,7 @@ fn link_titles(
                 out.push_str(&segment[..start]);
                 out.push_str(&format!(
                     "<a href=\"{}\" class=\"title-ref\">",
-                    escape_attr(&url(r.to))
+                    escape_href(&url(r.to))
                 ));
                 out.push_str(&segment[start..end]);
                 out.push_str("</a>");
@@ -1025,24 +942,6 @@ mod tests {
             "Update and Rollback"
         );
         assert_eq!(likely_title("see the wiki"), "see the wiki");
-    }
-
-    #[test]
-    fn relative_urls() {
-        assert_eq!(
-            relative_url("db/failover.html", "net/dns.html", false),
-            "../net/dns.html"
-        );
-        assert_eq!(
-            relative_url("index.html", "db/index.html", false),
-            "db/index.html"
-        );
-        assert_eq!(
-            relative_url("db/x/index.html", "index.html", true),
-            "../../"
-        );
-        assert_eq!(relative_url("a.html", "index.html", true), "./");
-        assert_eq!(relative_url("a/index.html", "b/index.html", true), "../b/");
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! an alias that would overwrite a page is an `output-collision`.
 
 use crate::diagnostics::{Diagnostic, Rule};
-use crate::markdown::slug;
 use crate::site::{Site, path_key};
+use crate::text::slug;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A grouping of runbooks by one metadata field.

@@ -8,6 +8,7 @@
 //! author typed, which is what they meant.
 
 use crate::diagnostics::{Diagnostic, Rule};
+use crate::text::{escape, safe_url};
 
 const ALLOWED: &[&str] = &[
     "a",
@@ -124,11 +125,6 @@ const ALLOWED_ATTRS: &[&str] = &[
     "headers", "name",
 ];
 
-/// A URL is safe when it has no scheme (relative) or one of these.
-pub fn safe_url(url: &str) -> bool {
-    crate::links::scheme(url).is_none_or(|s| matches!(&*s, "http" | "https" | "mailto" | "tel"))
-}
-
 /// Decodes the HTML entities browsers decode in attribute values.
 pub fn decode_entities(s: &str) -> String {
     if !s.contains('&') {
@@ -183,8 +179,6 @@ pub fn decode_entities(s: &str) -> String {
     out.push_str(rest);
     out
 }
-
-use crate::markdown::escape;
 
 /// Text between tags in raw HTML: its entities (`&amp;`) stay as written, stray angle brackets
 /// are escaped.

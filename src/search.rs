@@ -687,7 +687,7 @@ pub fn build(
         index_document(&mut term_ids, &mut postings, d, terms, meta, headings);
         drop(taken_terms);
         let section = &site.sections[rb.section];
-        let url = crate::links::relative_url("index.html", &rb.document.output, pretty);
+        let url = crate::text::path_url("index.html", &rb.document.output, pretty);
         // A tuple of strings is written as a JSON array, with no intermediate value.
         let alerts: Vec<&str> = meta.alerts.iter().map(|a| a.value.as_str()).collect();
         let row = (

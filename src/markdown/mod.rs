@@ -8,13 +8,13 @@
 
 pub mod compat;
 
+use crate::text::{HeadingIds, escape, escape_into, slug};
 use pulldown_cmark::{
     BlockQuoteKind, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html,
 };
-use std::collections::HashMap;
 
 /// Marker that surrounds a link index in rendered HTML until links are resolved.
-pub const LINK_MARK: char = '\u{1}';
+pub const LINK_MARK: char = crate::text::MARKERS[0];
 /// Markers around the items of related-operations lists, where runbook titles become links.
 pub const REF_OPEN: &str = "\u{2}";
 pub const REF_CLOSE: &str = "\u{3}";
@@ -171,78 +171,8 @@ pub fn options() -> Options {
         | Options::ENABLE_GFM
 }
 
-/// GitHub's heading slug: lower-case, drop everything but letters, numbers, `_`, `-` and spaces,
-/// then spaces become `-`.
-pub fn slug(text: &str) -> String {
-    if text.is_ascii() {
-        // Most headings: one pass, one allocation, the same result.
-        let mut slug = String::with_capacity(text.len());
-        for b in text.bytes() {
-            match b {
-                b' ' => slug.push('-'),
-                b'-' | b'_' => slug.push(char::from(b)),
-                b if b.is_ascii_alphanumeric() => slug.push(char::from(b.to_ascii_lowercase())),
-                _ => {}
-            }
-        }
-        return slug;
-    }
-    slug_of_any(text)
-}
-
-/// The slug of any text, character by character.
-fn slug_of_any(text: &str) -> String {
-    text.to_lowercase()
-        .chars()
-        .filter_map(|c| match c {
-            ' ' => Some('-'),
-            '-' | '_' => Some(c),
-            c if c.is_alphanumeric() => Some(c),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Gives each heading a unique id the way GitHub does (`-1`, `-2`, … for repeats).
-#[derive(Default)]
-struct IdAllocator {
-    seen: HashMap<String, usize, foldhash::fast::RandomState>,
-}
-
-impl IdAllocator {
-    fn claim(&mut self, base: String) -> String {
-        if !self.seen.contains_key(&base) {
-            self.seen.insert(base.clone(), 0);
-            return base;
-        }
-        let mut candidate = base.clone();
-        while let Some(n) = self.seen.get(&candidate).copied() {
-            let next = n + 1;
-            self.seen.insert(candidate.clone(), next);
-            candidate = format!("{base}-{next}");
-            if !self.seen.contains_key(&candidate) {
-                break;
-            }
-        }
-        self.seen.insert(candidate.clone(), 0);
-        candidate
-    }
-}
-
 fn level_number(level: HeadingLevel) -> u8 {
     level as u8
-}
-
-/// HTML-escapes text (`&`, `<`, `>`, `"`), for text and attribute values alike.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    escape_into(&mut out, text);
-    out
-}
-
-/// `escape`, appended to `out`.
-fn escape_into(out: &mut String, text: &str) {
-    pulldown_cmark_escape::escape_html(out, text).expect("writing to a String");
 }
 
 /// Appends the placeholder of link `n` (`LINK_MARK`, its number, `LINK_MARK`), which the link
@@ -358,12 +288,17 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
         .unwrap_or(original);
     let at = |i: usize| base + rewritten.as_ref().map_or(i, |r| r.original_offset(i));
     let mut doc = Doc::default();
-    let parser = Parser::new_ext(body, options()).into_offset_iter();
+    // Author text never carries a marker character past this point: each event's text is
+    // scrubbed as it comes (after pulldown-cmark decoded its entities, so `&#1;` is caught).
+    let keep_toc = rewritten.is_some() && body.contains(compat::TOC_MARK);
+    let parser = Parser::new_ext(body, options())
+        .into_offset_iter()
+        .map(|(event, range)| (scrub(event, keep_toc), range));
     let mut events = Events {
         on: want_html,
         list: Vec::with_capacity(if want_html { body.len() / 12 } else { 0 }),
     };
-    let mut ids = IdAllocator::default();
+    let mut ids = HeadingIds::default();
 
     // Heading being collected: (index in `events` of its placeholder, level, text, offset,
     // custom id, classes).
@@ -676,7 +611,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     text_buf.push_str(&text);
                     text_buf.push(' ');
                 }
-                events.push_with(|| Event::Text(clean(text)));
+                events.push(Event::Text(text));
             }
             Event::Code(text) => {
                 doc.non_prose.push(offset..at(range.end));
@@ -690,7 +625,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     text_buf.push_str(&text);
                     text_buf.push(' ');
                 }
-                events.push_with(|| Event::Code(clean(text)));
+                events.push(Event::Code(text));
             }
             Event::SoftBreak | Event::HardBreak => {
                 if let Some(item) = items.last_mut().filter(|i| i.capturing) {
@@ -733,7 +668,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
         drop(text_buf);
         let mut out = String::with_capacity(body.len() + body.len() / 2);
         html::push_html(&mut out, events.list.into_iter());
-        if rewritten.is_some() && body.contains(compat::TOC_MARK) {
+        if keep_toc {
             let toc = toc_html(&doc.headings);
             out = out.replace(&format!("<p>{}</p>", compat::TOC_MARK), &toc);
         }
@@ -780,13 +715,6 @@ impl<'a> Events<'a> {
 /// A code block: highlighted when we know its language, with a copy button (the theme's script
 /// copies the code; without JavaScript the button stays hidden).
 fn code_block(info: &str, code: &str, highlight: bool) -> String {
-    let cleaned;
-    let code = if code.contains([LINK_MARK, '\u{2}', '\u{3}']) {
-        cleaned = code.replace([LINK_MARK, '\u{2}', '\u{3}'], "\u{fffd}");
-        cleaned.as_str()
-    } else {
-        code
-    };
     let lang = info.split([' ', ',', '{']).next().unwrap_or("").trim();
     let body = if highlight {
         crate::highlight::highlight(lang, code)
@@ -824,18 +752,67 @@ fn toc_html(headings: &[Heading]) -> String {
     out
 }
 
-/// Removes our link marker character from author text so it cannot forge a link.
-fn clean(text: CowStr<'_>) -> CowStr<'_> {
-    // The markers are ASCII control characters: their bytes occur in UTF-8 only as themselves.
-    const MARKS: [u8; 3] = [
-        LINK_MARK as u8,
-        REF_OPEN.as_bytes()[0],
-        REF_CLOSE.as_bytes()[0],
-    ];
-    if memchr::memchr3(MARKS[0], MARKS[1], MARKS[2], text.as_bytes()).is_some() {
-        CowStr::from(text.replace([LINK_MARK, '\u{2}', '\u{3}'], "\u{fffd}"))
-    } else {
-        text
+/// `event` with every marker character in its author text replaced by U+FFFD
+/// (`text::MARKERS`): text, code, raw HTML, link and image destinations and titles, heading ids,
+/// classes and attributes, code-block info strings and footnote labels. The marker that
+/// `compat` leaves for `[[_TOC_]]` stays when `keep_toc`.
+fn scrub(event: Event<'_>, keep_toc: bool) -> Event<'_> {
+    fn s(text: CowStr<'_>) -> CowStr<'_> {
+        match crate::text::scrub_markers(&text) {
+            Some(clean) => CowStr::from(clean),
+            None => text,
+        }
+    }
+    match event {
+        Event::Text(t) if keep_toc && &*t == compat::TOC_MARK => Event::Text(t),
+        Event::Text(t) => Event::Text(s(t)),
+        Event::Code(t) => Event::Code(s(t)),
+        Event::Html(t) => Event::Html(s(t)),
+        Event::InlineHtml(t) => Event::InlineHtml(s(t)),
+        Event::InlineMath(t) => Event::InlineMath(s(t)),
+        Event::DisplayMath(t) => Event::DisplayMath(s(t)),
+        Event::FootnoteReference(t) => Event::FootnoteReference(s(t)),
+        Event::Start(tag) => Event::Start(match tag {
+            Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            } => Tag::Link {
+                link_type,
+                dest_url: s(dest_url),
+                title: s(title),
+                id: s(id),
+            },
+            Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            } => Tag::Image {
+                link_type,
+                dest_url: s(dest_url),
+                title: s(title),
+                id: s(id),
+            },
+            Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            } => Tag::Heading {
+                level,
+                id: id.map(s),
+                classes: classes.into_iter().map(s).collect(),
+                attrs: attrs.into_iter().map(|(k, v)| (s(k), v.map(s))).collect(),
+            },
+            Tag::CodeBlock(CodeBlockKind::Fenced(info)) => {
+                Tag::CodeBlock(CodeBlockKind::Fenced(s(info)))
+            }
+            Tag::FootnoteDefinition(label) => Tag::FootnoteDefinition(s(label)),
+            other => other,
+        }),
+        other => other,
     }
 }
 
@@ -951,18 +928,6 @@ mod tests {
             assert_eq!(names_related_section(text), by_name, "{text:?}");
         }
         assert!(names_related_section("  **Related** runbooks:"));
-    }
-
-    #[test]
-    fn github_slugs() {
-        assert_eq!(slug("Owner and cadence"), "owner-and-cadence");
-        assert_eq!(slug("What's up? (v2.0)"), "whats-up-v20");
-        assert_eq!(slug("snake_case  two"), "snake_case--two");
-        assert_eq!(slug("Ünïcode Überall"), "ünïcode-überall");
-        // The ASCII path gives what the general one gives.
-        for t in ["A-b_C  d!", "X.Y/z 9", "--__", "", "Tab\there"] {
-            assert_eq!(slug(t), slug_of_any(t), "{t:?}");
-        }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Typed page contexts: what each template can use. README documents these names.
 
-use crate::links::relative_url;
 use crate::schema::Origin;
 use crate::site::Site;
+use crate::text::path_url;
 use chrono::Datelike;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -259,7 +259,13 @@ impl<'a> Builder<'a> {
     }
 
     fn url(&self, from: &str, to: &str) -> String {
-        relative_url(from, to, self.pretty)
+        path_url(from, to, self.pretty)
+    }
+
+    /// The URL of `output` under an absolute `root` (the 404 page's links start at `base_url`).
+    fn url_under(&self, root: &str, output: &str) -> String {
+        let url = self.url("index.html", output);
+        format!("{root}{}", url.strip_prefix("./").unwrap_or(&url))
     }
 
     /// The `site` value of a page at `from`, its sidebar rendered.
@@ -289,7 +295,7 @@ impl<'a> Builder<'a> {
                 .map(|&c| {
                     let s = &self.site.sections[c];
                     let url = match root_override {
-                        Some(r) => format!("{r}{}", self.url("", &s.output)),
+                        Some(r) => self.url_under(r, &s.output),
                         None => self.url(from, &s.output),
                     };
                     NavSection {
@@ -304,7 +310,7 @@ impl<'a> Builder<'a> {
         };
         let plan = &self.site.pages;
         let target = |output: &str| match root_override {
-            Some(r) => format!("{r}{}", self.url("", output)),
+            Some(r) => self.url_under(r, output),
             None => self.url(from, output),
         };
         let mut browse: Vec<Link> = plan
@@ -429,7 +435,7 @@ impl<'a> Builder<'a> {
             .site
             .edit_url
             .as_ref()
-            .map(|t| t.replace("{path}", path));
+            .map(|t| t.replace("{path}", &crate::text::encode_path(path)));
         let (prev, next) = self.order.prev_next[i];
         let related = rb.related.iter().map(|&t| self.link_to(from, t)).collect();
         let meta = &rb.meta;

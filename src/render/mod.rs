@@ -226,7 +226,7 @@ fn sitemap(site: &Site) -> String {
         }
     };
     for o in outputs {
-        let rel = crate::links::relative_url("index.html", o, pretty);
+        let rel = crate::text::path_url("index.html", o, pretty);
         out.push_str("  <url><loc>");
         push_escaped(&mut out, &base);
         push_escaped(&mut out, rel.trim_start_matches("./"));

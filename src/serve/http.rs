@@ -132,7 +132,7 @@ async fn reload(
 
 /// The site path a request names, or `None` when it tries to leave the site.
 pub fn site_path(uri_path: &str) -> Option<String> {
-    let decoded = crate::links::percent_decode_strict(uri_path)?;
+    let decoded = crate::text::percent_decode_strict(uri_path)?;
     if decoded.contains(['\\', '\0']) || decoded.starts_with("//") {
         return None;
     }

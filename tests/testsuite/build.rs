@@ -15,7 +15,7 @@ fn builds_pages_with_rewritten_links() {
         .expect_code(0)
         .stderr_has("built 2 runbooks");
     let page = site.read("public/runbook.html");
-    assert!(page.contains("href=\"drain.html#steps\""), "{page}");
+    assert!(page.contains("href=\"./drain.html#steps\""), "{page}");
     assert!(
         page.contains("<h2 id=\"acceptance-checks\">"),
         "heading ids"
@@ -26,11 +26,11 @@ fn builds_pages_with_rewritten_links() {
     );
     assert!(page.contains("platform-team"), "metadata card");
     assert!(
-        page.contains("rel=\"prev\" href=\"drain.html\""),
+        page.contains("rel=\"prev\" href=\"./drain.html\""),
         "previous/next"
     );
     let home = site.read("public/index.html");
-    assert!(home.contains("href=\"runbook.html#steps\""), "{home}");
+    assert!(home.contains("href=\"./runbook.html#steps\""), "{home}");
     assert!(home.contains("Platform runbooks"));
     assert!(site.exists("public/404.html"));
     assert!(site.exists("public/assets/opsbook.css"));
@@ -163,7 +163,7 @@ fn static_files_and_content_attachments_are_copied() {
     assert!(site.exists("public/diagram.png"));
     assert!(
         site.read("public/runbook.html")
-            .contains("src=\"diagram.png\"")
+            .contains("src=\"./diagram.png\"")
     );
 }
 

@@ -78,6 +78,14 @@ pub fn generate(pages: usize, dir: &Path) -> bool {
     true
 }
 
+/// The binary under test: this build's, or `OPSBOOK_TEST_BIN` (to show that a regression test
+/// fails on an older build: `OPSBOOK_TEST_BIN=/old/target/debug/opsbook cargo test security`).
+pub fn binary() -> PathBuf {
+    std::env::var_os("OPSBOOK_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_opsbook")))
+}
+
 pub struct Site {
     pub dir: tempfile::TempDir,
 }
@@ -157,7 +165,7 @@ impl Site {
 
     /// Runs `opsbook ARGS` in the site folder, with a fixed date and no colour.
     pub fn run(&self, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_opsbook"))
+        let out = Command::new(binary())
             .args(args)
             .current_dir(self.path())
             .env("OPSBOOK_TODAY", TODAY)

@@ -9,5 +9,6 @@ mod example;
 mod helpers;
 mod reports;
 mod rules;
+mod security;
 mod serve;
 mod site;

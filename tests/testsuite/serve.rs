@@ -21,7 +21,7 @@ impl Drop for Server {
 
 impl Server {
     pub fn start(site: &Site, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_opsbook"))
+        let mut child = Command::new(crate::helpers::binary())
             .arg("serve")
             .args(["--port", "0"])
             .args(extra)

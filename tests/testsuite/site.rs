@@ -11,8 +11,9 @@ fn example() -> Site {
 }
 
 /// Every internal `href`/`src` of every HTML page under `out` lands on a written file, and every
-/// `#fragment` on an id of that file. Returns how many links were checked.
-fn check_links(out: &Path) -> usize {
+/// `#fragment` on an id of that file, as a browser reads the URL (percent-decoded). Returns how
+/// many links were checked.
+pub fn check_links(out: &Path) -> usize {
     let attr = Regex::new(r#"(?:href|src)="([^"]*)""#).unwrap();
     let id = Regex::new(r#"\sid="([^"]+)""#).unwrap();
     let refresh = Regex::new(r#"content="0; url=([^"]+)""#).unwrap();
@@ -49,9 +50,14 @@ fn check_links(out: &Path) -> usize {
                 continue;
             }
             checked += 1;
+            let decode = |s: &str| {
+                opsbook::text::percent_decode_strict(s).unwrap_or_else(|| {
+                    panic!("{}: {url} is not well percent-encoded", page.display())
+                })
+            };
             let (path, fragment) = match url.split_once('#') {
-                Some((p, f)) => (p.to_string(), Some(f.to_string())),
-                None => (url.clone(), None),
+                Some((p, f)) => (decode(p), Some(decode(f))),
+                None => (decode(&url), None),
             };
             let mut target = if path.is_empty() {
                 page.clone()
@@ -122,7 +128,7 @@ fn the_home_page_lists_the_longest_overdue_reviews_and_links_the_rest() {
     // Longest overdue first: runbook 30 was reviewed longest ago; 1 to 5 the most recently.
     assert!(list.find("Runbook 30").unwrap() < list.find("Runbook 06").unwrap());
     assert!(!list.contains("Runbook 05"), "{list}");
-    assert!(home.contains("The 25 longest overdue of 30: the <a href=\"review-calendar.html\">review calendar</a> lists them all."));
+    assert!(home.contains("The 25 longest overdue of 30: the <a href=\"./review-calendar.html\">review calendar</a> lists them all."));
     let calendar = site.read("public/review-calendar.html");
     assert!(calendar.contains("Runbook 01") && calendar.contains("Runbook 30"));
 }
@@ -218,7 +224,8 @@ fn wanted_runbooks_lists_unresolved_references() {
         );
     }
     assert!(
-        wanted.contains("href=\"sophmate-incident-response.html\">SophMate incident response</a>")
+        wanted
+            .contains("href=\"./sophmate-incident-response.html\">SophMate incident response</a>")
     );
 }
 
@@ -268,7 +275,7 @@ fn sources_written_for_other_tools_render_sensibly() {
         page.contains("callout-warning") && page.contains("<strong>Careful</strong>"),
         "admonition"
     );
-    assert!(page.contains("href=\"runbook.html#steps\""), "relref");
+    assert!(page.contains("href=\"./runbook.html#steps\""), "relref");
     assert!(
         !page.contains("{{") && !page.contains("{:") && !page.contains("!!!"),
         "leaked syntax"

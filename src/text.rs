@@ -1,0 +1,331 @@
+//! Text primitives every step shares: HTML escaping, URL schemes, percent-encoding, heading
+//! slugs and ids.
+//!
+//! A leaf: it imports nothing of ours, so any step may use it. It is also where opsbook's
+//! guarantees about emitted text live, in one place each: nothing written into HTML can carry
+//! the control characters the Markdown pass uses as markers (`MARKERS`), every URL made from a
+//! path is percent-encoded and relative in a form no browser reads as a scheme (`path_url`), and
+//! a URL's scheme is read the way browsers read it (`scheme`).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// The control characters the Markdown pass writes into HTML as markers (links to resolve,
+/// related-operations items, the `[[_TOC_]]` place) and fills in later. No author text may carry
+/// them past the Markdown pass: `scrub_markers` replaces them with U+FFFD. (`has_marker` knows
+/// them as the bytes 1 to 4.)
+pub const MARKERS: [char; 4] = ['\u{1}', '\u{2}', '\u{3}', '\u{4}'];
+
+/// Whether `text` holds one of the `MARKERS` (they are ASCII: their bytes occur in UTF-8 only as
+/// themselves).
+pub fn has_marker(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr3(1, 2, 3, b).is_some() || memchr::memchr(4, b).is_some()
+}
+
+/// `text` with every marker character replaced by U+FFFD; `None` when it holds none.
+pub fn scrub_markers(text: &str) -> Option<String> {
+    has_marker(text).then(|| text.replace(MARKERS, "\u{fffd}"))
+}
+
+/// HTML-escapes text (`&`, `<`, `>`, `"`) for text and attribute values alike; marker characters
+/// become U+FFFD.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    escape_into(&mut out, text);
+    out
+}
+
+/// `escape`, appended to `out`.
+pub fn escape_into(out: &mut String, text: &str) {
+    match scrub_markers(text) {
+        Some(clean) => pulldown_cmark_escape::escape_html(&mut *out, &clean),
+        None => pulldown_cmark_escape::escape_html(&mut *out, text),
+    }
+    .expect("writing to a String");
+}
+
+/// A URL as written, made safe for an `href`: characters a URL may not hold are
+/// percent-encoded (controls, spaces, quotes, non-ASCII) and `&` is escaped; `%`, `/`, `?`, `#`
+/// and the other reserved characters stay as they are.
+pub fn escape_href(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    pulldown_cmark_escape::escape_href(&mut out, url).expect("writing to a String");
+    out
+}
+
+/// The scheme of a URL (`javascript` in `JaVa\tScript:`), lower-cased; `None` when relative.
+pub fn scheme(dest: &str) -> Option<Cow<'_, str>> {
+    // Most links are relative: no colon, no scheme. Browsers ignore ASCII whitespace and
+    // control characters inside a scheme (what is before the first colon).
+    let before = &dest[..dest.find(':')?];
+    let ignored = |c: char| c.is_ascii_whitespace() || c.is_ascii_control();
+    let candidate: Cow<'_, str> = if before.contains(ignored) {
+        before
+            .chars()
+            .filter(|&c| !ignored(c))
+            .collect::<String>()
+            .into()
+    } else {
+        before.into()
+    };
+    let mut chars = candidate.chars();
+    let first = chars.next()?;
+    if !(first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)))
+    {
+        return None;
+    }
+    // Most schemes are written in lower case (`https`): returned as they are.
+    if candidate.bytes().any(|b| b.is_ascii_uppercase()) {
+        Some(candidate.to_ascii_lowercase().into())
+    } else {
+        Some(candidate)
+    }
+}
+
+/// Whether a URL is one opsbook keeps: no scheme (relative) or http, https, mailto or tel.
+pub fn safe_url(url: &str) -> bool {
+    scheme(url).is_none_or(|s| matches!(&*s, "http" | "https" | "mailto" | "tel"))
+}
+
+/// Decodes `%XX` escapes; `None` when one is malformed or the result is not UTF-8.
+pub fn percent_decode_strict(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(s.get(i + 1..i + 3)?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Decodes `%XX` escapes, keeping the text as written when it is not well-formed (`100%`).
+pub fn percent_decode(s: &str) -> Cow<'_, str> {
+    if !s.contains('%') {
+        return s.into();
+    }
+    percent_decode_strict(s).map_or(s.into(), Into::into)
+}
+
+/// Whether a byte is kept as it is in an encoded path segment: RFC 3986's
+/// unreserved characters. Everything else (`#`, `?`, `%`, `:`, spaces, quotes, non-ASCII) is
+/// percent-encoded, so a file name can never end a path early, start a query or a fragment, or
+/// turn into a scheme.
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// Appends `part` percent-encoded (UTF-8), keeping `/` when `keep_slash`.
+fn encode_into(out: &mut String, part: &str, keep_slash: bool) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = part.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if unreserved(b) || (keep_slash && b == b'/') {
+            continue;
+        }
+        // What lies between two encoded bytes is unreserved ASCII.
+        out.push_str(std::str::from_utf8(&bytes[start..i]).expect("ASCII"));
+        out.push('%');
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+        start = i + 1;
+    }
+    out.push_str(std::str::from_utf8(&bytes[start..]).expect("ASCII"));
+}
+
+/// An output path (`/` separators) as a URL path: each segment percent-encoded.
+pub fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 8);
+    encode_into(&mut out, path, true);
+    out
+}
+
+/// The relative URL from the page written at `from` to the output file `to` (both
+/// output-relative, `/` separators). With pretty URLs, `x/index.html` is linked as `x/`.
+///
+/// It always starts with `./` or `../` and its segments are percent-encoded: a folder named
+/// `javascript:alert(1)` is linked as `./javascript%3Aalert(1)/…`, which no browser reads as a
+/// scheme, and a page named `x#y.md` is reached instead of `x` with a fragment.
+pub fn path_url(from: &str, to: &str, pretty: bool) -> String {
+    let depth = from.bytes().filter(|&b| b == b'/').count();
+    let to = if pretty {
+        match to.strip_suffix("index.html") {
+            Some(dir) if dir.is_empty() || dir.ends_with('/') => dir,
+            _ => to,
+        }
+    } else {
+        to
+    };
+    let mut url = String::with_capacity(3 * depth.max(1) + to.len() + 8);
+    if depth == 0 {
+        url.push_str("./");
+    }
+    for _ in 0..depth {
+        url.push_str("../");
+    }
+    encode_into(&mut url, to, true);
+    url
+}
+
+/// GitHub's heading slug: lower-case, drop everything but letters, numbers, `_`, `-` and spaces,
+/// then spaces become `-`.
+pub fn slug(text: &str) -> String {
+    if text.is_ascii() {
+        // Most headings: one pass, one allocation, the same result.
+        let mut slug = String::with_capacity(text.len());
+        for b in text.bytes() {
+            match b {
+                b' ' => slug.push('-'),
+                b'-' | b'_' => slug.push(char::from(b)),
+                b if b.is_ascii_alphanumeric() => slug.push(char::from(b.to_ascii_lowercase())),
+                _ => {}
+            }
+        }
+        return slug;
+    }
+    slug_of_any(text)
+}
+
+/// The slug of any text, character by character.
+fn slug_of_any(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            '-' | '_' => Some(c),
+            c if c.is_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Gives each heading of a page a unique id the way GitHub does (github-slugger): a repeated
+/// slug gets `-1`, `-2`, … , counting per slug and skipping ids already taken.
+///
+/// Each slug's counter only grows, and a number is skipped only when an id took it, so a page
+/// of n headings costs O(n) claims in all, whatever their names (`a-1`…`a-K` then `a` K times).
+#[derive(Default)]
+pub struct HeadingIds {
+    /// Ids given, and for each the last suffix tried for it as a base.
+    taken: HashMap<String, usize, foldhash::fast::RandomState>,
+}
+
+impl HeadingIds {
+    pub fn claim(&mut self, base: String) -> String {
+        let Some(&last) = self.taken.get(&base) else {
+            self.taken.insert(base.clone(), 0);
+            return base;
+        };
+        let mut n = last;
+        let id = loop {
+            n += 1;
+            let candidate = format!("{base}-{n}");
+            if !self.taken.contains_key(&candidate) {
+                break candidate;
+            }
+        };
+        self.taken.insert(base, n);
+        self.taken.insert(id.clone(), 0);
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_never_lets_a_marker_through() {
+        assert_eq!(
+            escape("a<\"&>\u{1}0\u{1}"),
+            "a&lt;&quot;&amp;&gt;\u{fffd}0\u{fffd}"
+        );
+        assert_eq!(
+            scrub_markers("x\u{2}y\u{3}\u{4}"),
+            Some("x\u{fffd}y\u{fffd}\u{fffd}".into())
+        );
+        assert_eq!(scrub_markers("plain é"), None);
+    }
+
+    #[test]
+    fn schemes_are_read_as_browsers_read_them() {
+        assert_eq!(scheme("JaVa\tScript:x").as_deref(), Some("javascript"));
+        assert_eq!(scheme("https://x").as_deref(), Some("https"));
+        assert_eq!(scheme("a/b:c"), None);
+        assert_eq!(scheme("./javascript:x"), None);
+        assert!(safe_url("mailto:a@b") && !safe_url("data:text/html,x"));
+    }
+
+    #[test]
+    fn path_urls_are_encoded_and_never_a_scheme() {
+        assert_eq!(
+            path_url("index.html", "db/failover.html", false),
+            "./db/failover.html"
+        );
+        assert_eq!(
+            path_url("a/b/c.html", "index.html", false),
+            "../../index.html"
+        );
+        assert_eq!(path_url("a/b.html", "a/index.html", true), "../a/");
+        assert_eq!(path_url("index.html", "index.html", true), "./");
+        assert_eq!(
+            path_url("index.html", "javascript:alert(1)/x.html", false),
+            "./javascript%3Aalert%281%29/x.html"
+        );
+        assert_eq!(path_url("index.html", "x#y.html", false), "./x%23y.html");
+        assert_eq!(path_url("index.html", "a?b.html", false), "./a%3Fb.html");
+        assert_eq!(
+            path_url("index.html", "100%41.html", false),
+            "./100%2541.html"
+        );
+        assert_eq!(
+            path_url("index.html", "ü b.html", false),
+            "./%C3%BC%20b.html"
+        );
+        for to in ["javascript:x.html", "x#y.html", "a b/c\"d.html"] {
+            let url = path_url("index.html", to, false);
+            assert_eq!(scheme(&url), None);
+            assert_eq!(percent_decode_strict(&url).unwrap(), format!("./{to}"));
+        }
+    }
+
+    #[test]
+    fn github_slugs() {
+        assert_eq!(slug("Owner and cadence"), "owner-and-cadence");
+        assert_eq!(slug("What's up? (v2.0)"), "whats-up-v20");
+        assert_eq!(slug("snake_case  two"), "snake_case--two");
+        assert_eq!(slug("Ünïcode Überall"), "ünïcode-überall");
+        // The ASCII path gives what the general one gives.
+        for t in ["A-b_C  d!", "X.Y/z 9", "--__", "", "Tab\there", "x\u{b}y"] {
+            assert_eq!(slug(t), slug_of_any(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn heading_ids_follow_github_slugger() {
+        let mut ids = HeadingIds::default();
+        let got: Vec<String> = ["a", "a", "a-1", "a", "b", "a-3", "a"]
+            .iter()
+            .map(|s| ids.claim(s.to_string()))
+            .collect();
+        // github-slugger: a, a-1, a-1-1 (a-1 is taken), a-2, b, a-3, a-4.
+        assert_eq!(got, ["a", "a-1", "a-1-1", "a-2", "b", "a-3", "a-4"]);
+        let mut ids = HeadingIds::default();
+        let k = 2000;
+        for i in 1..=k {
+            ids.claim(format!("a-{i}"));
+        }
+        let repeats: Vec<String> = (0..k).map(|_| ids.claim("a".into())).collect();
+        assert_eq!(repeats[0], "a");
+        assert_eq!(repeats[1], format!("a-{}", k + 1));
+        assert_eq!(repeats[k - 1], format!("a-{}", 2 * k - 1));
+    }
+}
