@@ -247,8 +247,14 @@ pub fn build(args: &BuildArgs) -> u8 {
         Err(e) => return fail(e),
     };
     timer.lap("render and write");
-    if let Err(e) = staging.finish() {
-        return fail(e);
+    match staging.finish() {
+        Ok(skipped) if !skipped.is_empty() => eprintln!(
+            "warning: replacing {}: {}",
+            out.display(),
+            output::describe_skipped(&skipped)
+        ),
+        Ok(_) => {}
+        Err(e) => return fail(e),
     }
     timer.lap("swap");
     let incomplete = site.runbooks.iter().filter(|r| !r.complete).count();
@@ -273,18 +279,27 @@ pub fn clean(root: &Path) -> u8 {
         Err(e) => return fail(e),
     };
     let out = project.output_dir(None);
-    match output::clean(&out) {
-        Ok(left) if left.is_empty() => {
-            eprintln!("removed {}", out.display());
-            exit::OK
-        }
-        Ok(left) => {
-            eprintln!(
-                "removed what opsbook wrote in {}; left {} file(s) it did not write: {}",
-                out.display(),
-                left.len(),
-                left.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
-            );
+    match output::clean(&out, &project.root, &project.content_dir) {
+        Ok(cleaned) => {
+            if !cleaned.skipped.is_empty() {
+                eprintln!("warning: {}", output::describe_skipped(&cleaned.skipped));
+            }
+            if cleaned.left.is_empty() {
+                eprintln!("removed {}", out.display());
+            } else {
+                eprintln!(
+                    "removed what opsbook wrote in {}; left {} file(s) it did not write: {}",
+                    out.display(),
+                    cleaned.left.len(),
+                    cleaned
+                        .left
+                        .iter()
+                        .take(5)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
             exit::OK
         }
         Err(e) => fail(e),

@@ -106,20 +106,47 @@ fn list_files(dir: &Path) -> io::Result<Vec<String>> {
     Ok(out)
 }
 
-/// Refuses output folders opsbook must not write to (SPEC "Output and limits").
-pub fn check_output_dir(out: &Path, root: &Path, content: &Path) -> Result<(), OutputError> {
+/// Refuses an output folder that is the site root, a folder above it, or holds the content:
+/// opsbook never writes or cleans there.
+fn refuse_location(
+    out: &Path,
+    root: &Path,
+    content: &Path,
+    doing: &str,
+) -> Result<(), OutputError> {
     let (out_abs, root_abs, content_abs) = (absolute(out), absolute(root), absolute(content));
     let shown = out.display();
     if root_abs.starts_with(&out_abs) {
         return Err(OutputError::Refused(format!(
-            "refusing to write the site into {shown}: it is the site root or a folder above it; choose an output folder such as `public`"
+            "refusing to {doing} {shown}: it is the site root or a folder above it; choose an output folder such as `public`"
         )));
     }
     if content_abs.starts_with(&out_abs) {
         return Err(OutputError::Refused(format!(
-            "refusing to write the site into {shown}: it holds the content folder"
+            "refusing to {doing} {shown}: it holds the content folder"
         )));
     }
+    Ok(())
+}
+
+/// The symlinks below `dir`, relative (never followed).
+fn symlinks(dir: &Path) -> io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
+        let entry = entry.map_err(io::Error::other)?;
+        if entry.path_is_symlink() {
+            let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+            out.push(crate::diagnostics::display_path(rel));
+        }
+    }
+    Ok(out)
+}
+
+/// Refuses output folders opsbook must not write to (SPEC "Output and limits").
+pub fn check_output_dir(out: &Path, root: &Path, content: &Path) -> Result<(), OutputError> {
+    refuse_location(out, root, content, "write the site into")?;
+    let out_abs = absolute(out);
+    let shown = out.display();
     if out_abs.exists() && !out_abs.is_dir() {
         return Err(OutputError::Refused(format!(
             "refusing to write the site into {shown}: it is a file, not a folder"
@@ -129,6 +156,18 @@ pub fn check_output_dir(out: &Path, root: &Path, content: &Path) -> Result<(), O
         let present = list_files(&out_abs).map_err(io_err(format!("cannot list {shown}")))?;
         if present.is_empty() {
             return Ok(());
+        }
+        // opsbook never writes a symlink: one in the output folder was put there by someone
+        // else, and replacing the folder would delete it (or what a forged manifest lists
+        // through it).
+        let links = symlinks(&out_abs).map_err(io_err(format!("cannot list {shown}")))?;
+        if !links.is_empty() {
+            return Err(OutputError::Refused(format!(
+                "refusing to replace {shown}: it holds {} symlink(s) opsbook did not write ({}{}); remove them, or choose another folder with --out",
+                links.len(),
+                links.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+                if links.len() > 5 { ", …" } else { "" }
+            )));
         }
         let Some(ours) = read_manifest(&out_abs) else {
             return Err(OutputError::Refused(format!(
@@ -176,9 +215,12 @@ impl Staging {
     pub fn begin(out: &Path) -> Result<Staging, OutputError> {
         let out = absolute(out);
         let dir = sibling(&out, "opsbook-staging");
-        if dir.exists() {
-            // Left over from an interrupted build: ours only if it carries our marker.
-            if dir.join(STAGING_MARKER).is_file() {
+        if let Ok(meta) = fs::symlink_metadata(&dir) {
+            // Left over from an interrupted build: ours only if it is a real folder that carries
+            // our marker. Removing it follows no symlink (std's `remove_dir_all` does not).
+            if meta.file_type().is_dir()
+                && fs::symlink_metadata(dir.join(STAGING_MARKER)).is_ok_and(|m| m.is_file())
+            {
                 fs::remove_dir_all(&dir)
                     .map_err(io_err(format!("cannot remove {}", dir.display())))?;
             } else {
@@ -203,8 +245,19 @@ impl Staging {
         })
     }
 
-    /// Writes one file of the new site.
+    /// Writes one file of the new site. Its path must be a plain relative path (no `..`, `.`,
+    /// empty or absolute parts): the last guard that keeps every write inside the output folder,
+    /// whatever planned the path.
     pub fn write(&self, f: &OutputFile) -> Result<(), OutputError> {
+        let plain = !f.path.is_empty()
+            && !f.path.contains('\0')
+            && f.path.split('/').all(|p| !matches!(p, "" | "." | ".."));
+        if !plain {
+            return Err(OutputError::Refused(format!(
+                "refusing to write `{}`: it is not a path inside the output folder",
+                f.path
+            )));
+        }
         let mut to = self.dir.clone();
         to.extend(f.path.split('/'));
         if let Some(parent) = to.parent() {
@@ -226,8 +279,9 @@ impl Staging {
         Ok(())
     }
 
-    /// Writes the manifest and swaps the new site in.
-    pub fn finish(mut self) -> Result<(), OutputError> {
+    /// Writes the manifest and swaps the new site in. Returns the entries of the previous
+    /// output's manifest that were not removed (see `remove_owned`).
+    pub fn finish(mut self) -> Result<Vec<Skipped>, OutputError> {
         let mut names = std::mem::take(&mut *self.names.lock().expect("names lock"));
         // Names are unique: an unstable sort gives the one order, and in parallel.
         names.par_sort_unstable();
@@ -261,23 +315,25 @@ impl Drop for Staging {
     }
 }
 
-/// Writes `files` as the new content of `out`. Call `check_output_dir` first.
-pub fn write_site(out: &Path, files: &[OutputFile]) -> Result<(), OutputError> {
-    let staging = Staging::begin(out)?;
-    files.par_iter().try_for_each(|f| staging.write(f))?;
-    staging.finish()
-}
-
-fn swap(staging: &Path, out: &Path) -> Result<(), OutputError> {
-    if !out.exists() {
-        return fs::rename(staging, out).map_err(io_err(format!(
-            "cannot move the new site into {}",
-            out.display()
-        )));
+fn swap(staging: &Path, out: &Path) -> Result<Vec<Skipped>, OutputError> {
+    if fs::symlink_metadata(out).is_err() {
+        return fs::rename(staging, out)
+            .map(|()| Vec::new())
+            .map_err(io_err(format!(
+                "cannot move the new site into {}",
+                out.display()
+            )));
     }
     let old = sibling(out, "opsbook-old");
-    if old.exists() {
+    if fs::symlink_metadata(&old).is_ok() {
+        // Left by a build that could not finish removing it.
         remove_owned(&old)?;
+        if fs::symlink_metadata(&old).is_ok() {
+            return Err(OutputError::Refused(format!(
+                "{} is in the way and holds files opsbook did not write; move them out and build again",
+                old.display()
+            )));
+        }
     }
     fs::rename(out, &old).map_err(io_err(format!("cannot move {} aside", out.display())))?;
     if let Err(e) = fs::rename(staging, out) {
@@ -291,20 +347,41 @@ fn swap(staging: &Path, out: &Path) -> Result<(), OutputError> {
     remove_owned(&old)
 }
 
+/// A manifest entry that was not removed, and why.
+pub type Skipped = (String, &'static str);
+
 /// Deletes a previous output: only the files its manifest lists, then the folders left empty.
-pub fn remove_owned(dir: &Path) -> Result<(), OutputError> {
-    let files = read_manifest(dir).unwrap_or_default();
-    files.par_iter().try_for_each(|f| {
-        let mut p = dir.to_path_buf();
-        p.extend(f.split('/').filter(|part| *part != ".."));
-        match fs::remove_file(&p) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_err(format!("cannot remove {}", p.display()))(e)),
+///
+/// The manifest is only a list of names, and anyone can write one (a checked-in `public/` is
+/// enough), so every entry is proven before anything is deleted: a plain relative path (no
+/// `..`, `.`, empty or absolute parts) whose folders are real folders inside `dir` (never a
+/// symlink) and which is itself a regular file. Entries that fail are left alone and returned,
+/// so the caller can say so. Folders are removed only when empty; nothing is followed.
+pub fn remove_owned(dir: &Path) -> Result<Vec<Skipped>, OutputError> {
+    let shown = dir.display();
+    match fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_dir() => {}
+        Ok(_) => {
+            return Err(OutputError::Refused(format!(
+                "refusing to remove files from {shown}: it is not a folder (a symlink or a file)"
+            )));
         }
-    })?;
-    let _ = fs::remove_file(dir.join(MANIFEST));
-    // Remove empty folders, deepest first.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(format!("cannot read {shown}"))(e)),
+    }
+    let files = read_manifest(dir).unwrap_or_default();
+    let mut skipped: Vec<Skipped> = files
+        .par_iter()
+        .map(|f| remove_entry(dir, f).map(|why| why.map(|why| (f.clone(), why))))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    skipped.sort();
+    if let Some(why) = remove_entry(dir, MANIFEST)? {
+        skipped.push((MANIFEST.to_string(), why));
+    }
+    // Remove empty folders, deepest first (walkdir does not follow symlinks).
     let mut folders: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .into_iter()
         .filter_map(Result::ok)
@@ -315,7 +392,60 @@ pub fn remove_owned(dir: &Path) -> Result<(), OutputError> {
     for f in folders {
         let _ = fs::remove_dir(&f); // fails, harmlessly, when something else is inside
     }
-    Ok(())
+    Ok(skipped)
+}
+
+/// Removes one manifest entry if it is a regular file inside `dir` reached through real
+/// folders only; otherwise says why it was left (`None`: removed, or already gone).
+fn remove_entry(dir: &Path, entry: &str) -> Result<Option<&'static str>, OutputError> {
+    let parts: Vec<&str> = entry.split('/').collect();
+    if entry.contains('\0') || parts.iter().any(|p| matches!(*p, "" | "." | "..")) {
+        return Ok(Some("it is not a path inside the output folder"));
+    }
+    let mut path = dir.to_path_buf();
+    for (i, part) in parts.iter().enumerate() {
+        path.push(part);
+        let last = i + 1 == parts.len();
+        let kind = match fs::symlink_metadata(&path) {
+            Ok(m) => m.file_type(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err(format!("cannot read {}", path.display()))(e)),
+        };
+        if kind.is_symlink() {
+            return Ok(Some(if last {
+                "it is a symlink, and opsbook never writes one"
+            } else {
+                "it is reached through a symlink"
+            }));
+        }
+        match (last, kind.is_dir(), kind.is_file()) {
+            (false, true, _) => {}
+            (false, false, _) => return Ok(Some("a part of its path is not a folder")),
+            (true, _, false) => return Ok(Some("it is not a regular file")),
+            (true, _, true) => {}
+        }
+    }
+    match fs::remove_file(&path) {
+        Ok(()) => Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_err(format!("cannot remove {}", path.display()))(e)),
+    }
+}
+
+/// How skipped manifest entries are told to the user.
+pub fn describe_skipped(skipped: &[Skipped]) -> String {
+    let shown: Vec<String> = skipped
+        .iter()
+        .take(5)
+        .map(|(f, why)| format!("{f} ({why})"))
+        .collect();
+    format!(
+        "left {} manifest entr{} alone that opsbook cannot have written: {}{}",
+        skipped.len(),
+        if skipped.len() == 1 { "y" } else { "ies" },
+        shown.join(", "),
+        if skipped.len() > 5 { ", …" } else { "" }
+    )
 }
 
 /// Whether `dir` is an output folder opsbook wrote.
@@ -323,24 +453,36 @@ pub fn is_ours(dir: &Path) -> bool {
     read_manifest(dir).is_some()
 }
 
-/// `opsbook clean`: removes what the manifest lists. Returns files left behind (not ours).
-pub fn clean(dir: &Path) -> Result<Vec<String>, OutputError> {
+/// What `opsbook clean` left: files it did not write, and manifest entries it refused.
+#[derive(Debug, Default)]
+pub struct Cleaned {
+    pub left: Vec<String>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// `opsbook clean`: removes what the manifest lists, in an output folder that is not the site
+/// root, above it, or the content's.
+pub fn clean(dir: &Path, root: &Path, content: &Path) -> Result<Cleaned, OutputError> {
     if !dir.exists() {
-        return Ok(Vec::new());
+        return Ok(Cleaned::default());
     }
+    refuse_location(dir, root, content, "clean")?;
+    let dir = &absolute(dir);
     let shown = dir.display();
     if !is_ours(dir) {
         let present = list_files(dir).map_err(io_err(format!("cannot list {shown}")))?;
         if present.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Cleaned::default());
         }
         return Err(OutputError::Refused(format!(
             "refusing to clean {shown}: opsbook did not write it (no {MANIFEST})"
         )));
     }
-    remove_owned(dir)?;
-    if dir.exists() {
-        return list_files(dir).map_err(io_err(format!("cannot list {shown}")));
-    }
-    Ok(Vec::new())
+    let skipped = remove_owned(dir)?;
+    let left = if dir.exists() {
+        list_files(dir).map_err(io_err(format!("cannot list {shown}")))?
+    } else {
+        Vec::new()
+    };
+    Ok(Cleaned { left, skipped })
 }

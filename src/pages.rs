@@ -242,6 +242,9 @@ pub fn plan(site: &Site) -> (Plan, Vec<Diagnostic>) {
                 s = s.trim_end_matches('-').to_string();
                 if s.is_empty() {
                     s = "value".into();
+                } else if crate::text::name_problem(&s).is_some() {
+                    // `con`, `nul`: names Windows will not take.
+                    s.push_str("-value");
                 }
                 let n = used_slugs.entry(s.clone()).or_insert(0);
                 *n += 1;
@@ -303,13 +306,18 @@ pub fn plan(site: &Site) -> (Plan, Vec<Diagnostic>) {
                 .strip_suffix(".md")
                 .or_else(|| bare.strip_suffix(".html"))
                 .unwrap_or(bare);
-            if bare.is_empty() || bare.split('/').any(|p| p == ".." || p == ".") {
+            let problem = crate::text::path_problem(bare).filter(|_| !bare.is_empty());
+            if bare.is_empty() || problem.is_some() {
+                let why = problem.unwrap_or_else(|| "it is empty".into());
                 diagnostics.push(
                     Diagnostic::new(
                         Rule::InvalidField,
                         site.source_path(&rb.document),
                         alias.offset,
-                        format!("alias `{}` is not a path inside the site", alias.value),
+                        format!(
+                            "`aliases` entry `{}` is not a path inside the site: {why}",
+                            alias.value
+                        ),
                     )
                     .with_help(
                         "write the old path without the extension, such as `database/old-failover`",

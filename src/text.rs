@@ -175,6 +175,59 @@ pub fn path_url(from: &str, to: &str, pretty: bool) -> String {
     url
 }
 
+/// Why `name` cannot be one part (a file or folder name) of a path opsbook writes, or `None`
+/// when it can. Values from front matter (alert names, aliases) become such names: one that
+/// could climb out of the output folder, split into folders, fail to be written or break a
+/// checkout on Windows is refused with a finding instead.
+pub fn name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("it is empty");
+    }
+    if name == "." || name == ".." {
+        return Some("`.` and `..` name folders, not pages");
+    }
+    if name.contains(['/', '\\']) {
+        return Some("it holds a path separator");
+    }
+    if name.chars().any(char::is_control) {
+        return Some("it holds a control character");
+    }
+    if name.len() > 200 {
+        return Some("it is longer than 200 bytes, more than file systems take with an extension");
+    }
+    // Windows refuses these as file names, whatever the extension.
+    let stem = name.split('.').next().unwrap_or(name).trim_end();
+    let reserved = matches!(
+        stem.to_ascii_uppercase().as_str(),
+        "CON" | "PRN" | "AUX" | "NUL"
+    ) || (stem.len() == 4
+        && stem
+            .get(..3)
+            .is_some_and(|p| p.eq_ignore_ascii_case("COM") || p.eq_ignore_ascii_case("LPT"))
+        && stem.as_bytes()[3].is_ascii_digit());
+    if reserved {
+        return Some("it is a reserved file name on Windows");
+    }
+    None
+}
+
+/// Why `path` (`/` separators) cannot be a path opsbook writes inside its output folder, naming
+/// the offending part; `None` when every part is a name `name_problem` accepts.
+pub fn path_problem(path: &str) -> Option<String> {
+    if path.starts_with('/') {
+        return Some("it is an absolute path".into());
+    }
+    path.split('/').find_map(|part| {
+        name_problem(part).map(|why| {
+            if part.is_empty() {
+                "it has an empty part (`//`, or a `/` at either end)".to_string()
+            } else {
+                format!("its part `{part}` cannot be written: {why}")
+            }
+        })
+    })
+}
+
 /// GitHub's heading slug: lower-case, drop everything but letters, numbers, `_`, `-` and spaces,
 /// then spaces become `-`.
 pub fn slug(text: &str) -> String {
@@ -294,6 +347,40 @@ mod tests {
             let url = path_url("index.html", to, false);
             assert_eq!(scheme(&url), None);
             assert_eq!(percent_decode_strict(&url).unwrap(), format!("./{to}"));
+        }
+    }
+
+    #[test]
+    fn names_that_cannot_be_written_are_told_apart() {
+        for good in [
+            "KubePodCrashLooping",
+            "a.b",
+            "..a",
+            "é",
+            "a日",
+            "con-x",
+            "COM",
+            "LPT10",
+        ] {
+            assert_eq!(name_problem(good), None, "{good}");
+        }
+        for bad in [
+            "", ".", "..", "a/b", "a\\b", "x\0", "a\u{1}", "CON", "nul.txt", "Com1", "lpt9.x",
+        ] {
+            assert!(name_problem(bad).is_some(), "{bad:?}");
+        }
+        assert!(name_problem(&"x".repeat(201)).is_some());
+        assert_eq!(path_problem("db/old-failover"), None);
+        for bad in [
+            "/etc/x",
+            "../x",
+            "a/../../x",
+            "a//b",
+            "a/",
+            "a/./b",
+            "a/b\\..\\c",
+        ] {
+            assert!(path_problem(bad).is_some(), "{bad}");
         }
     }
 

@@ -384,7 +384,27 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
             "team" => rb.team = r.scalar(&key, node),
             "description" => rb.description = r.scalar(&key, node),
             "tags" => rb.tags = values(r.list(&key, node)),
-            "alerts" => rb.alerts = r.list(&key, node),
+            "alerts" => {
+                // Each alert gets a page named after it: a name that cannot be one is refused.
+                let mut alerts = r.list(&key, node);
+                alerts.retain(|a| {
+                    let name = a.value.trim();
+                    let problem = crate::text::name_problem(name).filter(|_| !name.is_empty());
+                    if let Some(why) = problem {
+                        r.push(
+                            Diagnostic::new(
+                                Rule::InvalidField,
+                                input.path,
+                                a.offset,
+                                format!("`{key}` entry `{name}` cannot name an alert page: {why}"),
+                            )
+                            .with_help("write the alert's name as the alerting rule has it, such as `KubePodCrashLooping`"),
+                        );
+                    }
+                    problem.is_none()
+                });
+                rb.alerts = alerts;
+            }
             "related" => rb.related = r.list(&key, node),
             "aliases" => rb.aliases = r.list(&key, node),
             "draft" => match &node.value {

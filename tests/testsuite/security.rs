@@ -117,3 +117,202 @@ fn pages_named_with_url_characters_are_reached() {
     assert!(home.contains("href=\"./x%23y.html#steps\""), "{home}");
     assert!(home.contains("href=\"./100%2541.html\""), "{home}");
 }
+
+/// Every file under `dir`, relative, sorted.
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut out: Vec<String> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_type().is_dir())
+        .map(|e| e.path().strip_prefix(dir).unwrap().display().to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn front_matter_values_cannot_write_outside_the_output_folder() {
+    let outer = Site::empty();
+    let root = outer.path().join("a/b/site");
+    let traversal = "\"../../../PWNED\"";
+    outer.write(
+        "a/b/site/content/r.md",
+        format!(
+            "---\ntitle: T\nowner: {traversal}\nteam: \"../../team\"\nservice: \"/etc/x\"\nseverity: \"..\"\n\
+             cadence: monthly\nlast_reviewed: 2026-11-01\n\
+             tags: [{traversal}, \"..\\\\..\\\\t\"]\n\
+             alerts: [{traversal}, \"a/b\", \"..\", \"CON\", \"x\\u0000y\", KubeOk]\n\
+             aliases: [{traversal}, \"a\\\\..\\\\b\", \"/abs/../x\", \"a//b\", \"./x\", \"nul\", old/path]\n---\n\n\
+             ## Acceptance checks\n\n- Done.\n"
+        ),
+    );
+    let before = files_under(outer.path());
+    let run = std::process::Command::new(crate::helpers::binary())
+        .args(["build", "--today", crate::helpers::TODAY])
+        .current_dir(&root)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let after: Vec<String> = files_under(outer.path())
+        .into_iter()
+        .filter(|f| !f.starts_with("a/b/site/public/"))
+        .collect();
+    assert_eq!(
+        before, after,
+        "files appeared outside the output folder\n{stderr}"
+    );
+    let check = std::process::Command::new(crate::helpers::binary())
+        .args(["check", "--today", crate::helpers::TODAY])
+        .current_dir(&root)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&check.stdout);
+    for entry in ["../../../PWNED", "a/b", "..", "CON", "x\0y"] {
+        assert!(
+            report.contains(&format!(
+                "`alerts` entry `{entry}` cannot name an alert page"
+            )),
+            "{entry}:\n{report}"
+        );
+    }
+    for entry in [
+        "../../../PWNED",
+        "a\\..\\b",
+        "/abs/../x",
+        "a//b",
+        "./x",
+        "nul",
+    ] {
+        assert!(
+            report.contains(&format!(
+                "`aliases` entry `{entry}` is not a path inside the site"
+            )),
+            "{entry}:\n{report}"
+        );
+    }
+    let public = root.join("public");
+    assert!(public.join("alerts/KubeOk.html").is_file());
+    assert!(public.join("old/path.html").is_file());
+    // Facet values become slugs: the owner `../../../PWNED` has a page inside owners/.
+    assert!(
+        public.join("owners/pwned.html").is_file(),
+        "{:?}",
+        files_under(&public)
+    );
+}
+
+/// A forged manifest: `.opsbook-manifest.json` listing `files`, as a checked-in `public/` may
+/// carry.
+fn forge_manifest(site: &Site, folder: &str, files: &[&str]) {
+    let list: Vec<String> = files.iter().map(|f| format!("{f:?}")).collect();
+    site.write(
+        &format!("{folder}/.opsbook-manifest.json"),
+        format!(
+            "{{\"generator\": \"opsbook\", \"version\": 1, \"files\": [{}]}}\n",
+            list.join(", ")
+        ),
+    );
+}
+
+fn victim(site: &Site) -> std::path::PathBuf {
+    site.write("victim/keep.txt", "precious");
+    site.write("victim.txt", "precious");
+    site.path().join("victim")
+}
+
+fn assert_victim_intact(site: &Site) {
+    assert_eq!(site.read("victim/keep.txt"), "precious");
+    assert_eq!(site.read("victim.txt"), "precious");
+}
+
+#[test]
+fn a_forged_manifest_cannot_make_build_or_clean_delete_through_a_symlink() {
+    let site = Site::empty();
+    site.write("content/r.md", runbook("Do.\n"));
+    let victim = victim(&site);
+    site.write("public/index.html", "old");
+    std::os::unix::fs::symlink(&victim, site.path().join("public/link")).unwrap();
+    forge_manifest(&site, "public", &["index.html", "link", "link/keep.txt"]);
+    site.run(&["build"])
+        .expect_code(2)
+        .stderr_has("symlink(s) opsbook did not write (link)");
+    assert_victim_intact(&site);
+    assert_eq!(site.read("public/index.html"), "old", "nothing replaced");
+    let clean = site.run(&["clean"]);
+    clean
+        .expect_code(0)
+        .stderr_has("link/keep.txt (it is reached through a symlink)");
+    clean.stderr_has("link (it is a symlink, and opsbook never writes one)");
+    assert_victim_intact(&site);
+    assert!(
+        !site.exists("public/index.html"),
+        "its own files are removed"
+    );
+    assert!(
+        std::fs::symlink_metadata(site.path().join("public/link")).is_ok(),
+        "the symlink itself is left"
+    );
+}
+
+#[test]
+fn a_forged_manifest_cannot_name_paths_outside_the_output_folder() {
+    let site = Site::empty();
+    site.write("content/r.md", runbook("Do.\n"));
+    victim(&site);
+    let abs = site.path().join("victim.txt").display().to_string();
+    site.write("public/index.html", "old");
+    forge_manifest(
+        &site,
+        "public",
+        &[
+            "index.html",
+            "../victim.txt",
+            "x/../../victim.txt",
+            &abs,
+            "./../victim/keep.txt",
+            "",
+        ],
+    );
+    site.run(&["clean"])
+        .expect_code(0)
+        .stderr_has("it is not a path inside the output folder");
+    assert_victim_intact(&site);
+    assert!(!site.exists("public"));
+    // The same entries in the output a build replaces.
+    site.write("public/index.html", "old");
+    forge_manifest(&site, "public", &["index.html", "../victim.txt", &abs]);
+    site.run(&["build"])
+        .expect_code(0)
+        .stderr_has("left 2 manifest entries alone");
+    assert_victim_intact(&site);
+}
+
+#[test]
+fn a_planted_previous_output_folder_is_not_emptied_through_a_symlink() {
+    let site = Site::empty();
+    site.write("content/r.md", runbook("Do.\n"));
+    let victim = victim(&site);
+    forge_manifest(&site, "victim", &["keep.txt"]);
+    site.run(&["build"]).expect_code(0);
+    std::os::unix::fs::symlink(&victim, site.path().join(".public.opsbook-old")).unwrap();
+    site.run(&["build"])
+        .expect_code(2)
+        .stderr_has("not a folder");
+    assert_eq!(site.read("victim/keep.txt"), "precious");
+    assert!(site.exists("public/r.html"), "the previous output stays");
+}
+
+#[test]
+fn clean_refuses_the_site_root_as_output_folder() {
+    let site = Site::empty();
+    site.write("content/r.md", runbook("Do.\n"));
+    site.write("opsbook.toml", "[site]\noutput_dir = \".\"\n");
+    site.write("precious.txt", "precious");
+    forge_manifest(&site, ".", &["precious.txt"]);
+    site.run(&["clean"])
+        .expect_code(2)
+        .stderr_has("it is the site root or a folder above it");
+    assert_eq!(site.read("precious.txt"), "precious");
+}
