@@ -293,8 +293,7 @@ mod flat {
     use super::{Node, Value};
 
     pub fn mapping(text: &str) -> Option<Vec<(Node, Node)>> {
-        if memchr::memchr2(b'\r', b'\t', text.as_bytes()).is_some() || text.starts_with('\u{feff}')
-        {
+        if !plain_characters(text) {
             return None;
         }
         let mut entries: Vec<(Node, Node)> = Vec::with_capacity(12);
@@ -382,6 +381,26 @@ mod flat {
             entries.push((key, value));
         }
         Some(entries)
+    }
+
+    /// Whether `text` holds only characters this path reads exactly as serde-saphyr does: no
+    /// control character but `\n` (C0, DEL, C1: YAML refuses most of them, escapes others, and
+    /// reads `\r` and NEL as line breaks), no tab, no byte-order mark anywhere and no U+FFFE or
+    /// U+FFFF (not YAML characters). Anything else goes to the full parser.
+    fn plain_characters(text: &str) -> bool {
+        let b = text.as_bytes();
+        // ASCII controls and DEL, one pass; the multi-byte cases start with 0xC2 (C1 controls)
+        // or 0xEF (U+FEFF, U+FFFE, U+FFFF), which ordinary text seldom has.
+        if b.iter().any(|&c| (c < 0x20 && c != b'\n') || c == 0x7f) {
+            return false;
+        }
+        !memchr::memchr2_iter(0xc2, 0xef, b).any(|i| match b[i] {
+            0xc2 => b.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)),
+            _ => matches!(
+                b.get(i + 1..i + 3),
+                Some([0xbb, 0xbf] | [0xbf, 0xbe] | [0xbf, 0xbf])
+            ),
+        })
     }
 
     /// Lines with the byte offset where each starts, without their `\n`.
@@ -487,6 +506,137 @@ mod flat {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of front matter: what the fast path takes, and what it must decline.
+    const PIECES: &[&str] = &[
+        "a",
+        "Title",
+        "x_y",
+        "0",
+        "12",
+        "007",
+        "1.5",
+        "1e3",
+        "0x1F",
+        "-",
+        "+",
+        " ",
+        "  ",
+        ":",
+        ": ",
+        "#",
+        " #",
+        "'",
+        "''",
+        "\"",
+        "\\",
+        "\\n",
+        "[",
+        "]",
+        ",",
+        "{",
+        "}",
+        "&",
+        "*",
+        "!",
+        "|",
+        ">",
+        "%",
+        "@",
+        "`",
+        "?",
+        "~",
+        "null",
+        "yes",
+        "No",
+        "on",
+        "true",
+        "2026-01-05",
+        "2026-Q3",
+        "é",
+        "日本",
+        "🚀",
+        "\u{0}",
+        "\u{1}",
+        "\u{7}",
+        "\u{b}",
+        "\u{c}",
+        "\u{1b}",
+        "\u{7f}",
+        "\u{80}",
+        "\u{85}",
+        "\u{9f}",
+        "\u{a0}",
+        "\u{2028}",
+        "\u{feff}",
+        "\u{fffe}",
+        "\u{ffff}",
+        "\t",
+        "\r",
+        "\n",
+        "\n  - ",
+        "\n- ",
+    ];
+
+    fn fragment() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(PIECES), 0..6).prop_map(|p| p.concat())
+    }
+
+    fn front_matter() -> impl Strategy<Value = String> {
+        let value = prop_oneof![
+            fragment(),
+            fragment().prop_map(|f| format!("\"{f}\"")),
+            fragment().prop_map(|f| format!("'{f}'")),
+            prop::collection::vec(fragment(), 0..4).prop_map(|v| format!("[{}]", v.join(", "))),
+            prop::collection::vec(fragment(), 1..4)
+                .prop_map(|v| v.iter().map(|i| format!("\n  - {i}")).collect()),
+        ];
+        let key = prop::sample::select(&["title", "owner", "tags", "a-b", "x_1", "k"][..]);
+        prop::collection::vec((key, value), 0..6).prop_map(|entries| {
+            entries
+                .into_iter()
+                .map(|(k, v)| format!("{k}: {v}\n"))
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 4000,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(6),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// Whenever the fast path answers, it answers what serde-saphyr does.
+        #[test]
+        fn the_fast_path_agrees_with_serde_saphyr_whenever_it_answers(text in front_matter()) {
+            if let Some(fast) = flat::mapping(&text) {
+                prop_assert_eq!(Ok(fast), parse_with_saphyr(&text, 1), "front matter {:?}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_path_declines_control_characters_and_byte_order_marks() {
+        for value in [
+            "\"Disk\u{1}full\"",
+            "Disk\u{1}full",
+            "'a\u{7f}b'",
+            "a\u{85}b",
+            "a\u{9f}",
+            "a\u{feff}b",
+            "a\u{fffe}",
+            "\"\u{ffff}\"",
+            "a\u{c}b",
+        ] {
+            let text = format!("title: {value}\nowner: o\n");
+            assert_eq!(flat::mapping(&text), None, "{value:?}");
+        }
+        // Ordinary non-ASCII text still takes it.
+        assert!(flat::mapping("title: Été 日本 🚀 \u{a0}x\n").is_some());
+    }
 
     #[test]
     fn keeps_offsets_of_keys_and_values() {

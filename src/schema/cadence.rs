@@ -86,7 +86,11 @@ fn strip_trailing(s: &str) -> &str {
 fn strip_conjunction(s: &str) -> &str {
     let t = s.trim();
     for word in ["and ", "or ", "& ", "and/or "] {
-        if t.len() > word.len() && t[..word.len()].eq_ignore_ascii_case(word) {
+        // `get`: the cut may fall inside a character (`aé`).
+        if t.len() > word.len()
+            && t.get(..word.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(word))
+        {
             return t[word.len()..].trim();
         }
     }
@@ -305,6 +309,25 @@ pub fn parse_review_date(text: &str) -> Option<ReviewDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multi_byte_text_is_never_cut_inside_a_character() {
+        // `aé` once panicked: "& " is two bytes, and the second is inside `é`.
+        for text in [
+            "aé",
+            "aé, bé",
+            "日本",
+            "a日",
+            "and日",
+            "or é",
+            "&é",
+            "été and 日",
+            "é and monthly",
+        ] {
+            let c = Cadence::parse_all([text]);
+            assert!(!c.is_empty(), "{text}");
+        }
+    }
 
     fn texts(c: &Cadence) -> Vec<&str> {
         c.entries.iter().map(Entry::text).collect()

@@ -136,7 +136,9 @@ fn aliases_that_collide_or_leave_the_site_are_findings() {
     site.run(&["check"])
         .expect_code(1)
         .stdout_has("error[output-collision]: alias `runbook` would overwrite runbook.html")
-        .stdout_has("error[invalid-field]: `aliases` entry `../outside` is not a path inside the site");
+        .stdout_has(
+            "error[invalid-field]: `aliases` entry `../outside` is not a path inside the site",
+        );
 }
 
 #[test]

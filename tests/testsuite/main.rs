@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod example;
 mod helpers;
+mod properties;
 mod reports;
 mod rules;
 mod security;

@@ -316,3 +316,30 @@ fn clean_refuses_the_site_root_as_output_folder() {
         .stderr_has("it is the site root or a folder above it");
     assert_eq!(site.read("precious.txt"), "precious");
 }
+
+#[test]
+fn a_two_character_cadence_is_a_finding_not_a_panic() {
+    let site = Site::empty();
+    site.write(
+        "content/r.md",
+        "---\ntitle: T\nowner: ops\ncadence: aé\n---\n\n## Acceptance checks\n\n- Done.\n",
+    );
+    site.run(&["check"])
+        .expect_code(1)
+        .stdout_has("error[invalid-cadence]");
+    site.run(&["build"]).expect_code(0);
+    assert!(site.read("public/r.html").contains("aé"));
+}
+
+#[test]
+fn a_control_character_in_a_quoted_title_is_read_as_the_full_parser_reads_it() {
+    let site = Site::empty();
+    site.write(
+        "content/r.md",
+        "---\ntitle: \"Disk\u{1}full\"\nowner: ops\ncadence: monthly\n---\n\n## Acceptance checks\n\n- Done.\n",
+    );
+    // serde-saphyr refuses the control character; the fast path used to take it as text.
+    site.run(&["check"])
+        .expect_code(1)
+        .stdout_has("error[front-matter-syntax]");
+}
