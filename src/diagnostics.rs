@@ -185,8 +185,9 @@ impl Diagnostic {
     }
 }
 
-/// Byte offset -> (line, column) for one file. Lines end at `\n`, so CRLF files number their
-/// lines exactly like LF files; columns count characters, not bytes, and ignore a trailing `\r`.
+/// Byte offset -> (line, column) for one file. Lines end at `\n`, `\r\n` or a lone `\r`, as in
+/// CommonMark, so CRLF and CR-only files number their lines like LF files; columns count
+/// characters, not bytes.
 ///
 /// An index may cover only the beginning of its file (`of_prefix`), when that is all of the
 /// text that was kept: offsets beyond it are then known to lie beyond the kept text
@@ -205,7 +206,15 @@ pub struct LineIndex {
 /// 1-based line of `offset` in `text`, without an index (for the odd message that names a line).
 pub fn line_of(text: &str, offset: usize) -> usize {
     let before = &text.as_bytes()[..offset.min(text.len())];
-    1 + memchr::memchr_iter(b'\n', before).count()
+    1 + line_starts(before).count()
+}
+
+/// Where each line after the first starts in `bytes`: after every `\n`, and after every `\r`
+/// that no `\n` follows.
+fn line_starts(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr2_iter(b'\n', b'\r', bytes)
+        .filter(|&i| bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n'))
+        .map(|i| i + 1)
 }
 
 impl LineIndex {
@@ -219,8 +228,13 @@ impl LineIndex {
         let prefix = &text.as_bytes()[..covered];
         let mut starts = Vec::with_capacity(prefix.len() / 32 + 2);
         starts.push(0);
+        // A `\r` at the very end of the prefix may be the first half of a `\r\n`: decided with
+        // the byte after it.
+        let bytes = text.as_bytes();
         starts.extend(
-            memchr::memchr_iter(b'\n', prefix).map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+            memchr::memchr2_iter(b'\n', b'\r', prefix)
+                .filter(|&i| bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n'))
+                .map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX)),
         );
         LineIndex {
             starts,
@@ -246,11 +260,31 @@ impl LineIndex {
         let offset = offset.min(text.len());
         let line = self.starts.partition_point(|&s| s as usize <= offset) - 1;
         let start = self.starts[line] as usize;
-        let column = text
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(0);
+        let column = if self.ascii && offset <= self.covered as usize {
+            offset - start
+        } else {
+            text.get(start..offset)
+                .map(|s| s.chars().count())
+                .unwrap_or(0)
+        };
         (line + 1, column + 1)
+    }
+
+    /// Byte range of the 1-based `line` in `text`, without its line ending.
+    fn line_range(&self, text: &str, line: usize) -> std::ops::Range<usize> {
+        let Some(&start) = self.starts.get(line - 1) else {
+            return text.len()..text.len();
+        };
+        let start = (start as usize).min(text.len());
+        let end = self
+            .starts
+            .get(line)
+            .map_or(text.len(), |&e| e as usize)
+            .min(text.len());
+        let line_text = &text.as_bytes()[start..end];
+        let trimmed = line_text.strip_suffix(b"\n").unwrap_or(line_text);
+        let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+        start..start + trimmed.len()
     }
 
     /// Where the line holding `offset` ends: the start of the next line, or the end of the text.
@@ -278,15 +312,78 @@ impl LineIndex {
 
     /// The text of a 1-based line, without its line ending.
     pub fn line_text<'t>(&self, text: &'t str, line: usize) -> &'t str {
-        let Some(&start) = self.starts.get(line - 1) else {
-            return "";
-        };
-        let start = start as usize;
-        let end = self.starts.get(line).map_or(text.len(), |&e| e as usize);
-        text.get(start..end)
-            .unwrap_or("")
-            .trim_end_matches('\n')
-            .trim_end_matches('\r')
+        text.get(self.line_range(text, line)).unwrap_or("")
+    }
+}
+
+/// The part of a finding's source line that a person is shown: the whole line when it is short,
+/// else about 100 characters around the finding, rustc-style, with `…` where it was cut.
+/// Cutting works from the finding outwards, so it costs the same on a 1 MB line as on a short
+/// one: findings stay linear in a file's size, however many share one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excerpt {
+    pub text: String,
+    /// 1-based column of the finding in `text`, in characters.
+    pub caret: usize,
+}
+
+/// Characters shown of a long line: a third of them before the finding.
+const EXCERPT_WIDTH: usize = 100;
+
+/// The excerpt of `text[line]` around byte `offset` (inside it), with the bytes of `secret`
+/// masked (all but the first four, character for character, so the caret still lines up).
+fn excerpt(
+    text: &str,
+    line: std::ops::Range<usize>,
+    offset: usize,
+    secret: Option<&std::ops::Range<usize>>,
+) -> Excerpt {
+    // Back to a character boundary (an offset is one, but a clamp need not be).
+    let mut offset = offset.clamp(line.start, line.end);
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[line.start..offset];
+    let after = &text[offset..line.end];
+    // Up to WIDTH/3 characters before the finding, then what fills the width after it; cut
+    // only when the whole line is longer than WIDTH characters.
+    let back: Vec<usize> = before
+        .char_indices()
+        .rev()
+        .take(EXCERPT_WIDTH / 3)
+        .map(|(i, _)| line.start + i)
+        .collect();
+    let cut_start = back.last().is_some_and(|&s| s > line.start)
+        && text[line.clone()].chars().take(EXCERPT_WIDTH + 1).count() > EXCERPT_WIDTH;
+    let (start, shown_before) = if cut_start {
+        (back[back.len() - 1], back.len())
+    } else {
+        (line.start, before.chars().count())
+    };
+    let room = EXCERPT_WIDTH - shown_before.min(EXCERPT_WIDTH);
+    let end = after
+        .char_indices()
+        .take(room)
+        .last()
+        .map_or(offset, |(i, c)| offset + i + c.len_utf8());
+    let cut_end = end < line.end;
+    let mut shown = String::with_capacity(end - start + 8);
+    if cut_start {
+        shown.push('…');
+    }
+    for (i, c) in text[start..end].char_indices() {
+        let at = start + i;
+        match secret {
+            Some(r) if r.contains(&at) && at - r.start >= 4 => shown.push('*'),
+            _ => shown.push(c),
+        }
+    }
+    if cut_end {
+        shown.push('…');
+    }
+    Excerpt {
+        text: shown,
+        caret: shown_before + 1 + usize::from(cut_start),
     }
 }
 
@@ -300,8 +397,9 @@ pub struct Located {
     pub column: usize,
     pub message: String,
     pub help: Option<String>,
+    /// The source line, or the part of a long one around the finding (see `Excerpt`).
     #[serde(skip)]
-    pub source_line: Option<String>,
+    pub source: Option<Excerpt>,
 }
 
 /// Source texts by path, for resolving offsets into lines. Implemented by the site model.
@@ -323,7 +421,7 @@ pub trait Sources {
     }
 }
 
-fn located_at(d: Diagnostic, line: usize, column: usize, source_line: Option<String>) -> Located {
+fn located_at(d: Diagnostic, line: usize, column: usize, source: Option<Excerpt>) -> Located {
     Located {
         rule: d.rule.code(),
         level: d.level,
@@ -332,7 +430,31 @@ fn located_at(d: Diagnostic, line: usize, column: usize, source_line: Option<Str
         column,
         message: d.message,
         help: d.help,
-        source_line,
+        source,
+    }
+}
+
+/// Columns of findings in one file, in offset order: counted on from the previous finding when
+/// it is on the same line, so that many findings on one long line cost one pass over it.
+#[derive(Default)]
+struct ColumnCursor {
+    /// (line start, offset, column in characters) of the previous finding.
+    at: Option<(usize, usize, usize)>,
+}
+
+impl ColumnCursor {
+    fn position(&mut self, index: &LineIndex, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = index.line(offset);
+        let line_start = index.starts[line - 1] as usize;
+        let column = match self.at {
+            Some((start, at, column)) if start == line_start && at <= offset => {
+                column + text.get(at..offset).map_or(0, |s| s.chars().count())
+            }
+            _ => index.position(text, offset).1 - 1,
+        };
+        self.at = Some((line_start, offset, column));
+        (line, column + 1)
     }
 }
 
@@ -370,37 +492,53 @@ pub fn locate(diagnostics: Vec<Diagnostic>, sources: &(dyn Sources + Sync)) -> V
             (p.to_string(), text)
         })
         .collect();
-    let mut located: Vec<Located> = diagnostics
-        .into_par_iter()
-        .map(|d| {
-            let Some((mut text, mut index)) = sources.text(&d.path) else {
-                return located_at(d, 1, 1, None);
-            };
-            if index.line_end(d.offset) > text.len() {
-                if !needs_text(&d, index)
-                    && let Some((line, column)) = index.position_without_text(d.offset)
-                {
-                    return located_at(d, line, column, None);
-                }
-                match reread.get(d.path.as_str()) {
-                    Some(Some((t, full))) if t.len() == index.text_len() => {
-                        text = t.as_str();
-                        index = full;
+    // Grouped by file and in offset order, so that each file's columns are counted in one pass.
+    let mut diagnostics = diagnostics;
+    diagnostics.par_sort_unstable_by(|a, b| (&a.path, a.offset).cmp(&(&b.path, b.offset)));
+    let mut groups: Vec<Vec<Diagnostic>> = Vec::new();
+    for d in diagnostics {
+        match groups.last_mut() {
+            Some(g) if g[0].path == d.path => g.push(d),
+            _ => groups.push(vec![d]),
+        }
+    }
+    let locate_file = |group: Vec<Diagnostic>| -> Vec<Located> {
+        let mut cursor = ColumnCursor::default();
+        group
+            .into_iter()
+            .map(|d| {
+                let Some((mut text, mut index)) = sources.text(&d.path) else {
+                    return located_at(d, 1, 1, None);
+                };
+                if index.line_end(d.offset) > text.len() {
+                    if !needs_text(&d, index)
+                        && let Some((line, column)) = index.position_without_text(d.offset)
+                    {
+                        return located_at(d, line, column, None);
                     }
-                    _ => {
-                        let line = index.line(d.offset);
-                        return located_at(d, line, 1, None);
+                    match reread.get(d.path.as_str()) {
+                        Some(Some((t, full))) if t.len() == index.text_len() => {
+                            text = t.as_str();
+                            index = full;
+                        }
+                        _ => {
+                            let line = index.line(d.offset);
+                            return located_at(d, line, 1, None);
+                        }
                     }
                 }
-            }
-            let (line, column) = index.position(text, d.offset);
-            let shown = match &d.redact {
-                Some(r) => masked_line(text, index, line, r.clone()),
-                None => index.line_text(text, line).to_string(),
-            };
-            located_at(d, line, column, Some(shown))
-        })
-        .collect();
+                let (line, column) = cursor.position(index, text, d.offset);
+                let shown = excerpt(
+                    text,
+                    index.line_range(text, line),
+                    d.offset,
+                    d.redact.as_ref(),
+                );
+                located_at(d, line, column, Some(shown))
+            })
+            .collect()
+    };
+    let mut located: Vec<Located> = groups.into_par_iter().flat_map_iter(locate_file).collect();
     located.par_sort_by(|a, b| {
         (&a.path, a.line, a.column, a.rule, &a.message)
             .cmp(&(&b.path, b.line, b.column, b.rule, &b.message))
@@ -413,28 +551,6 @@ pub fn locate(diagnostics: Vec<Diagnostic>, sources: &(dyn Sources + Sync)) -> V
             && a.message == b.message
     });
     located
-}
-
-/// The text of `line` with the bytes of `secret` replaced by `*` (character for character, so
-/// the caret still lines up).
-fn masked_line(
-    text: &str,
-    index: &LineIndex,
-    line: usize,
-    secret: std::ops::Range<usize>,
-) -> String {
-    let shown = index.line_text(text, line);
-    let line_start = shown.as_ptr() as usize - text.as_ptr() as usize;
-    let mut out = String::with_capacity(shown.len());
-    for (i, c) in shown.char_indices() {
-        let at = line_start + i;
-        if secret.contains(&at) && (at - secret.start) >= 4 {
-            out.push('*');
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Counts for the summary line.
@@ -527,8 +643,12 @@ fn write_one(out: &mut Vec<u8>, d: &Located, paint: &Paint) {
     out.push(b' ');
     paint.put(out, "1", &d.message);
     out.push(b'\n');
-    if let Some(full) = &d.source_line {
-        let (source, column) = window(full, d.column);
+    if let Some(Excerpt {
+        text: source,
+        caret: column,
+    }) = &d.source
+    {
+        let column = *column;
         let gutter_width = d.line.checked_ilog10().unwrap_or(0) as usize + 1;
         let pad = |out: &mut Vec<u8>, n: usize| out.extend(std::iter::repeat_n(b' ', n));
         pad(out, gutter_width + 1);
@@ -575,32 +695,6 @@ pub fn shorten(s: &str, max: usize) -> String {
     let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
-}
-
-/// The part of a long source line around `column` (1-based, in characters), and the column of
-/// the caret within it: rustc-style, so a minified or flattened file does not flood the report.
-fn window(line: &str, column: usize) -> (std::borrow::Cow<'_, str>, usize) {
-    const WIDTH: usize = 100;
-    // A line of at most WIDTH bytes has at most WIDTH characters.
-    if line.len() <= WIDTH {
-        return (line.into(), column);
-    }
-    let chars: Vec<char> = line.chars().collect();
-    if chars.len() <= WIDTH {
-        return (line.into(), column);
-    }
-    let at = column.saturating_sub(1).min(chars.len());
-    let start = at.saturating_sub(WIDTH / 3);
-    let end = (start + WIDTH).min(chars.len());
-    let mut shown = String::new();
-    if start > 0 {
-        shown.push('…');
-    }
-    shown.extend(&chars[start..end]);
-    if end < chars.len() {
-        shown.push('…');
-    }
-    (shown.into(), at - start + 1 + usize::from(start > 0))
 }
 
 /// Relative path with `/` separators, for messages and reports.
@@ -654,6 +748,51 @@ mod tests {
             let path = Path::new(case);
             assert_eq!(display_path(path), by_components(path), "{case:?}");
         }
+    }
+
+    #[test]
+    fn cr_only_files_are_split_into_lines() {
+        let text = "a\rbé c\r\rd\r\ne";
+        let index = LineIndex::new(text);
+        assert_eq!(index.position(text, text.find('c').unwrap()), (2, 4));
+        assert_eq!(index.line_text(text, 2), "bé c");
+        assert_eq!(index.line_text(text, 3), "");
+        assert_eq!(index.line_text(text, 4), "d");
+        assert_eq!(index.position(text, text.find('e').unwrap()), (5, 1));
+        assert_eq!(line_of(text, text.find('e').unwrap()), 5);
+        // A prefix that ends between `\r` and `\n` counts one line break, not two.
+        let prefix = LineIndex::of_prefix(text, text.find('\n').unwrap());
+        assert_eq!(prefix.line(text.find('d').unwrap()), 4);
+    }
+
+    #[test]
+    fn a_finding_on_a_long_line_keeps_only_an_excerpt() {
+        // 8,000 findings on one 128 KB line: each keeps about 100 characters of it, and the
+        // caret points where the finding is.
+        let line: String = (0..8000).map(|i| format!("[é](x{i:04}.md) ")).collect();
+        let text = format!("---\ntitle: t\n---\n{line}\nnext");
+        let index = LineIndex::new(&text);
+        let mut cursor = ColumnCursor::default();
+        for i in (0..8000).step_by(997) {
+            let offset = text.find(&format!("(x{i:04}")).unwrap();
+            let (l, column) = cursor.position(&index, &text, offset);
+            assert_eq!((l, column), index.position(&text, offset));
+            let shown = excerpt(&text, index.line_range(&text, l), offset, None);
+            assert!(
+                shown.text.chars().count() <= EXCERPT_WIDTH + 2,
+                "{}",
+                shown.text
+            );
+            let at: String = shown.text.chars().skip(shown.caret - 1).take(6).collect();
+            assert_eq!(at, format!("(x{i:04}"));
+        }
+        // A short line is shown whole; a secret is masked after its first four characters.
+        let text = "token: ghp_abcdefghijklmnop end";
+        let index = LineIndex::new(text);
+        let secret = 7..27;
+        let shown = excerpt(text, index.line_range(text, 1), 7, Some(&secret));
+        assert_eq!(shown.text, "token: ghp_**************** end");
+        assert_eq!(shown.caret, 8);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// What a content path leads to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Target {
     Runbook(usize),
     Section(usize),
@@ -30,6 +30,8 @@ pub struct Targets {
     /// Runbooks by lower-case id, as `related` entries name them (the last of ids that differ
     /// only in case).
     by_id: Map<String, usize>,
+    /// Lower-cased content path -> the path (the first of those that differ only in case).
+    by_lower_path: std::sync::OnceLock<Map<String, String>>,
 }
 
 impl Targets {
@@ -58,6 +60,7 @@ impl Targets {
             by_path,
             by_dir,
             by_id,
+            by_lower_path: std::sync::OnceLock::new(),
         }
     }
 
@@ -73,13 +76,17 @@ impl Targets {
         self.by_path.get(&format!("{path}.md")).copied()
     }
 
-    /// The same lookup ignoring case, for a "did you mean" hint.
+    /// The same lookup ignoring case, for a "did you mean" hint. Its table is made when a
+    /// broken link first needs it, once for the site.
     fn lookup_ignoring_case(&self, path: &str) -> Option<&str> {
-        let lower = path.to_lowercase();
-        self.by_path
-            .keys()
-            .find(|k| k.to_lowercase() == lower)
-            .map(String::as_str)
+        let table = self.by_lower_path.get_or_init(|| {
+            let mut table = Map::default();
+            for k in self.by_path.keys() {
+                table.entry(k.to_lowercase()).or_insert_with(|| k.clone());
+            }
+            table
+        });
+        table.get(&path.to_lowercase()).map(String::as_str)
     }
 }
 
@@ -129,14 +136,44 @@ struct Resolved {
     links_to: Vec<usize>,
 }
 
+/// The heading ids of one page, for checking `#fragments`: looked up by hash, so a page of
+/// thousands of headings and links to them costs linear time, not quadratic.
+struct Anchors<'a> {
+    ids: Vec<&'a str>,
+    exact: std::collections::HashSet<&'a str, foldhash::fast::FixedState>,
+    /// Lower-cased id -> the first id so spelt, for fixing the case of a link.
+    by_lower: Map<String, &'a str>,
+}
+
+impl<'a> Anchors<'a> {
+    fn of(doc: &'a Doc) -> Anchors<'a> {
+        let ids: Vec<&str> = doc.headings.iter().map(|h| h.id.as_str()).collect();
+        let exact = ids.iter().copied().collect();
+        let mut by_lower = Map::default();
+        for id in &ids {
+            by_lower.entry(id.to_ascii_lowercase()).or_insert(*id);
+        }
+        Anchors {
+            ids,
+            exact,
+            by_lower,
+        }
+    }
+}
+
+/// Past this many headings, a broken anchor's finding names no near heading: looking for one
+/// would cost a scan of them all for every broken link.
+const NEAR_SEARCH_LIMIT: usize = 1000;
+
 impl Linker<'_> {
-    fn anchor_ids(&self, target: Target) -> Option<Vec<&str>> {
-        let doc = match target {
-            Target::Runbook(i) => &self.site.runbooks[i].document.doc,
-            Target::Section(i) => &self.site.sections[i].index.as_ref()?.doc,
-            Target::Asset(_) => return None,
-        };
-        Some(doc.headings.iter().map(|h| h.id.as_str()).collect())
+    /// The document whose headings a link into `target` may name (`None`: this page).
+    fn anchor_doc(&self, target: Option<Target>) -> Option<&Doc> {
+        match target {
+            None => Some(self.doc),
+            Some(Target::Runbook(i)) => Some(&self.site.runbooks[i].document.doc),
+            Some(Target::Section(i)) => Some(&self.site.sections[i].index.as_ref()?.doc),
+            Some(Target::Asset(_)) => None,
+        }
     }
 
     fn output_of(&self, target: Target) -> &str {
@@ -151,27 +188,32 @@ impl Linker<'_> {
     fn fragment(
         &self,
         fragment: &str,
-        ids: &[&str],
+        anchors: &Anchors,
         offset: usize,
         target_name: &str,
         out: &mut Vec<Diagnostic>,
     ) -> String {
         let wanted = percent_decode(fragment);
-        if wanted.is_empty() || ids.contains(&&*wanted) {
+        if wanted.is_empty() || anchors.exact.contains(&*wanted) {
             return fragment.to_string();
         }
-        if let Some(id) = ids.iter().find(|id| id.eq_ignore_ascii_case(&wanted)) {
+        if let Some(id) = anchors.by_lower.get(&wanted.to_ascii_lowercase()) {
             return id.to_string();
         }
+        let ids: &[&str] = &anchors.ids;
         let mut d = Diagnostic::new(
             Rule::BrokenAnchor,
             self.path,
             offset,
             format!("`#{wanted}` matches no heading in {target_name}"),
         );
-        let near = ids.iter().find(|id| {
-            id.contains(wanted.to_lowercase().as_str()) || wanted.to_lowercase().contains(**id)
-        });
+        let lower = wanted.to_lowercase();
+        let near = (ids.len() <= NEAR_SEARCH_LIMIT)
+            .then(|| {
+                ids.iter()
+                    .find(|id| id.contains(lower.as_str()) || lower.contains(**id))
+            })
+            .flatten();
         d = match near {
             Some(id) => d.with_help(format!("did you mean `#{id}`?")),
             None if ids.is_empty() => d.with_help("the target has no headings"),
@@ -203,6 +245,8 @@ impl Linker<'_> {
                 urls.push(url());
             }
         };
+        // Each target's anchors, made when a link first names one of them.
+        let mut anchors: HashMap<Option<Target>, Option<Anchors>> = HashMap::new();
         for link in &self.doc.links {
             let dest = link.dest.trim();
             let what = if link.image { "image" } else { "link" };
@@ -231,10 +275,14 @@ impl Linker<'_> {
             if path_part.is_empty() {
                 // Same-page anchor.
                 let fragment = fragment.unwrap_or("");
-                let ids: Vec<&str> = self.doc.headings.iter().map(|h| h.id.as_str()).collect();
+                let here = anchors
+                    .entry(None)
+                    .or_insert_with(|| Some(Anchors::of(self.doc)))
+                    .as_ref()
+                    .expect("this page has anchors");
                 let id = self.fragment(
                     fragment,
-                    &ids,
+                    here,
                     link.offset,
                     "this page",
                     &mut res.diagnostics,
@@ -278,12 +326,17 @@ impl Linker<'_> {
             if let Target::Runbook(i) = target {
                 res.links_to.push(i);
             }
-            let fragment = fragment.map(|fragment| match self.anchor_ids(target) {
-                Some(ids) => {
-                    let name = format!("`{path_part}`");
-                    self.fragment(fragment, &ids, link.offset, &name, &mut res.diagnostics)
+            let fragment = fragment.map(|fragment| {
+                let there = anchors
+                    .entry(Some(target))
+                    .or_insert_with(|| self.anchor_doc(Some(target)).map(Anchors::of));
+                match there {
+                    Some(there) => {
+                        let name = format!("`{path_part}`");
+                        self.fragment(fragment, there, link.offset, &name, &mut res.diagnostics)
+                    }
+                    None => fragment.to_string(),
                 }
-                None => fragment.to_string(),
             });
             push_url(&mut res.urls, &|| {
                 let mut url = path_url(self.output, self.output_of(target), pretty);
@@ -537,6 +590,11 @@ fn link_titles(
     let mut out = String::with_capacity(html.len() + refs.len() * 40);
     let mut rest = html.as_str();
     let mut k = 0;
+    // The first reference of each item, looked up by the item's offset.
+    let mut by_item: HashMap<usize, &TitleRef> = HashMap::with_capacity(refs.len());
+    for r in refs {
+        by_item.entry(r.item).or_insert(r);
+    }
     // The marks are single ASCII bytes: memchr finds them (a one-byte `&str` pattern does not).
     const OPEN: u8 = REF_OPEN.as_bytes()[0];
     const CLOSE: u8 = REF_CLOSE.as_bytes()[0];
@@ -546,9 +604,7 @@ fn link_titles(
         let after = &rest[open + REF_OPEN.len()..];
         let close = memchr::memchr(CLOSE, after.as_bytes()).unwrap_or(after.len());
         let segment = &after[..close];
-        let found = items
-            .get(k)
-            .and_then(|offset| refs.iter().find(|r| r.item == *offset));
+        let found = items.get(k).and_then(|offset| by_item.get(offset).copied());
         match found.and_then(|r| find_words(segment, &r.text).map(|span| (r, span))) {
             Some((r, (start, end))) => {
                 out.push_str(&segment[..start]);

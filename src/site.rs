@@ -1018,26 +1018,28 @@ impl Site {
     /// Applies rule levels and suppressions, then decides which runbooks are complete.
     fn finish_diagnostics(&mut self) {
         let config = &self.project.config;
-        // Only the documents that have suppression comments.
-        let mut directives: FastMap<&str, &[(String, usize)]> = FastMap::default();
+        // Only the documents that have suppression comments (few files, if any).
+        let mut suppressions: FastMap<&str, Suppressions> = FastMap::default();
         let documents = self.runbooks.iter().map(|rb| &rb.document);
         for d in documents.chain(self.sections.iter().filter_map(|s| s.index.as_ref())) {
             if !d.doc.directives.is_empty() {
-                directives.insert(&self.sources[d.source].path, &d.doc.directives);
+                let path = self.sources[d.source].path.as_str();
+                let index = self
+                    .source_by_path
+                    .get(path)
+                    .map(|&i| &self.sources[i].index);
+                suppressions.insert(path, Suppressions::new(&d.doc.directives, index));
             }
         }
-        let sources = &self.sources;
-        let by_path = &self.source_by_path;
         self.diagnostics.retain_mut(|d| {
-            // Lines matter only where there are suppression comments (few files, if any).
-            let list = if directives.is_empty() {
+            let file = if suppressions.is_empty() {
                 None
             } else {
-                directives.get(d.path.as_str()).copied()
+                suppressions.get(d.path.as_str())
             };
-            let index = list.and_then(|_| by_path.get(d.path.as_str()).map(|&i| &sources[i].index));
-            keep_finding(config, list, index, d)
+            keep_finding(config, file, d)
         });
+        let sources = &self.sources;
         let incomplete: std::collections::HashSet<&str, foldhash::fast::RandomState> = self
             .diagnostics
             .iter()
@@ -1066,12 +1068,63 @@ impl Site {
     }
 }
 
+/// One file's suppression comments, indexed: rules off in the whole file, and rules off on each
+/// line (the line after an `opsbook-disable-next-line` comment). A file of thousands of such
+/// comments and findings costs one lookup per finding.
+struct Suppressions<'a> {
+    /// Rule codes off in the whole file; `all` switches every rule off.
+    file: Vec<&'a str>,
+    /// 1-based line -> rule codes off on it (empty: every rule).
+    lines: FastMap<usize, Vec<&'a str>>,
+    index: Option<&'a LineIndex>,
+}
+
+impl<'a> Suppressions<'a> {
+    fn new(directives: &'a [(String, usize)], index: Option<&'a LineIndex>) -> Suppressions<'a> {
+        let mut out = Suppressions {
+            file: Vec::new(),
+            lines: FastMap::default(),
+            index,
+        };
+        for (text, offset) in directives {
+            let mut words = text.split_whitespace();
+            let kind = words.next().unwrap_or("");
+            let mut names: Vec<&str> = words.collect();
+            if names.is_empty() {
+                names.push("all");
+            }
+            match kind {
+                "opsbook-disable" => out.file.extend(names),
+                "opsbook-disable-next-line" => {
+                    let line = out.line_of(*offset) + 1;
+                    out.lines.entry(line).or_default().extend(names);
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        self.index.map(|i| i.line(offset)).unwrap_or(1)
+    }
+
+    fn suppresses(&self, d: &Diagnostic) -> bool {
+        let named = |names: &[&str]| names.iter().any(|n| *n == "all" || *n == d.rule.code());
+        named(&self.file)
+            || (!self.lines.is_empty()
+                && self
+                    .lines
+                    .get(&self.line_of(d.offset))
+                    .is_some_and(|names| named(names)))
+    }
+}
+
 /// Applies the site's level for the finding's rule and the file's suppression comments; false
 /// when the finding is switched off or suppressed.
 fn keep_finding(
     config: &crate::config::Config,
-    directives: Option<&[(String, usize)]>,
-    index: Option<&LineIndex>,
+    suppressions: Option<&Suppressions>,
     d: &mut Diagnostic,
 ) -> bool {
     match config.setting(d.rule) {
@@ -1079,21 +1132,7 @@ fn keep_finding(
         Setting::Warning => d.level = Level::Warning,
         Setting::Error => d.level = Level::Error,
     }
-    let Some(list) = directives else {
-        return true;
-    };
-    let line_of = |offset: usize| index.map(|i| i.line(offset)).unwrap_or(1);
-    !list.iter().any(|(text, offset)| {
-        let mut words = text.split_whitespace();
-        let kind = words.next().unwrap_or("");
-        let names: Vec<&str> = words.collect();
-        let named = names.is_empty() || names.contains(&d.rule.code()) || names.contains(&"all");
-        match kind {
-            "opsbook-disable" => named,
-            "opsbook-disable-next-line" => named && line_of(d.offset) == line_of(*offset) + 1,
-            _ => false,
-        }
-    })
+    suppressions.is_none_or(|s| !s.suppresses(d))
 }
 
 /// Whether findings of this rule make a runbook incomplete.
@@ -1307,19 +1346,12 @@ impl Site {
                 diagnostics.push(d);
             }
         }
-        let directives = page.document.doc.directives.clone();
+        let suppressions = Suppressions::new(&page.document.doc.directives, Some(&source.index));
         let mut local: Vec<Diagnostic> = outcome.diagnostics;
         local.extend(schema_findings);
         local.extend(links.diagnostics);
         local.extend(related_findings);
-        local.retain_mut(|d| {
-            keep_finding(
-                &self.project.config,
-                Some(&directives),
-                Some(&source.index),
-                d,
-            )
-        });
+        local.retain_mut(|d| keep_finding(&self.project.config, Some(&suppressions), d));
         // Invalid fields come from the schema and from alias checks across the site: too
         // tangled to patch.
         let invalid = |d: &Diagnostic| d.path == source.path && d.rule == Rule::InvalidField;
