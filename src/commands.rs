@@ -182,6 +182,9 @@ pub fn build(args: &BuildArgs) -> u8 {
         Err(e) => return fail(e),
     };
     if let Some(base) = &args.base_url {
+        if let Some(why) = crate::config::url_problem(base) {
+            return fail(format!("--base-url {why}"));
+        }
         project.config.site.base_url = base.clone();
     }
     let out = project.output_dir(args.out.as_deref());

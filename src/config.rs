@@ -182,6 +182,16 @@ impl Config {
                 ));
             }
         }
+        let site_urls = [
+            ("base_url", Some(&config.site.base_url)),
+            ("edit_url", config.site.edit_url.as_ref()),
+        ];
+        for (key, url) in site_urls {
+            if let Some(why) = url.and_then(|u| url_problem(u)) {
+                let offset = find_key(text, "site", key).unwrap_or(0);
+                return Err(at(offset, format!("`{key}` {why}")));
+            }
+        }
         for (name, spec) in &config.schema.fields {
             if spec.kind == FieldType::Enum && spec.values.is_empty() {
                 let offset = find_key(text, &format!("schema.fields.{name}"), "type").unwrap_or(0);
@@ -220,6 +230,21 @@ impl Config {
             Some(LevelName::Off) => Setting::Off,
             None => rule.default_setting(),
         }
+    }
+}
+
+/// Why a URL the configuration gives (`base_url`, `edit_url`) cannot go into pages, checked as
+/// links are: it must be a path or an http(s) URL, so no setting can put `javascript:` into an
+/// `href`.
+pub fn url_problem(url: &str) -> Option<String> {
+    if url.chars().any(char::is_control) {
+        return Some("holds a control character".into());
+    }
+    match crate::text::scheme(url) {
+        Some(s) if !matches!(&*s, "http" | "https") => Some(format!(
+            "has the scheme `{s}:`; write a path such as `/runbooks/` or an http(s) URL"
+        )),
+        _ => None,
     }
 }
 

@@ -40,45 +40,118 @@ pub async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>) -> Resu
         .map_err(|e| format!("the server stopped: {e}"))
 }
 
-/// `host[:port]` without the port, lower-cased.
-fn host_name(value: &str) -> String {
-    let v = value.trim().to_ascii_lowercase();
-    if v.starts_with('[') {
-        return v.split_once(']').map(|(h, _)| format!("{h}]")).unwrap_or(v);
-    }
-    v.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or(v)
+/// A `Host` value or an origin's authority split exactly into its host (lower-cased) and port:
+/// `name`, an IPv4 address or a bracketed IPv6 address, then nothing or `:` and a port number.
+/// `None` for anything else (`localhost:evil`, `127.0.0.1:1@evil.example`, a path, spaces
+/// inside).
+fn authority(value: &str) -> Option<(String, Option<u16>)> {
+    let v = value.trim_matches([' ', '\t']).to_ascii_lowercase();
+    let (host, rest) = match v.strip_prefix('[') {
+        Some(inner) => {
+            let end = inner.find(']')?;
+            inner[..end].parse::<std::net::Ipv6Addr>().ok()?;
+            (format!("[{}]", &inner[..end]), &inner[end + 1..])
+        }
+        None => {
+            let end = v.find(':').unwrap_or(v.len());
+            let host = &v[..end];
+            let name_ok = !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+            if !name_ok {
+                return None;
+            }
+            (host.to_string(), &v[end..])
+        }
+    };
+    let port = match rest.strip_prefix(':') {
+        None if rest.is_empty() => None,
+        None => return None,
+        Some(digits) => {
+            if digits.is_empty() || digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
+            Some(digits.parse::<u16>().ok()?)
+        }
+    };
+    Some((host, port))
 }
 
+/// Whether an authority names this server: one of its host names (any IP literal when it is
+/// bound to every interface, never a DNS name) and its port (no port: 80).
 fn allowed_host(shared: &Shared, value: &str) -> bool {
-    let name = host_name(value);
-    if shared.hosts.contains(&name) {
+    let Some((host, port)) = authority(value) else {
+        return false;
+    };
+    if port.unwrap_or(80) != shared.port {
+        return false;
+    }
+    if shared.hosts.contains(&host) {
         return true;
     }
-    // Bound to every interface: accept any IP literal, never a DNS name.
-    shared.hosts.iter().any(|h| h == "0.0.0.0" || h == "[::]")
-        && (name.parse::<std::net::IpAddr>().is_ok() || name.starts_with('['))
+    let ip = host.parse::<std::net::IpAddr>().is_ok()
+        || host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .is_some_and(|h| h.parse::<std::net::Ipv6Addr>().is_ok());
+    shared.hosts.iter().any(|h| h == "0.0.0.0" || h == "[::]") && ip
+}
+
+/// Whether an `Origin` is this server's own: `http://` and an allowed authority, nothing more.
+fn allowed_origin(shared: &Shared, origin: &str) -> bool {
+    let origin = origin.trim_matches([' ', '\t']);
+    let Some(scheme_end) = origin.find("://") else {
+        return false;
+    };
+    origin[..scheme_end].eq_ignore_ascii_case("http")
+        && allowed_host(shared, &origin[scheme_end + 3..])
+}
+
+fn refuse(status: StatusCode, why: &'static str) -> Response {
+    (status, why).into_response()
 }
 
 async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let headers = request.headers();
-    let host_ok = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .is_some_and(|h| allowed_host(&shared, h));
-    if !host_ok {
-        return (
+    let mut hosts = headers.get_all(header::HOST).iter();
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(h), None) => h.to_str().ok(),
+        (Some(_), Some(_)) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "opsbook serve: more than one Host header\n",
+            );
+        }
+        (None, _) => None,
+    };
+    // A request in absolute form (`GET http://host/…`) names its host in the target too.
+    let target_ok = request
+        .uri()
+        .authority()
+        .is_none_or(|a| allowed_host(&shared, a.as_str()));
+    if !host.is_some_and(|h| allowed_host(&shared, h)) || !target_ok {
+        return refuse(
             StatusCode::FORBIDDEN,
             "opsbook serve: unknown Host header (DNS rebinding protection)\n",
-        )
-            .into_response();
+        );
     }
-    if request.uri().path().starts_with("/__opsbook/")
-        && let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())
-    {
-        let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
-        if origin == "null" || !allowed_host(&shared, origin_host) {
-            return (StatusCode::FORBIDDEN, "opsbook serve: foreign Origin\n").into_response();
+    let mut origins = headers.get_all(header::ORIGIN).iter();
+    match (origins.next(), origins.next()) {
+        (_, Some(_)) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "opsbook serve: more than one Origin header\n",
+            );
         }
+        (Some(origin), None)
+            if request.uri().path().starts_with("/__opsbook/")
+                && !origin.to_str().is_ok_and(|o| allowed_origin(&shared, o)) =>
+        {
+            return refuse(StatusCode::FORBIDDEN, "opsbook serve: foreign Origin\n");
+        }
+        _ => {}
     }
     next.run(request).await
 }
@@ -142,7 +215,8 @@ pub fn site_path(uri_path: &str) -> Option<String> {
         match part {
             "" => {}
             "." | ".." => return None,
-            p if p.contains(':') => return None, // C:, file:, …
+            // Looked up in the site in memory, never on disk: a colon is only a character
+            // (`javascript%3A…/x.html` names a page in a folder so named).
             p => parts.push(p),
         }
     }
@@ -277,12 +351,16 @@ mod tests {
             site_path("/db/fail%20over.html").as_deref(),
             Some("db/fail over.html")
         );
+        // A colon is a character of a page's name, looked up in memory.
+        assert_eq!(
+            site_path("/javascript%3Aalert(1)/x.html").as_deref(),
+            Some("javascript:alert(1)/x.html")
+        );
         for bad in [
             "/../etc/passwd",
             "/%2e%2e/etc/passwd",
             "/db/%2E%2E/%2e%2e/x",
             "/a%5c..%5cb",
-            "/C:/Windows/win.ini",
             "//etc/passwd",
             "/a/%00",
             "/%zz",
@@ -292,9 +370,32 @@ mod tests {
     }
 
     #[test]
-    fn host_names() {
-        assert_eq!(host_name("LocalHost:3000"), "localhost");
-        assert_eq!(host_name("[::1]:3000"), "[::1]");
-        assert_eq!(host_name("127.0.0.1"), "127.0.0.1");
+    fn authorities_are_parsed_exactly() {
+        let ok = |v: &str, host: &str, port: Option<u16>| {
+            assert_eq!(authority(v), Some((host.to_string(), port)), "{v}");
+        };
+        ok("LocalHost:3000", "localhost", Some(3000));
+        ok("[::1]:3000", "[::1]", Some(3000));
+        ok("127.0.0.1", "127.0.0.1", None);
+        ok(" localhost:80 ", "localhost", Some(80));
+        for bad in [
+            "",
+            ":3000",
+            "localhost:evil",
+            "localhost:",
+            "localhost:3000:3000",
+            "127.0.0.1:3000@evil.example",
+            "127.0.0.1:P@evil.example",
+            "evil.example@127.0.0.1:3000",
+            "localhost:99999",
+            "localhost:3000/x",
+            "local host:3000",
+            "[::1",
+            "[evil]:3000",
+            "[::1]x",
+            "localhost\\:3000",
+        ] {
+            assert_eq!(authority(bad), None, "{bad:?}");
+        }
     }
 }

@@ -343,3 +343,112 @@ fn a_control_character_in_a_quoted_title_is_read_as_the_full_parser_reads_it() {
         .expect_code(1)
         .stdout_has("error[front-matter-syntax]");
 }
+
+#[test]
+fn config_urls_are_checked_like_link_urls() {
+    for (key, value) in [
+        ("base_url", "javascript:alert(1)//"),
+        ("edit_url", "javascript:alert(1)//{path}"),
+        ("edit_url", "JaVaScRiPt:alert(1)"),
+        ("base_url", "data:text/html,x"),
+        ("edit_url", "vbscript:x"),
+    ] {
+        let site = Site::empty();
+        site.write("content/r.md", runbook("Do.\n"));
+        site.write("opsbook.toml", format!("[site]\n{key} = \"{value}\"\n"));
+        site.run(&["build"]).expect_code(2).stderr_has(&format!(
+            "opsbook.toml:2:1: invalid configuration: `{key}` has the scheme"
+        ));
+        assert!(!site.exists("public"));
+    }
+    let site = Site::empty();
+    site.write("content/r.md", runbook("Do.\n"));
+    site.write("opsbook.toml", "[site]\nedit_url = \"java\\tscript:x\"\n");
+    site.run(&["build"])
+        .expect_code(2)
+        .stderr_has("`edit_url` holds a control character");
+    site.write("opsbook.toml", "");
+    site.run(&["build", "--base-url", "javascript:alert(1)//"])
+        .expect_code(2)
+        .stderr_has("--base-url has the scheme `javascript:`");
+    site.write(
+        "opsbook.toml",
+        "[site]\nbase_url = \"https://runbooks.example/ops/\"\nedit_url = \"https://git.example/-/edit/main/{path}\"\n",
+    );
+    site.write("content/a b#c.md", runbook("Do.\n"));
+    site.run(&["build"]).expect_code(0);
+    assert!(
+        site.read("public/a b#c.html")
+            .contains("href=\"https://git.example/-/edit/main/content/a%20b%23c.md\"")
+    );
+}
+
+#[test]
+fn serve_reads_host_and_origin_exactly() {
+    let site = Site::empty();
+    site.write("content/r.md", runbook("Do.\n"));
+    let server = crate::serve::Server::start(&site, &[]);
+    let port = server.port;
+    let status = |headers: &[(&str, &str)]| server.request("/r.html", headers).0;
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("LOCALHOST:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        assert_eq!(status(&[("Host", &host)]), 200, "{host}");
+    }
+    for host in [
+        "localhost:evil".to_string(),
+        format!("127.0.0.1:{port}@evil.example"),
+        "127.0.0.1:P@evil.example".to_string(),
+        format!("evil.example:{port}"),
+        format!("localhost.evil.example:{port}"),
+        format!("localhost:{}", port.wrapping_add(1)),
+        "localhost".to_string(),
+        format!("127.0.0.1:{port}:{port}"),
+        format!("[::1]evil:{port}"),
+        String::new(),
+    ] {
+        assert_eq!(status(&[("Host", &host)]), 403, "{host:?}");
+    }
+    let host = format!("127.0.0.1:{port}");
+    assert_eq!(
+        status(&[("Host", &host), ("Host", "evil.example")]),
+        400,
+        "two Host headers"
+    );
+    let reload = |origin: &str| {
+        server
+            .request("/__opsbook/status", &[("Host", &host), ("Origin", origin)])
+            .0
+    };
+    assert_eq!(reload(&format!("http://127.0.0.1:{port}")), 200);
+    assert_eq!(reload(&format!("http://localhost:{port}")), 200);
+    for origin in [
+        format!("http://127.0.0.1:{}", port.wrapping_add(1)),
+        "http://127.0.0.1".to_string(),
+        format!("https://127.0.0.1:{port}"),
+        format!("http://127.0.0.1:{port}.evil.example"),
+        format!("http://evil.example:{port}"),
+        format!("http://127.0.0.1:{port}/path"),
+        "null".to_string(),
+        format!("127.0.0.1:{port}"),
+    ] {
+        assert_eq!(reload(&origin), 403, "{origin}");
+    }
+    assert_eq!(
+        server
+            .request(
+                "/__opsbook/status",
+                &[
+                    ("Host", &host),
+                    ("Origin", &format!("http://127.0.0.1:{port}")),
+                    ("Origin", "http://evil.example")
+                ]
+            )
+            .0,
+        400,
+        "two Origin headers"
+    );
+}
