@@ -8,7 +8,7 @@
 //! author typed, which is what they meant.
 
 use crate::diagnostics::{Diagnostic, Rule};
-use crate::text::{escape, safe_url};
+use crate::text::{escape_into, safe_url};
 
 const ALLOWED: &[&str] = &[
     "a",
@@ -181,15 +181,27 @@ pub fn decode_entities(s: &str) -> String {
 }
 
 /// Text between tags in raw HTML: its entities (`&amp;`) stay as written, stray angle brackets
-/// are escaped.
-fn escape_angles(s: &str) -> String {
-    s.replace('<', "&lt;").replace('>', "&gt;")
+/// are escaped, marker characters replaced (`text::MARKERS`).
+fn escape_angles_into(out: &mut String, s: &str) {
+    let scrubbed = crate::text::scrub_markers(s);
+    let s = scrubbed.as_deref().unwrap_or(s);
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let entity = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(entity);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
 }
 
 struct Tag<'a> {
     name: String,
     closing: bool,
-    self_closing: bool,
     attrs: Vec<(String, Option<String>)>,
     raw: &'a str,
 }
@@ -213,7 +225,6 @@ fn parse_tag(s: &str) -> Option<(Tag<'_>, usize)> {
     }
     let name = s[name_start..i].to_ascii_lowercase();
     let mut attrs = Vec::new();
-    let mut self_closing = false;
     loop {
         while i < bytes.len() && bytes[i].is_ascii_whitespace() {
             i += 1;
@@ -225,7 +236,6 @@ fn parse_tag(s: &str) -> Option<(Tag<'_>, usize)> {
                 break;
             }
             Some(b'/') if bytes.get(i + 1) == Some(&b'>') => {
-                self_closing = true;
                 i += 2;
                 break;
             }
@@ -278,7 +288,6 @@ fn parse_tag(s: &str) -> Option<(Tag<'_>, usize)> {
         Tag {
             name,
             closing,
-            self_closing,
             attrs,
             raw: &s[..i],
         },
@@ -286,134 +295,249 @@ fn parse_tag(s: &str) -> Option<(Tag<'_>, usize)> {
     ))
 }
 
-/// Sanitizes one raw-HTML chunk from the Markdown. `offset` is where it starts in the file.
-pub fn clean(raw: &str, offset: usize, path: &str, out: &mut Vec<Diagnostic>) -> String {
-    let mut html = String::with_capacity(raw.len());
-    let mut rest = raw;
-    let mut at = 0;
-    let report = |what: String, pos: usize, rule: Rule, out: &mut Vec<Diagnostic>| {
-        let help = match rule {
-            Rule::UnsafeLink => "only http, https, mailto, tel and relative links are kept",
-            _ => {
-                "write it in Markdown, or set [markdown] unsafe_html = true if every author is trusted"
+/// Elements that have no end tag.
+const VOID: &[&str] = &["br", "col", "hr", "img", "wbr"];
+
+/// What one chunk of raw HTML became.
+#[derive(Debug, Default)]
+pub struct Cleaned {
+    pub html: String,
+    /// Byte ranges of the chunk that were HTML comments (not prose, never shown).
+    pub comments: Vec<std::ops::Range<usize>>,
+}
+
+/// Sanitizes the raw HTML of one document, chunk by chunk (each HTML block, each inline tag),
+/// keeping the elements it lets through balanced across the whole document: an end tag closes
+/// only an element raw HTML opened (a stray `</div>` would otherwise close the page's own
+/// layout), and what is still open at the end is closed by `finish`.
+#[derive(Debug, Default)]
+pub struct Sanitizer {
+    open: Vec<&'static str>,
+}
+
+impl Sanitizer {
+    /// Sanitizes one chunk. `at` maps a byte offset in `raw` to the file offset findings name.
+    pub fn clean(
+        &mut self,
+        raw: &str,
+        at: &dyn Fn(usize) -> usize,
+        path: &str,
+        out: &mut Vec<Diagnostic>,
+    ) -> Cleaned {
+        let mut html = String::with_capacity(raw.len());
+        let mut comments = Vec::new();
+        let mut rest = raw;
+        let mut pos = 0;
+        let report = |what: String, pos: usize, rule: Rule, out: &mut Vec<Diagnostic>| {
+            let help = match rule {
+                Rule::UnsafeLink => "only http, https, mailto, tel and relative links are kept",
+                _ => {
+                    "write it in Markdown, or set [markdown] unsafe_html = true if every author is trusted"
+                }
+            };
+            out.push(Diagnostic::new(rule, path, at(pos), what).with_help(help));
+        };
+        while let Some(lt) = rest.find('<') {
+            escape_angles_into(&mut html, &rest[..lt]);
+            pos += lt;
+            rest = &rest[lt..];
+            if rest.starts_with("<!--") {
+                let end = comment_len(rest);
+                comments.push(pos..pos + end);
+                pos += end;
+                rest = &rest[end..];
+                continue;
             }
-        };
-        out.push(Diagnostic::new(rule, path, offset + pos, what).with_help(help));
-    };
-    while let Some(lt) = rest.find('<') {
-        html.push_str(&escape_angles(&rest[..lt]));
-        at += lt;
-        rest = &rest[lt..];
-        if rest.starts_with("<!--") {
-            let end = rest.find("-->").map(|e| e + 3).unwrap_or(rest.len());
-            at += end;
-            rest = &rest[end..];
-            continue;
-        }
-        if rest.starts_with("<!") || rest.starts_with("<?") {
-            let end = rest.find('>').map(|e| e + 1).unwrap_or(rest.len());
-            report(
-                format!(
-                    "raw HTML `{}` was removed",
-                    crate::diagnostics::shorten(&rest[..end], 40)
-                ),
-                at,
-                Rule::UnsafeHtml,
-                out,
-            );
-            at += end;
-            rest = &rest[end..];
-            continue;
-        }
-        let Some((tag, len)) = parse_tag(rest) else {
-            html.push_str("&lt;");
-            at += 1;
-            rest = &rest[1..];
-            continue;
-        };
-        if DANGEROUS.contains(&tag.name.as_str()) {
-            if !tag.closing {
+            if rest.starts_with("<!") || rest.starts_with("<?") {
+                let end = rest.find('>').map(|e| e + 1).unwrap_or(rest.len());
                 report(
-                    format!("raw HTML `<{}>` was removed", tag.name),
-                    at,
+                    format!(
+                        "raw HTML `{}` was removed",
+                        crate::diagnostics::shorten(&rest[..end], 40)
+                    ),
+                    pos,
                     Rule::UnsafeHtml,
                     out,
                 );
+                pos += end;
+                rest = &rest[end..];
+                continue;
             }
-        } else if !ALLOWED.contains(&tag.name.as_str()) {
-            // Not HTML we render, and not harmful: show what the author typed.
-            html.push_str(&escape(tag.raw));
-        } else if tag.closing {
-            html.push_str(&format!("</{}>", tag.name));
-        } else {
-            html.push('<');
-            html.push_str(&tag.name);
-            for (name, value) in &tag.attrs {
-                let url_attr = matches!(
-                    name.as_str(),
-                    "href"
-                        | "src"
-                        | "cite"
-                        | "srcset"
-                        | "poster"
-                        | "action"
-                        | "formaction"
-                        | "xlink:href"
-                );
-                let keep = ALLOWED_ATTRS.contains(&name.as_str())
-                    || (name == "href" && tag.name == "a")
-                    || (name == "src" && tag.name == "img")
-                    || name.starts_with("aria-");
-                if url_attr && (name == "href" || name == "src") && keep {
-                    let v = value.clone().unwrap_or_default();
-                    if safe_url(&v) {
-                        html.push_str(&format!(" {name}=\"{}\"", escape(&v)));
-                    } else {
-                        report(
-                            format!(
-                                "`{name}` with an unsafe URL was removed from `<{}>`",
-                                tag.name
-                            ),
-                            at,
-                            Rule::UnsafeLink,
-                            out,
-                        );
-                    }
-                    continue;
-                }
-                if !keep || url_attr {
+            let Some((tag, len)) = parse_tag(rest) else {
+                html.push_str("&lt;");
+                pos += 1;
+                rest = &rest[1..];
+                continue;
+            };
+            if DANGEROUS.contains(&tag.name.as_str()) {
+                if !tag.closing {
                     report(
-                        format!("attribute `{name}` was removed from `<{}>`", tag.name),
-                        at,
+                        format!("raw HTML `<{}>` was removed", tag.name),
+                        pos,
                         Rule::UnsafeHtml,
                         out,
                     );
-                    continue;
                 }
-                match value {
-                    Some(v) => html.push_str(&format!(" {name}=\"{}\"", escape(v))),
-                    None => html.push_str(&format!(" {name}")),
+            } else if let Some(name) = ALLOWED.iter().copied().find(|n| *n == tag.name) {
+                if tag.closing {
+                    self.close(name, &mut html);
+                } else {
+                    self.open_tag(name, &tag, pos, &mut html, &mut |what, pos, rule| {
+                        report(what, pos, rule, out)
+                    });
                 }
+            } else {
+                // Not HTML we render, and not harmful: show what the author typed.
+                escape_into(&mut html, tag.raw);
             }
-            if tag.name == "a" {
-                html.push_str(" rel=\"noopener\"");
-            }
-            html.push_str(if tag.self_closing { " />" } else { ">" });
+            pos += len;
+            rest = &rest[len..];
         }
-        at += len;
-        rest = &rest[len..];
+        escape_angles_into(&mut html, rest);
+        Cleaned { html, comments }
     }
-    html.push_str(&escape_angles(rest));
-    html
+
+    /// Writes an allowed start tag with its safe attributes, and remembers it as open.
+    fn open_tag(
+        &mut self,
+        name: &'static str,
+        tag: &Tag,
+        pos: usize,
+        html: &mut String,
+        report: &mut dyn FnMut(String, usize, Rule),
+    ) {
+        html.push('<');
+        html.push_str(name);
+        for (attr, value) in &tag.attrs {
+            let url_attr = matches!(
+                attr.as_str(),
+                "href"
+                    | "src"
+                    | "cite"
+                    | "srcset"
+                    | "poster"
+                    | "action"
+                    | "formaction"
+                    | "xlink:href"
+            );
+            let keep = (ALLOWED_ATTRS.contains(&attr.as_str()) && (attr != "name" || name == "a"))
+                || (attr == "href" && name == "a")
+                || (attr == "src" && name == "img")
+                || (attr.starts_with("aria-")
+                    && attr.len() > 5
+                    && attr.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+            if url_attr && (attr == "href" || attr == "src") && keep {
+                let v = value.as_deref().unwrap_or_default();
+                if safe_url(v) {
+                    html.push(' ');
+                    html.push_str(attr);
+                    html.push_str("=\"");
+                    escape_into(html, v);
+                    html.push('"');
+                } else {
+                    report(
+                        format!("`{attr}` with an unsafe URL was removed from `<{name}>`"),
+                        pos,
+                        Rule::UnsafeLink,
+                    );
+                }
+                continue;
+            }
+            if !keep || url_attr {
+                report(
+                    format!("attribute `{attr}` was removed from `<{name}>`"),
+                    pos,
+                    Rule::UnsafeHtml,
+                );
+                continue;
+            }
+            html.push(' ');
+            html.push_str(attr);
+            if let Some(v) = value {
+                html.push_str("=\"");
+                escape_into(html, v);
+                html.push('"');
+            }
+        }
+        if name == "a" {
+            html.push_str(" rel=\"noopener\"");
+        }
+        // `<div/>` opens a div, as browsers read it: only void elements end at once.
+        html.push('>');
+        if !VOID.contains(&name) {
+            self.open.push(name);
+        }
+    }
+
+    /// Writes the end tag of `name` if raw HTML opened one (closing what was opened inside it
+    /// too); an end tag with nothing to close is dropped.
+    fn close(&mut self, name: &'static str, html: &mut String) {
+        let Some(i) = self.open.iter().rposition(|n| *n == name) else {
+            return;
+        };
+        for open in self.open.drain(i..).rev() {
+            html.push_str("</");
+            html.push_str(open);
+            html.push('>');
+        }
+    }
+
+    /// End tags for what raw HTML left open, innermost first.
+    pub fn finish(&mut self) -> String {
+        let mut html = String::new();
+        for open in self.open.drain(..).rev() {
+            html.push_str("</");
+            html.push_str(open);
+            html.push('>');
+        }
+        html
+    }
+}
+
+/// The length of the comment at the start of `s` (which starts with `<!--`): up to `-->`, or
+/// `--!>` as browsers also end one; `<!-->` and `<!--->` are empty comments; an unclosed one
+/// runs to the end.
+fn comment_len(s: &str) -> usize {
+    let body = &s[4..];
+    if body.starts_with('>') {
+        5
+    } else if body.starts_with("->") {
+        6
+    } else {
+        [
+            body.find("-->").map(|e| e + 3),
+            body.find("--!>").map(|e| e + 4),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map_or(s.len(), |e| e + 4)
+    }
+}
+
+/// The byte ranges of the comments in raw HTML that is not sanitized (`unsafe_html`).
+pub fn comments(raw: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = raw[from..].find("<!--") {
+        let start = from + i;
+        let end = start + comment_len(&raw[start..]);
+        out.push(start..end);
+        from = end;
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// One chunk on its own, balanced within it.
     fn run(raw: &str) -> (String, Vec<String>) {
         let mut out = Vec::new();
-        let html = clean(raw, 0, "a.md", &mut out);
+        let mut sanitizer = Sanitizer::default();
+        let mut html = sanitizer.clean(raw, &|p| p, "a.md", &mut out).html;
+        html.push_str(&sanitizer.finish());
         (
             html,
             out.into_iter()
@@ -484,6 +608,59 @@ mod tests {
             "<a href=\"https://example.com/a?b=1&amp;c=2\" rel=\"noopener\">ok</a>"
         );
         assert!(found.is_empty());
+    }
+
+    #[test]
+    fn end_tags_close_only_what_raw_html_opened() {
+        let mut out = Vec::new();
+        let mut s = Sanitizer::default();
+        let mut html = String::new();
+        for chunk in [
+            "</div></div>",
+            "<details><div>",
+            "text",
+            "</details>",
+            "<b>x",
+            "</p>",
+        ] {
+            html.push_str(&s.clean(chunk, &|p| p, "a.md", &mut out).html);
+        }
+        html.push_str(&s.finish());
+        assert_eq!(html, "<details><div>text</div></details><b>x</b>");
+        // `<div/>` opens a div, as in a browser; void elements stay void.
+        let (html, _) = run("<div/>a<br/><img src=\"x.png\"/>");
+        assert_eq!(html, "<div>a<br><img src=\"x.png\"></div>");
+    }
+
+    #[test]
+    fn names_that_clobber_the_document_are_removed() {
+        // `<img name=getElementById>` would replace document.getElementById for the page's
+        // scripts; a named anchor is harmless and kept.
+        let (html, found) = run("<img name=\"getElementById\" src=\"x.png\"><a name=\"top\"></a>");
+        assert_eq!(
+            html,
+            "<img src=\"x.png\"><a name=\"top\" rel=\"noopener\"></a>"
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (html, _) = run("<span aria-label=\"x\" aria-x\"y=\"1\">t</span>");
+        assert_eq!(html, "<span aria-label=\"x\">t</span>");
+    }
+
+    #[test]
+    fn comments_end_where_browsers_end_them() {
+        for (raw, shown) in [
+            ("a<!-- x -->b", "ab"),
+            (
+                "a<!-- x --!><img src=x onerror=alert(1)>b",
+                "a<img src=\"x\">b",
+            ),
+            ("a<!-->b", "ab"),
+            ("a<!--->b", "ab"),
+            ("a<!--\nsecret\n-->b", "ab"),
+            ("a<!-- never closed <script>", "a"),
+        ] {
+            assert_eq!(run(raw).0, shown, "{raw}");
+        }
     }
 
     #[test]

@@ -299,6 +299,9 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
         list: Vec::with_capacity(if want_html { body.len() / 12 } else { 0 }),
     };
     let mut ids = HeadingIds::default();
+    let mut sanitizer = crate::sanitize::Sanitizer::default();
+    // The HTML block being gathered, line by line.
+    let mut html_block: Option<RawHtml> = None;
 
     // Heading being collected: (index in `events` of its placeholder, level, text, offset,
     // custom id, classes).
@@ -487,27 +490,30 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     )))
                 });
             }
+            Event::Start(Tag::HtmlBlock) => {
+                if items.is_empty() {
+                    first_block = false;
+                }
+                html_block = Some(RawHtml::default());
+                events.push(Event::Start(Tag::HtmlBlock));
+            }
+            // An HTML block comes line by line: gathered, so that a tag or a comment that spans
+            // lines is read whole.
+            Event::Html(raw) if html_block.is_some() => {
+                if let Some(block) = html_block.as_mut() {
+                    block.push(&raw, offset);
+                }
+            }
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some(block) = html_block.take() {
+                    raw_html(&mut doc, &mut sanitizer, &mut events, opts, &block);
+                }
+                events.push(Event::End(TagEnd::HtmlBlock));
+            }
             Event::Html(raw) | Event::InlineHtml(raw) => {
-                let trimmed = raw.trim();
-                if !trimmed.starts_with("<!--") {
-                    let html = if opts.unsafe_html {
-                        raw.to_string()
-                    } else {
-                        crate::sanitize::clean(&raw, offset, opts.path, &mut doc.findings)
-                    };
-                    events.push(Event::InlineHtml(CowStr::from(html)));
-                    continue;
-                }
-                if trimmed.starts_with("<!--") {
-                    doc.non_prose.push(offset..at(range.end));
-                    if let Some(inner) = trimmed.strip_prefix("<!--") {
-                        let inner = inner.trim_end_matches("-->").trim();
-                        if inner.starts_with("opsbook-") {
-                            doc.directives.push((inner.to_string(), offset));
-                        }
-                    }
-                    continue;
-                }
+                let mut one = RawHtml::default();
+                one.push(&raw, offset);
+                raw_html(&mut doc, &mut sanitizer, &mut events, opts, &one);
             }
             Event::Start(Tag::CodeBlock(kind)) => {
                 first_block = false;
@@ -663,6 +669,11 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
             );
         }
     }
+    // What raw HTML left open is closed inside the body, never by the page around it.
+    let closers = sanitizer.finish();
+    if !closers.is_empty() {
+        events.push(Event::Html(CowStr::from(closers)));
+    }
     if want_html {
         doc.terms = crate::search::Terms::from_text(&text_buf);
         drop(text_buf);
@@ -675,6 +686,66 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
         doc.html = std::sync::Arc::new(out);
     }
     doc
+}
+
+/// Raw HTML as pulldown-cmark gives it (a whole HTML block, or one inline tag), with the file
+/// offset of each piece.
+#[derive(Default)]
+struct RawHtml {
+    text: String,
+    /// (offset in `text`, file offset) where each piece starts.
+    pieces: Vec<(usize, usize)>,
+}
+
+impl RawHtml {
+    fn push(&mut self, piece: &str, file_offset: usize) {
+        self.pieces.push((self.text.len(), file_offset));
+        self.text.push_str(piece);
+    }
+
+    /// The file offset of byte `i` of the text.
+    fn file_offset(&self, i: usize) -> usize {
+        let k = self
+            .pieces
+            .partition_point(|&(start, _)| start <= i)
+            .saturating_sub(1);
+        self.pieces
+            .get(k)
+            .map_or(i, |&(start, file)| file + (i - start))
+    }
+}
+
+/// Renders one chunk of raw HTML into `events`: through the sanitizer (unless `[markdown]
+/// unsafe_html`), its comments recorded as not prose and `<!-- opsbook-… -->` comments as
+/// suppression directives. A chunk that was only comments leaves nothing on the page.
+fn raw_html(
+    doc: &mut Doc,
+    sanitizer: &mut crate::sanitize::Sanitizer,
+    events: &mut Events<'_>,
+    opts: &RenderOptions,
+    raw: &RawHtml,
+) {
+    let at = |i: usize| raw.file_offset(i);
+    let (html, comments) = if opts.unsafe_html {
+        (raw.text.clone(), crate::sanitize::comments(&raw.text))
+    } else {
+        let cleaned = sanitizer.clean(&raw.text, &at, opts.path, &mut doc.findings);
+        (cleaned.html, cleaned.comments)
+    };
+    for c in &comments {
+        doc.non_prose.push(at(c.start)..at(c.end));
+        let inner = raw.text[c.clone()]
+            .trim_start_matches("<!--")
+            .trim_end_matches('>')
+            .trim_end_matches(['-', '!'])
+            .trim();
+        if inner.starts_with("opsbook-") {
+            doc.directives.push((inner.to_string(), at(c.start)));
+        }
+    }
+    if comments.is_empty() || !html.trim().is_empty() {
+        events.push(Event::InlineHtml(CowStr::from(html)));
+    }
 }
 
 /// The events to render; pushing is a no-op when only checking (no HTML is wanted).
@@ -1019,5 +1090,23 @@ mod tests {
         );
         assert_eq!(doc.directives[0].0, "opsbook-disable placeholder");
         assert!(!doc.html.contains("<script>"));
+    }
+
+    #[test]
+    fn an_html_block_is_sanitized_whole_and_balanced() {
+        // A comment over several lines stays hidden (its lines came one event each), and a
+        // stray end tag cannot close the page's own layout.
+        let doc = render(
+            "<!--\nnote to self TODO\n-->\n\n<div>\n\nText\n\n</div>\n</div></div>\n\n<details>\n\nOpen\n",
+            0,
+            None,
+        );
+        assert!(!doc.html.contains("note to self"), "{}", doc.html);
+        assert_eq!(
+            doc.html.matches("<div").count(),
+            doc.html.matches("</div>").count()
+        );
+        assert!(doc.html.trim_end().ends_with("</details>"), "{}", doc.html);
+        assert_eq!(doc.non_prose.len(), 1);
     }
 }
