@@ -30,17 +30,155 @@ fn unavailable() -> Option<String> {
     None
 }
 
+/// Whether the browser tests can run; says why not (or fails, when they are required).
+fn browser_available() -> bool {
+    let Some(reason) = unavailable() else {
+        return true;
+    };
+    if std::env::var_os("OPSBOOK_REQUIRE_BROWSER").is_some() {
+        panic!("browser tests are required but cannot run: {reason}");
+    }
+    // Written past the test harness's capture, so a skip is never silent.
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "\nSKIPPED browser tests: {reason}\n"
+    );
+    false
+}
+
+/// The entries of `tests/browser/xss-vectors.txt`: (label, vector).
+pub fn vectors() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(repo().join("tests/browser/xss-vectors.txt")).unwrap();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if let Some(label) = line.strip_prefix("@@ ") {
+            out.push((label.trim().to_string(), String::new()));
+        } else if let Some((_, vector)) = out.last_mut() {
+            vector.push_str(line);
+        }
+    }
+    for (_, v) in &mut out {
+        let trimmed = v.trim_end_matches('\n').to_string();
+        *v = trimmed;
+    }
+    out
+}
+
+/// A YAML double-quoted scalar holding `s` (JSON's string syntax is YAML's).
+fn yaml_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
+
+/// The vector corpus as a site: one runbook per vector, the vector as a block, inline in a
+/// sentence, in a heading, a list item, a table cell, the title and the description; a page
+/// with a vector in every front-matter field; pages whose file and folder names are vectors;
+/// and a vector as the site title. Returns the site and a map of page -> vector label.
+pub fn vector_site() -> (Site, serde_json::Map<String, serde_json::Value>) {
+    let site = Site::empty();
+    let mut labels = serde_json::Map::new();
+    let vectors = vectors();
+    assert!(vectors.len() >= 150, "{} vectors", vectors.len());
+    for (i, (label, vector)) in vectors.iter().enumerate() {
+        let inline = vector.replace(['\n', '\r'], " ");
+        let page = format!("v/v{i:03}");
+        site.write(
+            &format!("content/{page}.md"),
+            format!(
+                "---\ntitle: {}\ndescription: {}\nowner: ops\ncadence: monthly\nlast_reviewed: 2026-11-01\n---\n\n\
+                 {vector}\n\n\
+                 Before {inline} after.\n\n\
+                 ## Step {inline}\n\n\
+                 - item {inline}\n\n\
+                 | a | b |\n|---|---|\n| {} | x |\n\n\
+                 ## Acceptance checks\n\n- Done.\n",
+                yaml_string(&format!("v{i:03} {}", inline.chars().take(80).collect::<String>())),
+                yaml_string(&inline),
+                inline.replace('|', "\\|"),
+            ),
+        );
+        labels.insert(format!("{page}.html"), label.clone().into());
+    }
+    // Every front-matter field a page shows, each holding a vector.
+    let v = |i: usize| yaml_string(&vectors[i % vectors.len()].1.replace('\n', " "));
+    site.write(
+        "content/fields.md",
+        format!(
+            "---\ntitle: {}\nowner: {}\nteam: {}\nservice: {}\nseverity: {}\ndescription: {}\n\
+             cadence: {}\nlast_reviewed: {}\ntags: [{}, {}]\nalerts: [{}, {}]\nrelated: [{}]\n\
+             aliases: [{}]\nacceptance_checks: [{}]\nx_note: {}\nrunbook_type: {}\n---\n\n[[_TOC_]]\n\n## {}\n\ntext\n",
+            v(1), v(2), v(3), v(4), v(5), v(6), v(7), v(8), v(9), v(10), v(11), v(12), v(13),
+            v(14), v(15), v(16), v(17), v(18)
+        ),
+    );
+    labels.insert("fields.html".into(), "every front-matter field".into());
+    // File and folder names.
+    for (i, name) in [
+        "\"><img src=x onerror=alert(1)>",
+        "' onmouseover='alert(1)",
+        "javascript:alert(1)",
+        "<script>alert(1)<\\script>",
+        "x#y?z=%41",
+    ]
+    .iter()
+    .enumerate()
+    {
+        site.write(
+            &format!("content/names/{name}.md"),
+            "---\nowner: ops\ncadence: monthly\nlast_reviewed: 2026-11-01\n---\n\n## Acceptance checks\n\n- Done.\n",
+        );
+        site.write(
+            &format!("content/{name}/page{i}.md"),
+            "---\ntitle: In a folder\nowner: ops\ncadence: monthly\nlast_reviewed: 2026-11-01\n---\n\n## Acceptance checks\n\n- Done.\n",
+        );
+    }
+    site.write(
+        "content/index.md",
+        "# Vectors\n\n[names](names/index.md) [v](v/index.md) [fields](fields.md)\n",
+    );
+    // The site title, the edit link, a field type of the site's own; links and anchors that
+    // vectors break, and secrets they look like, are not what this site is for.
+    site.write(
+        "opsbook.toml",
+        format!(
+            "[site]\ntitle = {}\nedit_url = \"https://git.example/edit/{{path}}\"\n\
+             [schema.fields.runbook_type]\ntype = \"string\"\n\
+             [rules]\nbroken-link = \"warning\"\nbroken-anchor = \"warning\"\nsecret = \"warning\"\n\
+             output-collision = \"warning\"\nunknown-related = \"warning\"\n",
+            serde_json::to_string("</title><script>alert(1)</script><img src=x onerror=alert(1)>")
+                .unwrap()
+        ),
+    );
+    (site, labels)
+}
+
+#[test]
+fn no_vector_runs_script_in_a_real_browser_without_the_csp() {
+    if !browser_available() {
+        return;
+    }
+    let (site, labels) = vector_site();
+    site.run(&["build"]).expect_code(0);
+    let labels_file = site.path().join("labels.json");
+    std::fs::write(&labels_file, serde_json::to_string(&labels).unwrap()).unwrap();
+    let out = Command::new("node")
+        .arg(repo().join("tests/browser/xss.mjs"))
+        .arg(site.path().join("public"))
+        .arg(&labels_file)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let _ = writeln!(std::io::stderr().lock(), "{stdout}");
+    assert!(
+        out.status.success(),
+        "vectors ran in the browser:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("ok   no vector ran script"), "{stdout}");
+}
+
 #[test]
 fn site_works_in_a_real_browser() {
-    if let Some(reason) = unavailable() {
-        if std::env::var_os("OPSBOOK_REQUIRE_BROWSER").is_some() {
-            panic!("browser tests are required but cannot run: {reason}");
-        }
-        // Written past the test harness's capture, so a skip is never silent.
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "\nSKIPPED browser tests: {reason}\n"
-        );
+    if !browser_available() {
         return;
     }
     let example = Site::empty();
