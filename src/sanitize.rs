@@ -10,7 +10,8 @@
 use crate::diagnostics::{Diagnostic, Rule};
 use crate::text::{escape_into, safe_url};
 
-const ALLOWED: &[&str] = &[
+/// The elements raw HTML may keep.
+pub const ALLOWED: &[&str] = &[
     "a",
     "abbr",
     "b",
@@ -119,7 +120,8 @@ const DANGEROUS: &[&str] = &[
     "import",
 ];
 
-const ALLOWED_ATTRS: &[&str] = &[
+/// The attributes they may keep (`href` on `a`, `src` on `img` and `aria-*` besides).
+pub const ALLOWED_ATTRS: &[&str] = &[
     "title", "lang", "dir", "class", "id", "align", "valign", "colspan", "rowspan", "span", "alt",
     "width", "height", "open", "start", "reversed", "type", "datetime", "cite", "abbr", "scope",
     "headers", "name",

@@ -165,9 +165,11 @@ for (const p of pages) {
 const search = await context.newPage();
 watch(search);
 current = "index.html (search)";
-await search.goto(`${origin}/index.html`, { waitUntil: "load" });
+// Pages that are not an opsbook site (ammonia's output, for comparison) have no search box.
+const hasSearch = pages.includes("index.html");
+if (hasSearch) await search.goto(`${origin}/index.html`, { waitUntil: "load" });
 let searched = 0;
-for (const [p, label] of Object.entries(labels)) {
+for (const [p, label] of hasSearch ? Object.entries(labels) : []) {
   const token = p.match(/v(\d{3})\.html$/);
   if (!token) continue;
   current = `${p} (search results)`;
@@ -190,7 +192,7 @@ for (const [p, label] of Object.entries(labels)) {
 await browser.close();
 server.close();
 console.log(`checked ${pages.length} pages (${cspSeen} had the CSP meta tag, removed) and ${searched} searches`);
-if (cspSeen === 0) failures.push("no page had the CSP meta tag: the test would not show what the sanitizer alone does");
+if (cspSeen === 0 && hasSearch) failures.push("no page had the CSP meta tag: the test would not show what the sanitizer alone does");
 if (failures.length) {
   console.log(`FAIL ${failures.length} problem(s):`);
   const limit = Number(process.env.XSS_SHOW || 60);
