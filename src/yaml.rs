@@ -391,7 +391,11 @@ mod flat {
         let b = text.as_bytes();
         // ASCII controls and DEL, one pass; the multi-byte cases start with 0xC2 (C1 controls)
         // or 0xEF (U+FEFF, U+FFFE, U+FFFF), which ordinary text seldom has.
-        if b.iter().any(|&c| (c < 0x20 && c != b'\n') || c == 0x7f) {
+        // Without an early exit, so that it is vectorized: front matter is short.
+        let controls = b.iter().fold(false, |seen, &c| {
+            seen | ((c < 0x20) & (c != b'\n')) | (c == 0x7f)
+        });
+        if controls {
             return false;
         }
         !memchr::memchr2_iter(0xc2, 0xef, b).any(|i| match b[i] {

@@ -290,10 +290,13 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
     let mut doc = Doc::default();
     // Author text never carries a marker character past this point: each event's text is
     // scrubbed as it comes (after pulldown-cmark decoded its entities, so `&#1;` is caught).
+    // Only a body that holds a marker byte or a numeric character reference can give one;
+    // most hold neither, and skip the scrub.
     let keep_toc = rewritten.is_some() && body.contains(compat::TOC_MARK);
-    let parser = Parser::new_ext(body, options())
-        .into_offset_iter()
-        .map(|(event, range)| (scrub(event, keep_toc), range));
+    let may_forge = keep_toc
+        || crate::text::has_marker(body)
+        || memchr::memmem::find(body.as_bytes(), b"&#").is_some();
+    let parser = Parser::new_ext(body, options()).into_offset_iter();
     let mut events = Events {
         on: want_html,
         list: Vec::with_capacity(if want_html { body.len() / 12 } else { 0 }),
@@ -321,6 +324,11 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
     let mut text_buf = String::new();
 
     for (event, range) in parser {
+        let event = if may_forge {
+            scrub(event, keep_toc)
+        } else {
+            event
+        };
         let offset = at(range.start);
         let is_heading_event = matches!(
             event,
@@ -718,6 +726,7 @@ impl RawHtml {
 /// Renders one chunk of raw HTML into `events`: through the sanitizer (unless `[markdown]
 /// unsafe_html`), its comments recorded as not prose and `<!-- opsbook-… -->` comments as
 /// suppression directives. A chunk that was only comments leaves nothing on the page.
+#[inline(never)]
 fn raw_html(
     doc: &mut Doc,
     sanitizer: &mut crate::sanitize::Sanitizer,
@@ -827,6 +836,7 @@ fn toc_html(headings: &[Heading]) -> String {
 /// (`text::MARKERS`): text, code, raw HTML, link and image destinations and titles, heading ids,
 /// classes and attributes, code-block info strings and footnote labels. The marker that
 /// `compat` leaves for `[[_TOC_]]` stays when `keep_toc`.
+#[inline(never)]
 fn scrub(event: Event<'_>, keep_toc: bool) -> Event<'_> {
     fn s(text: CowStr<'_>) -> CowStr<'_> {
         match crate::text::scrub_markers(&text) {
