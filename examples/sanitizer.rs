@@ -15,6 +15,9 @@
 //! OUT_DIR/labels.json` checks them in Chromium as the test checks ours.
 
 use opsbook::markdown::{RenderOptions, analyze};
+
+#[path = "../tests/browser/vectors.rs"]
+mod vectors;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -107,18 +110,7 @@ fn main() {
         theirs.as_secs_f64() / ours.as_secs_f64()
     );
 
-    let corpus = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser/xss-vectors.txt"),
-    )
-    .unwrap();
-    let mut vectors: Vec<(String, String)> = Vec::new();
-    for line in corpus.split_inclusive('\n') {
-        if let Some(label) = line.strip_prefix("@@ ") {
-            vectors.push((label.trim().to_string(), String::new()));
-        } else if let Some((_, v)) = vectors.last_mut() {
-            v.push_str(line);
-        }
-    }
+    let vectors = vectors::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
     let ours = best(20, || {
         for (_, v) in &vectors {
             std::hint::black_box(render(v, false));

@@ -7,6 +7,9 @@
 //! why on the terminal; with `OPSBOOK_REQUIRE_BROWSER=1` (set by `.ci/run`) it fails instead.
 
 use crate::helpers::{Site, copy_dir, repo, shared};
+
+#[path = "../browser/vectors.rs"]
+mod vectors;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
@@ -46,24 +49,6 @@ fn browser_available() -> bool {
     false
 }
 
-/// The entries of `tests/browser/xss-vectors.txt`: (label, vector).
-pub fn vectors() -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(repo().join("tests/browser/xss-vectors.txt")).unwrap();
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in text.split_inclusive('\n') {
-        if let Some(label) = line.strip_prefix("@@ ") {
-            out.push((label.trim().to_string(), String::new()));
-        } else if let Some((_, vector)) = out.last_mut() {
-            vector.push_str(line);
-        }
-    }
-    for (_, v) in &mut out {
-        let trimmed = v.trim_end_matches('\n').to_string();
-        *v = trimmed;
-    }
-    out
-}
-
 /// A YAML double-quoted scalar holding `s` (JSON's string syntax is YAML's).
 fn yaml_string(s: &str) -> String {
     serde_json::to_string(s).unwrap()
@@ -76,7 +61,7 @@ fn yaml_string(s: &str) -> String {
 pub fn vector_site() -> (Site, serde_json::Map<String, serde_json::Value>) {
     let site = Site::empty();
     let mut labels = serde_json::Map::new();
-    let vectors = vectors();
+    let vectors = vectors::read(&repo());
     assert!(vectors.len() >= 150, "{} vectors", vectors.len());
     for (i, (label, vector)) in vectors.iter().enumerate() {
         let inline = vector.replace(['\n', '\r'], " ");

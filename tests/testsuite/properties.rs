@@ -99,26 +99,8 @@ const PIECES: &[&str] = &[
     "<your team>",
 ];
 
-const KEYS: &[&str] = &[
-    "title",
-    "owner",
-    "cadence",
-    "last_reviewed",
-    "acceptance_checks",
-    "severity",
-    "service",
-    "team",
-    "description",
-    "tags",
-    "alerts",
-    "related",
-    "aliases",
-    "draft",
-    "owner_slack",
-    "review_cadence",
-    "weight",
-    "x",
-];
+/// Keys besides the built-in fields: aliases of them, a Hugo key, an unknown one.
+const MORE_KEYS: &[&str] = &["owner_slack", "review_cadence", "weight", "x"];
 
 fn piece() -> impl Strategy<Value = String> {
     prop::sample::select(PIECES).prop_map(str::to_string)
@@ -143,7 +125,12 @@ fn yaml_value() -> impl Strategy<Value = String> {
 }
 
 fn front_matter() -> impl Strategy<Value = String> {
-    prop::collection::vec((prop::sample::select(KEYS), yaml_value()), 0..10).prop_map(|entries| {
+    let keys: Vec<&str> = opsbook::schema::BUILTIN_FIELDS
+        .iter()
+        .chain(MORE_KEYS)
+        .copied()
+        .collect();
+    prop::collection::vec((prop::sample::select(keys), yaml_value()), 0..10).prop_map(|entries| {
         entries
             .into_iter()
             .map(|(k, v)| format!("{k}: {v}\n"))
