@@ -553,6 +553,76 @@ pub fn locate(diagnostics: Vec<Diagnostic>, sources: &(dyn Sources + Sync)) -> V
     located
 }
 
+/// One file's suppression comments, indexed: rules off in the whole file, and rules off on each
+/// line (the line after an `opsbook-disable-next-line` comment). A file of thousands of such
+/// comments and findings costs one lookup per finding.
+pub struct Suppressions<'a> {
+    /// Rule codes off in the whole file; `all` switches every rule off.
+    file: Vec<&'a str>,
+    /// 1-based line -> rule codes off on it (empty: every rule).
+    lines: HashMap<usize, Vec<&'a str>>,
+    index: Option<&'a LineIndex>,
+}
+
+impl<'a> Suppressions<'a> {
+    pub fn new(
+        directives: &'a [(String, usize)],
+        index: Option<&'a LineIndex>,
+    ) -> Suppressions<'a> {
+        let mut out = Suppressions {
+            file: Vec::new(),
+            lines: HashMap::new(),
+            index,
+        };
+        for (text, offset) in directives {
+            let mut words = text.split_whitespace();
+            let kind = words.next().unwrap_or("");
+            let mut names: Vec<&str> = words.collect();
+            if names.is_empty() {
+                names.push("all");
+            }
+            match kind {
+                "opsbook-disable" => out.file.extend(names),
+                "opsbook-disable-next-line" => {
+                    let line = out.line_of(*offset) + 1;
+                    out.lines.entry(line).or_default().extend(names);
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        self.index.map(|i| i.line(offset)).unwrap_or(1)
+    }
+
+    fn suppresses(&self, d: &Diagnostic) -> bool {
+        let named = |names: &[&str]| names.iter().any(|n| *n == "all" || *n == d.rule.code());
+        named(&self.file)
+            || (!self.lines.is_empty()
+                && self
+                    .lines
+                    .get(&self.line_of(d.offset))
+                    .is_some_and(|names| named(names)))
+    }
+}
+
+/// Applies the site's level for the finding's rule (`setting`) and the file's suppression
+/// comments; false when the finding is switched off or suppressed.
+pub fn keep_finding(
+    setting: Setting,
+    suppressions: Option<&Suppressions>,
+    d: &mut Diagnostic,
+) -> bool {
+    match setting {
+        Setting::Off => return false,
+        Setting::Warning => d.level = Level::Warning,
+        Setting::Error => d.level = Level::Error,
+    }
+    suppressions.is_none_or(|s| !s.suppresses(d))
+}
+
 /// Counts for the summary line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {

@@ -6,7 +6,7 @@
 //! generated pages never re-read or re-parse a file.
 
 use crate::config::Project;
-use crate::diagnostics::{Diagnostic, Level, LineIndex, Rule, Setting, Sources};
+use crate::diagnostics::{Diagnostic, Level, LineIndex, Rule, Sources, Suppressions, keep_finding};
 use crate::markdown::{self, Doc};
 use crate::schema::{self, Runbook, Schema};
 use crate::source::{self, Entry, SECTION_INDEX_NAMES, front_matter};
@@ -1037,7 +1037,7 @@ impl Site {
             } else {
                 suppressions.get(d.path.as_str())
             };
-            keep_finding(config, file, d)
+            keep_finding(config.setting(d.rule), file, d)
         });
         let sources = &self.sources;
         let incomplete: std::collections::HashSet<&str, foldhash::fast::RandomState> = self
@@ -1066,73 +1066,6 @@ impl Site {
             .iter()
             .any(|d| d.level == Level::Error && d.rule.breaks_site())
     }
-}
-
-/// One file's suppression comments, indexed: rules off in the whole file, and rules off on each
-/// line (the line after an `opsbook-disable-next-line` comment). A file of thousands of such
-/// comments and findings costs one lookup per finding.
-struct Suppressions<'a> {
-    /// Rule codes off in the whole file; `all` switches every rule off.
-    file: Vec<&'a str>,
-    /// 1-based line -> rule codes off on it (empty: every rule).
-    lines: FastMap<usize, Vec<&'a str>>,
-    index: Option<&'a LineIndex>,
-}
-
-impl<'a> Suppressions<'a> {
-    fn new(directives: &'a [(String, usize)], index: Option<&'a LineIndex>) -> Suppressions<'a> {
-        let mut out = Suppressions {
-            file: Vec::new(),
-            lines: FastMap::default(),
-            index,
-        };
-        for (text, offset) in directives {
-            let mut words = text.split_whitespace();
-            let kind = words.next().unwrap_or("");
-            let mut names: Vec<&str> = words.collect();
-            if names.is_empty() {
-                names.push("all");
-            }
-            match kind {
-                "opsbook-disable" => out.file.extend(names),
-                "opsbook-disable-next-line" => {
-                    let line = out.line_of(*offset) + 1;
-                    out.lines.entry(line).or_default().extend(names);
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-
-    fn line_of(&self, offset: usize) -> usize {
-        self.index.map(|i| i.line(offset)).unwrap_or(1)
-    }
-
-    fn suppresses(&self, d: &Diagnostic) -> bool {
-        let named = |names: &[&str]| names.iter().any(|n| *n == "all" || *n == d.rule.code());
-        named(&self.file)
-            || (!self.lines.is_empty()
-                && self
-                    .lines
-                    .get(&self.line_of(d.offset))
-                    .is_some_and(|names| named(names)))
-    }
-}
-
-/// Applies the site's level for the finding's rule and the file's suppression comments; false
-/// when the finding is switched off or suppressed.
-fn keep_finding(
-    config: &crate::config::Config,
-    suppressions: Option<&Suppressions>,
-    d: &mut Diagnostic,
-) -> bool {
-    match config.setting(d.rule) {
-        Setting::Off => return false,
-        Setting::Warning => d.level = Level::Warning,
-        Setting::Error => d.level = Level::Error,
-    }
-    suppressions.is_none_or(|s| !s.suppresses(d))
 }
 
 /// Whether findings of this rule make a runbook incomplete.
@@ -1351,7 +1284,9 @@ impl Site {
         local.extend(schema_findings);
         local.extend(links.diagnostics);
         local.extend(related_findings);
-        local.retain_mut(|d| keep_finding(&self.project.config, Some(&suppressions), d));
+        local.retain_mut(|d| {
+            keep_finding(self.project.config.setting(d.rule), Some(&suppressions), d)
+        });
         // Invalid fields come from the schema and from alias checks across the site: too
         // tangled to patch.
         let invalid = |d: &Diagnostic| d.path == source.path && d.rule == Rule::InvalidField;
