@@ -208,12 +208,15 @@ pub fn build(args: &BuildArgs) -> u8 {
     // The findings move into `located`: rendering needs them only with their lines.
     let located = diagnostics::locate(std::mem::take(&mut site.diagnostics), &site);
     timer.lap("locate findings");
+    // The site is published whatever its findings (they are on its pages), unless it would be
+    // wrong, or the site asks for strictness.
+    let strict = args.strict || site.project.config.build.strict;
     let fatal: Vec<Located> = located
         .iter()
         .filter(|d| {
             d.level == Level::Error
-                && (args.strict
-                    || crate::diagnostics::Rule::from_code(d.rule).is_some_and(|r| r.breaks_site()))
+                && (strict
+                    || crate::diagnostics::Rule::from_code(d.rule).is_some_and(|r| r.fails_build()))
         })
         .cloned()
         .collect();

@@ -18,7 +18,15 @@ pub struct Config {
     pub site: SiteConfig,
     pub schema: SchemaConfig,
     pub markdown: MarkdownConfig,
+    pub build: BuildConfig,
     pub rules: BTreeMap<String, LevelName>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BuildConfig {
+    /// Fail the build on any error-level finding, as `build --strict` does.
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

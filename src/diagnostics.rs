@@ -108,7 +108,15 @@ impl Rule {
         Rule::ALL.iter().copied().find(|r| r.code() == code)
     }
 
-    /// Rules whose error-level findings make a built site wrong (SPEC "build").
+    /// Rules whose error-level findings stop `build`: the site it would write would be wrong
+    /// (two sources for one page). Everything else is published, shown on its page (SPEC
+    /// "build publishes").
+    pub fn fails_build(self) -> bool {
+        self == Rule::OutputCollision
+    }
+
+    /// Rules whose error-level findings readers of the site would hit (a link marked broken, a
+    /// runbook without its metadata, a masked secret): `serve` shows them over the page.
     pub fn breaks_site(self) -> bool {
         matches!(
             self,

@@ -6,9 +6,11 @@
 //! file://. Links with a scheme other than http, https, mailto and tel are dropped (`unsafe-link`).
 
 use crate::diagnostics::{Diagnostic, Rule};
-use crate::markdown::{Doc, LINK_MARK, REF_CLOSE, REF_OPEN, normalize_heading};
+use crate::markdown::{
+    Doc, IMAGE, LINK_CLOSE, LINK_MARK, LINK_OPEN, LinkRef, REF_CLOSE, REF_OPEN, normalize_heading,
+};
 use crate::site::{Document, Site};
-use crate::text::{escape_href, path_url, percent_decode, scheme};
+use crate::text::{escape_href, escape_into, path_url, percent_decode, scheme};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -129,8 +131,9 @@ struct Linker<'a> {
 }
 
 struct Resolved {
-    /// The URL of each link, in order (none when not rendering HTML).
-    urls: Vec<String>,
+    /// The URL of each link, in order (none when not rendering HTML); `None` for a link to
+    /// nothing, written as marked text.
+    urls: Vec<Option<String>>,
     diagnostics: Vec<Diagnostic>,
     /// Runbooks this document links to.
     links_to: Vec<usize>,
@@ -184,7 +187,8 @@ impl Linker<'_> {
         }
     }
 
-    /// Checks `#fragment` against the target's ids; returns the id to link (fixing case).
+    /// Checks `#fragment` against the target's ids; returns the fragment to link (its case
+    /// fixed), or `None` when it names no heading (`broken-anchor`).
     fn fragment(
         &self,
         fragment: &str,
@@ -192,13 +196,13 @@ impl Linker<'_> {
         offset: usize,
         target_name: &str,
         out: &mut Vec<Diagnostic>,
-    ) -> String {
+    ) -> Option<String> {
         let wanted = percent_decode(fragment);
         if wanted.is_empty() || anchors.exact.contains(&*wanted) {
-            return fragment.to_string();
+            return Some(fragment.to_string());
         }
         if let Some(id) = anchors.by_lower.get(&wanted.to_ascii_lowercase()) {
-            return id.to_string();
+            return Some(id.to_string());
         }
         let ids: &[&str] = &anchors.ids;
         let mut d = Diagnostic::new(
@@ -227,7 +231,7 @@ impl Linker<'_> {
             )),
         };
         out.push(d);
-        fragment.to_string()
+        None
     }
 
     fn run(&self) -> Resolved {
@@ -240,9 +244,9 @@ impl Linker<'_> {
         };
         // URLs only go into HTML: `check` resolves links for their findings alone.
         let want_urls = self.site.render_html;
-        let push_url = |urls: &mut Vec<String>, url: &dyn Fn() -> String| {
+        let push_url = |urls: &mut Vec<Option<String>>, url: &dyn Fn() -> String| {
             if want_urls {
-                urls.push(url());
+                urls.push(Some(url()));
             }
         };
         // Each target's anchors, made when a link first names one of them.
@@ -263,7 +267,9 @@ impl Linker<'_> {
                         )
                         .with_help("only http, https, mailto, tel and relative links are kept"),
                     );
-                    push_url(&mut res.urls, &|| "#".to_string());
+                    if want_urls {
+                        res.urls.push(None);
+                    }
                 }
                 continue;
             }
@@ -287,7 +293,12 @@ impl Linker<'_> {
                     "this page",
                     &mut res.diagnostics,
                 );
-                push_url(&mut res.urls, &|| format!("#{}", escape_href(&id)));
+                // A section of this page that is not there: marked text.
+                match id {
+                    Some(id) => push_url(&mut res.urls, &|| format!("#{}", escape_href(&id))),
+                    None if want_urls => res.urls.push(None),
+                    None => {}
+                }
                 continue;
             }
             let decoded = percent_decode(path_part);
@@ -320,7 +331,9 @@ impl Linker<'_> {
                     None => d.with_help(format!("no file at content path `{shown}`")),
                 };
                 res.diagnostics.push(d);
-                push_url(&mut res.urls, &|| escape_href(dest));
+                if want_urls {
+                    res.urls.push(None);
+                }
                 continue;
             };
             if let Target::Runbook(i) = target {
@@ -331,16 +344,17 @@ impl Linker<'_> {
                     .entry(Some(target))
                     .or_insert_with(|| self.anchor_doc(Some(target)).map(Anchors::of));
                 match there {
+                    // A missing section of another page: the link goes to the page.
                     Some(there) => {
                         let name = format!("`{path_part}`");
                         self.fragment(fragment, there, link.offset, &name, &mut res.diagnostics)
                     }
-                    None => fragment.to_string(),
+                    None => Some(fragment.to_string()),
                 }
             });
             push_url(&mut res.urls, &|| {
                 let mut url = path_url(self.output, self.output_of(target), pretty);
-                if let Some(fixed) = &fragment {
+                if let Some(Some(fixed)) = &fragment {
                     url.push('#');
                     url.push_str(fixed);
                 }
@@ -385,9 +399,13 @@ pub fn links_into_headings<'a>(
     })
 }
 
-/// Replaces the link markers in `html` with the resolved URLs.
-pub fn fill(html: &str, urls: &[String]) -> String {
-    let mut out = String::with_capacity(html.len() + urls.iter().map(String::len).sum::<usize>());
+/// Replaces the link placeholders in `html` (see `markdown::push_link_mark`): a link with a URL
+/// becomes `<a href=…>…</a>`, one without (its target is missing, or its scheme unsafe) marked
+/// text, `<span class="broken-link">…</span>`, so the site never links to a page it does not
+/// have; an image becomes `<img …>`, or its alternative text, marked, when it is missing.
+pub fn fill(html: &str, links: &[LinkRef], urls: &[Option<String>]) -> String {
+    let mut out =
+        String::with_capacity(html.len() + urls.iter().flatten().map(String::len).sum::<usize>());
     let mut rest = html;
     // LINK_MARK is ASCII, so its byte occurs in UTF-8 only as itself.
     const MARK: u8 = LINK_MARK as u8;
@@ -395,18 +413,46 @@ pub fn fill(html: &str, urls: &[String]) -> String {
     while let Some(start) = mark(rest) {
         out.push_str(&rest[..start]);
         let after = &rest[start + 1..];
-        match mark(after) {
-            Some(end) => {
-                let n: Option<usize> = after[..end].parse().ok();
-                match n.and_then(|n| urls.get(n)) {
-                    Some(url) => out.push_str(url),
-                    None => out.push('\u{fffd}'),
+        let Some(end) = mark(after) else {
+            rest = after;
+            continue;
+        };
+        let body = &after[..end];
+        rest = &after[end + 1..];
+        let mut chars = body.chars();
+        let kind = chars.next();
+        let n: Option<usize> = chars.as_str().parse().ok();
+        let found = n.and_then(|n| Some((links.get(n)?, urls.get(n)?)));
+        match (kind, found) {
+            (Some(LINK_OPEN), Some((_, Some(url)))) => {
+                out.push_str("<a href=\"");
+                out.push_str(url);
+                out.push('"');
+            }
+            (Some(LINK_OPEN), Some((_, None))) => out.push_str("<span class=\"broken-link\""),
+            (Some(LINK_CLOSE), Some((_, Some(_)))) => out.push_str("</a>"),
+            (Some(LINK_CLOSE), Some((_, None))) => out.push_str("</span>"),
+            (Some(IMAGE), Some((link, url))) => match url {
+                Some(url) => {
+                    out.push_str("<img src=\"");
+                    out.push_str(url);
+                    out.push_str("\" alt=\"");
+                    escape_into(&mut out, &link.alt);
+                    out.push('"');
+                    if !link.title.is_empty() {
+                        out.push_str(" title=\"");
+                        escape_into(&mut out, &link.title);
+                        out.push('"');
+                    }
+                    out.push_str(" loading=\"lazy\">");
                 }
-                rest = &after[end + 1..];
-            }
-            None => {
-                rest = after;
-            }
+                None => {
+                    out.push_str("<span class=\"broken-link\">");
+                    escape_into(&mut out, &link.alt);
+                    out.push_str("</span>");
+                }
+            },
+            _ => out.push('\u{fffd}'),
         }
     }
     out.push_str(rest);
@@ -449,7 +495,7 @@ pub fn resolve_document(
     let resolved = linker.run();
     if site.render_html {
         let pretty = site.project.config.site.pretty_urls;
-        let filled = fill(unresolved, &resolved.urls);
+        let filled = fill(unresolved, &document.doc.links, &resolved.urls);
         out.html = link_titles(filled, &document.doc.related_items, &out.refs, |to| {
             path_url(&document.output, &site.runbooks[to].document.output, pretty)
         });
@@ -1063,10 +1109,31 @@ mod tests {
 
     #[test]
     fn fills_markers() {
-        let html = "<a href=\"\u{1}0\u{1}\">x</a><img src=\"\u{1}1\u{1}\">";
+        let link = |image: bool, alt: &str| LinkRef {
+            dest: String::new(),
+            offset: 0,
+            image,
+            alt: alt.into(),
+            title: String::new(),
+        };
+        let links = [
+            link(false, ""),
+            link(true, "a <b>"),
+            link(false, ""),
+            link(true, "gone"),
+        ];
+        let html = "\u{1}<0\u{1} title=\"t\">x\u{1}>0\u{1} \u{1}!1\u{1} \u{1}<2\u{1}>y\u{1}>2\u{1} \u{1}!3\u{1} \u{1}<9\u{1}";
+        let urls = [
+            Some("./a.html".to_string()),
+            Some("./b.png".to_string()),
+            None,
+            None,
+        ];
         assert_eq!(
-            fill(html, &["a.html".into(), "b.png".into()]),
-            "<a href=\"a.html\">x</a><img src=\"b.png\">"
+            fill(html, &links, &urls),
+            "<a href=\"./a.html\" title=\"t\">x</a> \
+             <img src=\"./b.png\" alt=\"a &lt;b&gt;\" loading=\"lazy\"> \
+             <span class=\"broken-link\">y</span> <span class=\"broken-link\">gone</span> \u{fffd}"
         );
     }
 

@@ -364,6 +364,21 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
             (text, false)
         }
     };
+    // Secrets first: a file that holds one is read, rendered and kept with it masked, so that
+    // no page, search index or report shows it (the finding still points at it).
+    let mut found = Vec::new();
+    let lower = {
+        let file = schema::text::Text::new(&text);
+        schema::text::secrets(&path, &file, &mut found);
+        file.into_lower()
+    };
+    let (text, lower, has_secret) = if found.is_empty() {
+        (text, lower, false)
+    } else {
+        let masked = schema::text::mask_secrets(&text, &found);
+        let lower = lower.map(|_| masked.to_ascii_lowercase());
+        (masked, lower, true)
+    };
     let split = front_matter::split(&text);
     let mut ok = utf8_ok;
     let mut fm = Vec::new();
@@ -435,9 +450,8 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
             path: &path,
         },
     );
-    let mut found = std::mem::take(&mut doc.findings);
-    let file = schema::text::Text::new(&text);
-    schema::text::secrets(&path, &file, &mut found);
+    found.append(&mut doc.findings);
+    let file = schema::text::Text::with_lower(&text, lower);
     schema::text::placeholders(&path, &file, split.body_offset, &doc, &mut found);
     drop(file);
     schema::text::empty_sections(&path, &doc, &mut found);
@@ -497,7 +511,9 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
     }));
     let parsed = out.parsed.as_deref().expect("parsed");
     let kept = match ctx.keep {
+        // A file read again would show its secret: one that holds one is kept, masked.
         Keep::Everything => text.len(),
+        _ if has_secret => text.len(),
         Keep::Nothing => 0,
         Keep::ForFindings => {
             let head = head_end(&text, split.body_offset, &parsed.doc);
@@ -1058,13 +1074,6 @@ impl Site {
 
     pub fn source_path(&self, document: &Document) -> &str {
         &self.sources[document.source].path
-    }
-
-    /// Whether any error-level finding makes the built site wrong.
-    pub fn has_site_breaking_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|d| d.level == Level::Error && d.rule.breaks_site())
     }
 }
 

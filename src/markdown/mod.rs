@@ -93,6 +93,10 @@ pub struct LinkRef {
     pub dest: String,
     pub offset: usize,
     pub image: bool,
+    /// An image's alternative text and title (only when rendering HTML): the link pass writes
+    /// the whole `<img>`, or the text in its place when the image is missing.
+    pub alt: String,
+    pub title: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,10 +179,13 @@ fn level_number(level: HeadingLevel) -> u8 {
     level as u8
 }
 
-/// Appends the placeholder of link `n` (`LINK_MARK`, its number, `LINK_MARK`), which the link
-/// pass replaces with the link's URL.
-fn push_link_mark(out: &mut String, n: usize) {
+/// Appends a placeholder for link `n` that the link pass fills in once links are resolved:
+/// `LINK_MARK`, the kind (`LINK_OPEN`, `LINK_CLOSE` or `IMAGE`), the number, `LINK_MARK`. A link
+/// becomes `<a href=…>…</a>`, or marked text when its target is missing; an image becomes
+/// `<img …>`, or its alternative text.
+fn push_link_mark(out: &mut String, kind: char, n: usize) {
     out.push(LINK_MARK);
+    out.push(kind);
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut v = n;
@@ -193,6 +200,11 @@ fn push_link_mark(out: &mut String, n: usize) {
     out.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
     out.push(LINK_MARK);
 }
+
+/// Kinds of link placeholders (see `push_link_mark`).
+pub const LINK_OPEN: char = '<';
+pub const LINK_CLOSE: char = '>';
+pub const IMAGE: char = '!';
 
 /// Appends the parts to a string of the size they make. The HTML that the body's events are
 /// written into is built piece by piece here, many times per runbook: `format!` would parse
@@ -310,6 +322,8 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
     // custom id, classes).
     let mut heading: Option<OpenHeading> = None;
     let mut image: Option<(usize, String, String)> = None; // (link index, alt, title)
+    // Links open in the HTML (an image may sit inside one), innermost last.
+    let mut open_links: Vec<usize> = Vec::new();
     let mut in_code = 0usize;
     // Level of the "Related operations"-style heading we are under, if any.
     let mut related_level: Option<u8> = None;
@@ -422,15 +436,16 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     dest: dest_url.to_string(),
                     offset,
                     image: false,
+                    alt: String::new(),
+                    title: String::new(),
                 });
                 if let Some(item) = items.last_mut().filter(|i| i.capturing) {
                     item.has_link = true;
                 }
                 if want_html {
-                    let mut a = String::with_capacity(24 + title.len());
-                    a.push_str("<a href=\"");
-                    push_link_mark(&mut a, n);
-                    a.push('"');
+                    open_links.push(n);
+                    let mut a = String::with_capacity(16 + title.len());
+                    push_link_mark(&mut a, LINK_OPEN, n);
                     if !title.is_empty() {
                         a.push_str(" title=\"");
                         escape_into(&mut a, &title);
@@ -440,7 +455,13 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     events.push(Event::InlineHtml(CowStr::from(a)));
                 }
             }
-            Event::End(TagEnd::Link) => events.push(Event::InlineHtml(CowStr::Borrowed("</a>"))),
+            Event::End(TagEnd::Link) => {
+                if let Some(n) = open_links.pop() {
+                    let mut close = String::with_capacity(8);
+                    push_link_mark(&mut close, LINK_CLOSE, n);
+                    events.push(Event::InlineHtml(CowStr::from(close)));
+                }
+            }
             Event::Start(Tag::Image {
                 dest_url, title, ..
             }) => {
@@ -449,20 +470,20 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     dest: dest_url.to_string(),
                     offset,
                     image: true,
+                    alt: String::new(),
+                    title: String::new(),
                 });
                 image = Some((n, String::new(), title.to_string()));
             }
             Event::End(TagEnd::Image) => {
                 if let Some((n, alt, title)) = image.take().filter(|_| want_html) {
-                    let title = if title.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" title=\"{}\"", escape(&title))
-                    };
-                    events.push(Event::InlineHtml(CowStr::from(format!(
-                        "<img src=\"{LINK_MARK}{n}{LINK_MARK}\" alt=\"{}\"{title} loading=\"lazy\">",
-                        escape(&alt)
-                    ))));
+                    if let Some(link) = doc.links.get_mut(n) {
+                        link.alt = alt;
+                        link.title = title;
+                    }
+                    let mut img = String::with_capacity(8);
+                    push_link_mark(&mut img, IMAGE, n);
+                    events.push(Event::InlineHtml(CowStr::from(img)));
                 }
             }
             Event::Text(text) | Event::Code(text) if image.is_some() => {
@@ -1068,8 +1089,11 @@ mod tests {
         assert_eq!(doc.links.len(), 2);
         assert_eq!(doc.links[0].dest, "a.md#b");
         assert!(doc.links[1].image);
-        assert!(doc.html.contains("href=\"\u{1}0\u{1}\""));
-        assert!(doc.html.contains("src=\"\u{1}1\u{1}\" alt=\"i\""));
+        assert!(
+            doc.html
+                .contains("See \u{1}<0\u{1}>x\u{1}>0\u{1} and \u{1}!1\u{1}.")
+        );
+        assert_eq!(doc.links[1].alt, "i");
     }
 
     #[test]

@@ -68,6 +68,36 @@ impl<'a> Text<'a> {
             lower: text.is_ascii().then(|| text.to_ascii_lowercase()),
         }
     }
+
+    /// The lower-case copy, to use again for the same text (`with_lower`).
+    pub fn into_lower(self) -> Option<String> {
+        self.lower
+    }
+
+    /// `text` with the lower-case copy made of it earlier.
+    pub fn with_lower(text: &'a str, lower: Option<String>) -> Text<'a> {
+        debug_assert!(lower.as_ref().is_none_or(|l| l.len() == text.len()));
+        Text { text, lower }
+    }
+}
+
+/// `text` with each secret the findings name (their `redact` ranges) masked as reports show it:
+/// its first four characters kept, every other byte a `*` (line ends kept), so that offsets and
+/// lines are those of the file. What is rendered, indexed and kept of a file is made from this.
+pub fn mask_secrets(text: &str, findings: &[Diagnostic]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for range in findings.iter().filter_map(|d| d.redact.clone()) {
+        let start = text[range.start..]
+            .char_indices()
+            .nth(4)
+            .map_or(range.end, |(i, _)| range.start + i);
+        for b in &mut bytes[start.min(range.end)..range.end.min(text.len())] {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b'*';
+            }
+        }
+    }
+    String::from_utf8(bytes).expect("whole characters replaced by ASCII")
 }
 
 struct SecretShape {

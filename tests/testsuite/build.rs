@@ -63,20 +63,76 @@ fn a_failed_build_leaves_the_previous_output_byte_identical() {
     let site = small_site();
     site.run(&["build"]).expect_code(0);
     let before = site.snapshot("public");
+    // Two sources for one page: the site would be wrong, so nothing is written.
+    site.write("content/Drain.md", site.read("content/drain.md"));
+    site.run(&["build"])
+        .expect_code(1)
+        .stderr_has("error[output-collision]")
+        .stderr_has("left untouched");
+    Site::assert_same_tree(&before, &site.snapshot("public"));
+    assert!(!site.exists(".public.opsbook-staging"));
+    std::fs::remove_file(site.path().join("content/Drain.md")).unwrap();
+    // A broken anchor or invalid YAML is published, unless the build is strict.
     let text = site
         .read("content/runbook.md")
         .replace("drain.md#steps", "drain.md#nowhere");
     site.write("content/runbook.md", text);
-    site.run(&["build"])
+    site.run(&["build", "--strict"])
         .expect_code(1)
         .stderr_has("error[broken-anchor]")
         .stderr_has("left untouched");
     Site::assert_same_tree(&before, &site.snapshot("public"));
-    assert!(!site.exists(".public.opsbook-staging"));
-    // Invalid YAML too.
     site.write("content/drain.md", "---\nowner: [\n---\n");
-    site.run(&["build"]).expect_code(1);
+    site.write("opsbook.toml", "[build]\nstrict = true\n");
+    site.run(&["build"])
+        .expect_code(1)
+        .stderr_has("error[front-matter-syntax]");
     Site::assert_same_tree(&before, &site.snapshot("public"));
+}
+
+#[test]
+fn build_publishes_with_broken_links_marked_and_no_dead_link() {
+    let site = small_site();
+    site.write(
+        "content/runbook.md",
+        site.read("content/runbook.md")
+            .replace(
+                "2. Restart the service.",
+                "2. Restart the service ([runbook](gone.md), ![diagram](missing.png), [unsafe](javascript:alert(1))).\n3. See [the drain](drain.md#nowhere).",
+            ),
+    );
+    site.write(
+        "content/drain.md",
+        "---\nowner: [\n---\n\n## Steps\n\nDrain it.\n",
+    );
+    let run = site.run(&["build"]);
+    run.expect_code(0)
+        .stderr_has("built 2 runbooks")
+        .stderr_has("errors");
+    let page = site.read("public/runbook.html");
+    assert!(
+        page.contains("<span class=\"broken-link\">runbook</span>"),
+        "{page}"
+    );
+    assert!(page.contains("<span class=\"broken-link\">diagram</span>"));
+    assert!(page.contains("<span class=\"broken-link\">unsafe</span>"));
+    // A missing anchor still links to its page, at the top.
+    assert!(
+        page.contains("href=\"./drain.html\">the drain</a>"),
+        "{page}"
+    );
+    // Each finding is on the page it belongs to.
+    for rule in ["broken-link", "unsafe-link", "broken-anchor"] {
+        assert!(page.contains(rule), "{rule} not on the page");
+    }
+    assert!(
+        site.read("public/drain.html")
+            .contains("front-matter-syntax")
+    );
+    // No dead internal link anywhere: what is broken is text.
+    crate::site::check_links(&site.path().join("public"));
+    // check remains the gate.
+    site.run(&["check"]).expect_code(1);
 }
 
 #[test]
@@ -245,11 +301,14 @@ fn drafts_are_left_out_unless_asked_for() {
         .read("content/drain.md")
         .replace("title: Drain a node", "title: Drain a node\ndraft: true");
     site.write("content/drain.md", text);
-    // A published page linking to a draft would be a dead link on the site: the build says so.
-    site.run(&["build"])
-        .expect_code(1)
-        .stderr_has("the target is a draft");
+    // A published page linking to a draft: the link is marked text, its finding on the page.
+    site.run(&["build"]).expect_code(0);
     assert!(!site.exists("public/drain.html"));
+    assert!(
+        site.read("public/runbook.html")
+            .contains("<span class=\"broken-link\">how</span>")
+    );
+    assert!(site.read("public/runbook.html").contains("broken-link"));
     site.run(&["build", "--drafts"]).expect_code(0);
     assert!(site.exists("public/drain.html"));
 }
@@ -282,7 +341,7 @@ fn build_places_findings_like_check() {
     };
     let anchor = at(&check.stdout, "broken-anchor");
     assert_eq!(anchor, "content/runbook.md:12:41", "{}", check.stdout);
-    let build = site.run(&["build", "--today", "2026-11-23"]);
+    let build = site.run(&["build", "--strict", "--today", "2026-11-23"]);
     build.expect_code(1);
     assert_eq!(
         at(&build.stderr, "broken-anchor"),
