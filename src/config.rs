@@ -19,7 +19,38 @@ pub struct Config {
     pub schema: SchemaConfig,
     pub markdown: MarkdownConfig,
     pub build: BuildConfig,
-    pub rules: BTreeMap<String, LevelName>,
+    pub rules: BTreeMap<String, RuleSetting>,
+    /// `[rules.secret] allow`, compiled.
+    #[serde(skip)]
+    pub secret_allow: Vec<regex::Regex>,
+}
+
+/// A rule's entry in `[rules]`: its level (`orphan = "warning"`), or a table with the level and
+/// what the rule takes besides (`[rules.secret] level = "error"`, `allow = ["regex", …]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RuleSetting {
+    Level(LevelName),
+    Table(RuleTable),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleTable {
+    pub level: Option<LevelName>,
+    /// `secret` only: patterns of values that are not secrets (matched against the value, and
+    /// against the whole text the rule matched, such as `https://u:p@host`).
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
+impl RuleSetting {
+    fn level(&self) -> Option<LevelName> {
+        match self {
+            RuleSetting::Level(l) => Some(*l),
+            RuleSetting::Table(t) => t.level,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -174,7 +205,7 @@ impl Config {
                 message,
             }
         };
-        let config: Config = toml::from_str(text).map_err(|err| {
+        let mut config: Config = toml::from_str(text).map_err(|err| {
             let offset = err.span().map(|s| s.start).unwrap_or(0);
             at(offset, err.message().trim().to_string())
         })?;
@@ -198,6 +229,35 @@ impl Config {
             if let Some(why) = url.and_then(|u| url_problem(u)) {
                 let offset = find_key(text, "site", key).unwrap_or(0);
                 return Err(at(offset, format!("`{key}` {why}")));
+            }
+        }
+        for (name, setting) in &config.rules {
+            let RuleSetting::Table(table) = setting else {
+                continue;
+            };
+            if !table.allow.is_empty() && name != "secret" {
+                let offset = find_key(text, &format!("rules.{name}"), "allow").unwrap_or(0);
+                return Err(at(
+                    offset,
+                    format!("`allow` is for [rules.secret] only, not [rules.{name}]"),
+                ));
+            }
+            for pattern in &table.allow {
+                match regex::Regex::new(pattern) {
+                    Ok(re) => config.secret_allow.push(re),
+                    Err(e) => {
+                        let offset = text
+                            .find(pattern.as_str())
+                            .or_else(|| find_key(text, "rules.secret", "allow"))
+                            .unwrap_or(0);
+                        return Err(at(
+                            offset,
+                            format!(
+                                "[rules.secret] allow: `{pattern}` is not a regular expression: {e}"
+                            ),
+                        ));
+                    }
+                }
             }
         }
         for (name, spec) in &config.schema.fields {
@@ -232,7 +292,7 @@ impl Config {
 
     /// The level a rule runs at on this site.
     pub fn setting(&self, rule: Rule) -> Setting {
-        match self.rules.get(rule.code()) {
+        match self.rules.get(rule.code()).and_then(RuleSetting::level) {
             Some(LevelName::Error) => Setting::Error,
             Some(LevelName::Warning) => Setting::Warning,
             Some(LevelName::Off) => Setting::Off,

@@ -369,7 +369,7 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
     let mut found = Vec::new();
     let lower = {
         let file = schema::text::Text::new(&text);
-        schema::text::secrets(&path, &file, &mut found);
+        schema::text::secrets(&path, &file, &project.config.secret_allow, &mut found);
         file.into_lower()
     };
     let (text, lower, has_secret) = if found.is_empty() {

@@ -100,14 +100,27 @@ pub fn mask_secrets(text: &str, findings: &[Diagnostic]) -> String {
     String::from_utf8(bytes).expect("whole characters replaced by ASCII")
 }
 
+/// What a secret pattern finds: decides how a stand-in of it looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A token with a fixed prefix and a random rest (AWS, GitHub, GitLab, Slack, bearer).
+    Token,
+    /// A JSON Web Token: header, payload and signature.
+    Jwt,
+    /// The password part of `scheme://user:password@host`.
+    UrlPassword,
+}
+
 struct SecretShape {
     what: &'static str,
+    kind: Kind,
     pattern: Pattern,
 }
 
-fn shape(what: &'static str, pattern: &'static str) -> SecretShape {
+fn shape(what: &'static str, kind: Kind, pattern: &'static str) -> SecretShape {
     SecretShape {
         what,
+        kind,
         pattern: Pattern::new(pattern),
     }
 }
@@ -117,30 +130,52 @@ static SECRETS: LazyLock<Vec<SecretShape>> = LazyLock::new(|| {
     vec![
         shape(
             "an AWS access key",
+            Kind::Token,
             r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16})\b",
         ),
         shape(
             "an AWS secret access key",
+            Kind::Token,
             r#"(?i)aws_secret_access_key["']?\s*[=:]\s*["']?([A-Za-z0-9/+=]{40})\b"#,
         ),
-        shape("a GitHub token", r"\b(gh[pousr]_[A-Za-z0-9]{36,255})\b"),
-        shape("a GitHub token", r"\b(github_pat_[A-Za-z0-9_]{22,255})\b"),
-        shape("a GitLab token", r"\b(glpat-[A-Za-z0-9_\-]{20,})"),
-        shape("a Slack token", r"\b(xox[abposr]-[A-Za-z0-9\-]{10,})"),
+        shape(
+            "a GitHub token",
+            Kind::Token,
+            r"\b(gh[pousr]_[A-Za-z0-9]{36,255})\b",
+        ),
+        shape(
+            "a GitHub token",
+            Kind::Token,
+            r"\b(github_pat_[A-Za-z0-9_]{22,255})\b",
+        ),
+        shape(
+            "a GitLab token",
+            Kind::Token,
+            r"\b(glpat-[A-Za-z0-9_\-]{20,})",
+        ),
+        shape(
+            "a Slack token",
+            Kind::Token,
+            r"\b(xox[abposr]-[A-Za-z0-9\-]{10,})",
+        ),
         shape(
             "a Slack webhook URL",
+            Kind::Token,
             r"hooks\.slack\.com/services/(T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,})",
         ),
         shape(
             "a JSON Web Token",
+            Kind::Jwt,
             r"\b(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,})",
         ),
         shape(
             "a password in a URL",
+            Kind::UrlPassword,
             r#"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s/:@'"<>()\[\]]+:([^\s/@'"<>()\[\]]+)@[A-Za-z0-9\[]"#,
         ),
         shape(
             "a bearer token",
+            Kind::Token,
             r#"(?i)authorization:\s*bearer\s+([A-Za-z0-9._~+/\-]{20,}=*)"#,
         ),
     ]
@@ -150,15 +185,220 @@ static PRIVATE_KEY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----").expect("compiles")
 });
 
-/// Whether a matched value is a stand-in rather than a credential.
-fn is_stand_in(value: &str) -> bool {
-    let v = value.trim_matches(['"', '\'']);
-    v.starts_with(['$', '%', '{', '<', '*'])
+/// Prefixes that name a token's kind; what follows them is the random part.
+const TOKEN_PREFIXES: &[&str] = &[
+    "AKIA",
+    "ASIA",
+    "AGPA",
+    "AIDA",
+    "AROA",
+    "ANPA",
+    "ANVA",
+    "AIPA",
+    "github_pat_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "glpat-",
+    "xoxa-",
+    "xoxb-",
+    "xoxp-",
+    "xoxo-",
+    "xoxs-",
+    "xoxr-",
+];
+
+/// Words documentation puts in a stand-in password; people do not choose passwords so.
+const PASSWORD_WORDS: &[&str] = &[
+    "example",
+    "sample",
+    "placeholder",
+    "redacted",
+    "dummy",
+    "changeme",
+    "change_me",
+    "password",
+    "passwd",
+    "secret",
+    "your",
+    "fake",
+];
+
+/// The same for tokens, which are random: no real one holds a word.
+const TOKEN_WORDS: &[&str] = &[
+    "example",
+    "sample",
+    "placeholder",
+    "redacted",
+    "dummy",
+    "changeme",
+    "change_me",
+    "password",
+    "passwd",
+    "secret",
+    "your",
+    "fake",
+    "test",
+    "token",
+    "xxxx",
+];
+
+/// Whole passwords documentation uses.
+const STAND_IN_PASSWORDS: &[&str] = &[
+    "pass", "pw", "pwd", "admin", "root", "guest", "user", "foo", "bar", "baz", "qwerty",
+];
+
+/// Host names of documentation examples.
+fn example_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    let host = host.split([':', '/', '?', '#']).next().unwrap_or("");
+    matches!(
+        host,
+        "host" | "hostname" | "server" | "domain" | "your-host"
+    ) || [
+        "example.com",
+        "example.org",
+        "example.net",
+        "example",
+        "invalid",
+    ]
+    .iter()
+    .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+}
+
+/// Whether a value is made of a pattern rather than chance: at most two distinct characters
+/// (`XXXX`, `0000`, `abab`), a short unit repeated (`abc123abc123`), or at most two runs of
+/// consecutive characters, ignoring case and wrapping 9 to 0 (`abc123`, `1234567890`,
+/// `AbCdEfGhIj`).
+fn patterned(part: &str) -> bool {
+    let chars: Vec<char> = part.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let n = chars.len();
+    let mut distinct = chars.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() <= 2 {
+        return true;
+    }
+    if (1..=4).any(|u| n >= 2 * u && (u..n).all(|i| chars[i] == chars[i - u])) {
+        return true;
+    }
+    let next = |a: char, b: char| {
+        (a as u32 + 1 == b as u32) || (a == '9' && b == '0') || (a as u32 == b as u32 + 1)
+    };
+    let runs = 1 + chars.windows(2).filter(|w| !next(w[0], w[1])).count();
+    runs <= 2
+}
+
+/// Shannon entropy of `s` in bits per character.
+fn entropy(s: &str) -> f64 {
+    let mut counts = [0u32; 128];
+    let mut n = 0u32;
+    for b in s.bytes().filter(u8::is_ascii) {
+        counts[usize::from(b)] += 1;
+        n += 1;
+    }
+    if n == 0 {
+        return 0.0;
+    }
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / f64::from(n);
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// The base64url-decoded bytes of a JWT segment (`None` when it is not base64url).
+fn base64url(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for b in s.bytes() {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            b'=' => continue,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// Whether what a secret pattern matched is a stand-in for a credential rather than one:
+/// a variable or template (`$TOKEN`, `${X}`, `<token>`, `{{ x }}`), a documentation word
+/// (`EXAMPLE`, `your`, `password`), a pattern (`XXXX`, `0000`, `abc123`), too little entropy
+/// for its kind (gitleaks' model: 3 bits per character for a random part of 16 or more), the
+/// jwt.io example token, a URL password equal to its user name or on an example host, or
+/// what `[rules.secret] allow` names. `secret` is the value, `whole` what the pattern matched.
+fn is_stand_in(kind: Kind, secret: &str, whole: &str, allow: &[Regex]) -> bool {
+    let v = secret.trim_matches(['"', '\'']);
+    if v.starts_with(['$', '%', '{', '<', '*'])
         || v.contains("${")
         || v.contains("{{")
-        || v.to_ascii_uppercase().contains("EXAMPLE")
-        || v.chars()
-            .all(|c| c == 'x' || c == 'X' || c == '*' || c == '.')
+        || allow.iter().any(|re| re.is_match(v) || re.is_match(whole))
+    {
+        return true;
+    }
+    let lower = v.to_ascii_lowercase();
+    match kind {
+        Kind::UrlPassword => {
+            let user = whole
+                .split_once("://")
+                .and_then(|(_, rest)| rest.split_once(':'))
+                .map_or("", |(user, _)| user);
+            let host = whole.rsplit_once('@').map_or("", |(_, host)| host);
+            return STAND_IN_PASSWORDS.contains(&lower.as_str())
+                || PASSWORD_WORDS.iter().any(|w| lower.contains(w))
+                || user.eq_ignore_ascii_case(v)
+                || example_host(host)
+                || (v.chars().count() >= 6 && patterned(v));
+        }
+        Kind::Jwt => {
+            // The token of jwt.io's debugger, in countless tutorials.
+            let payload = v.split('.').nth(1).and_then(base64url).unwrap_or_default();
+            let payload = String::from_utf8_lossy(&payload);
+            if payload.contains("\"John Doe\"") || payload.contains("\"1234567890\"") {
+                return true;
+            }
+        }
+        Kind::Token => {}
+    }
+    if TOKEN_WORDS.iter().any(|w| lower.contains(w)) {
+        return true;
+    }
+    let payload = TOKEN_PREFIXES
+        .iter()
+        .find_map(|p| v.strip_prefix(p))
+        .unwrap_or(v);
+    let parts: Vec<&str> = payload
+        .split(['-', '/', '_', '.', '+', '='])
+        .filter(|p| p.chars().count() >= 4)
+        .collect();
+    if !parts.is_empty() && parts.iter().all(|p| patterned(p)) {
+        return true;
+    }
+    let random: String = payload
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    let needed = match random.len() {
+        n if n >= 16 => 3.0,
+        n if n >= 8 => 2.5,
+        _ => 0.0,
+    };
+    entropy(&random) < needed
 }
 
 /// `AKIA****************`: enough to find it, not enough to use it.
@@ -168,7 +408,7 @@ pub fn redact(secret: &str) -> String {
     format!("{keep}{}", "*".repeat(rest.min(16)))
 }
 
-pub fn secrets(path: &str, file: &Text, out: &mut Vec<Diagnostic>) {
+pub fn secrets(path: &str, file: &Text, allow: &[Regex], out: &mut Vec<Diagnostic>) {
     let text = file.text;
     for s in SECRETS.iter() {
         let (pattern, haystack) = s.pattern.over(file);
@@ -183,7 +423,14 @@ pub fn secrets(path: &str, file: &Text, out: &mut Vec<Diagnostic>) {
                 continue;
             };
             let secret = &text[range.clone()];
-            if is_stand_in(secret) {
+            // A URL's match ends just past its `@`: what is judged runs on to its host's end.
+            let mut end = whole.end();
+            if s.kind == Kind::UrlPassword {
+                end += text[end..]
+                    .find(|c: char| c.is_whitespace() || "/?#'\"<>()[]`|".contains(c))
+                    .unwrap_or(text.len() - end);
+            }
+            if is_stand_in(s.kind, secret, &text[whole.start()..end], allow) {
                 continue;
             }
             out.push(
@@ -368,21 +615,21 @@ mod tests {
 
     fn secret_messages(text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        secrets("a.md", &Text::new(text), &mut out);
+        secrets("a.md", &Text::new(text), &[], &mut out);
         out.into_iter().map(|d| d.message).collect()
     }
 
     #[test]
     fn real_credential_shapes_are_found_and_redacted() {
-        let token = format!("ghp_{}", "a1B2".repeat(9));
+        let token = "ghp_R2d2C3poBb8Lk9Qw7Er5Ty3Ui1Op0AsDfGhJ";
         let cases = [
             format!("export AWS_ACCESS_KEY_ID=AKIA{}", "Q7ZK3LMN5PRT2VWX"),
             format!("token: {token}"),
             format!("curl -H 'PRIVATE-TOKEN: glpat-{}'", "xY9aB3cD7eF1gH5iJ2kL"),
-            format!("SLACK=xoxb-{}", "2048-1234567890-AbCdEfGhIjKl"),
-            "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U".to_string(),
+            format!("SLACK=xoxb-{}", "2048731956-4821379064-Qm7vT2xLp9RkW4nZ"),
+            "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvcHMtYm90In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U".to_string(),
             "psql postgres://admin:hunter2@db.internal:5432/app".to_string(),
-            "curl -H \"Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123456789\" https://api".to_string(),
+            "curl -H \"Authorization: Bearer Qm7vT2xLp9RkW4nZb8Hs3YjD6cFa1GeU\" https://api".to_string(),
         ];
         for case in &cases {
             let found = secret_messages(case);
@@ -390,7 +637,7 @@ mod tests {
         }
         let found = secret_messages(&cases[1]);
         assert!(
-            !found[0].contains(&token) && found[0].contains("ghp_"),
+            !found[0].contains(token) && found[0].contains("ghp_"),
             "{found:?}"
         );
     }
@@ -416,7 +663,7 @@ mod tests {
     fn private_key_blocks_are_found() {
         let key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
         let mut out = Vec::new();
-        secrets("a.md", &Text::new(key), &mut out);
+        secrets("a.md", &Text::new(key), &[], &mut out);
         assert_eq!(out.len(), 1);
         assert!(out[0].message.contains("OPENSSH PRIVATE KEY"));
     }
@@ -507,10 +754,10 @@ mod tests {
             ]
         );
         let mut out = Vec::new();
-        let text = "Café: Authorization: BEARER AbCdEfGhIjKlMnOpQrStUvWxYz012345";
-        secrets("a.md", &Text::new(text), &mut out);
+        let text = "Café: Authorization: BEARER Qm7vT2xLp9RkW4nZb8Hs3YjD6cFa1GeU";
+        secrets("a.md", &Text::new(text), &[], &mut out);
         assert_eq!(out.len(), 1, "{out:?}");
-        assert_eq!(&text[out[0].offset..out[0].offset + 4], "AbCd");
+        assert_eq!(&text[out[0].offset..out[0].offset + 4], "Qm7v");
     }
 
     #[test]

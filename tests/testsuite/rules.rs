@@ -398,3 +398,197 @@ required_sections = ["Meaning"]
         .expect_code(2)
         .stderr_has("opsbook.toml:2:8");
 }
+
+/// A deterministic stream of characters for planted credentials (xorshift).
+struct Random(u64);
+
+impl Random {
+    fn pick(&mut self, alphabet: &str, n: usize) -> String {
+        let chars: Vec<char> = alphabet.chars().collect();
+        (0..n)
+            .map(|_| {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                chars[(self.0 % chars.len() as u64) as usize]
+            })
+            .collect()
+    }
+}
+
+const UPPER_DIGITS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+const BASE62: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// 55 credentials in real formats (5 of each of the 11 kinds the rule knows) planted in prose,
+/// code, tables and URLs are all found; 50 documented example forms are not.
+#[test]
+fn real_credentials_are_found_and_documented_examples_are_not() {
+    let mut r = Random(0x9e37_79b9_7f4a_7c15);
+    let b64 = format!("{BASE62}+/");
+    let b64url = format!("{BASE62}-_");
+    let digits = "0123456789";
+    let mut planted = Vec::new();
+    for _ in 0..5 {
+        planted.push(format!("AKIA{}", r.pick(UPPER_DIGITS, 16)));
+        planted.push(format!("aws_secret_access_key = {}", r.pick(&b64, 40)));
+        planted.push(format!("ghp_{}", r.pick(BASE62, 36)));
+        planted.push(format!(
+            "github_pat_{}_{}",
+            r.pick(BASE62, 22),
+            r.pick(BASE62, 59)
+        ));
+        planted.push(format!("glpat-{}", r.pick(&b64url, 20)));
+        planted.push(format!(
+            "xoxb-{}-{}-{}",
+            r.pick(digits, 12),
+            r.pick(digits, 13),
+            r.pick(BASE62, 24)
+        ));
+        planted.push(format!(
+            "https://hooks.slack.com/services/T{}/B{}/{}",
+            r.pick(UPPER_DIGITS, 8),
+            r.pick(UPPER_DIGITS, 10),
+            r.pick(BASE62, 24)
+        ));
+        planted.push(format!(
+            "eyJ{}.eyJ{}.{}",
+            r.pick(&b64url, 30),
+            r.pick(&b64url, 40),
+            r.pick(&b64url, 43)
+        ));
+        planted.push(format!(
+            "https://deploy:{}@registry.acme.internal/v2",
+            r.pick(BASE62, 16)
+        ));
+        planted.push(format!("Authorization: Bearer {}", r.pick(BASE62, 40)));
+        planted.push(format!(
+            "-----BEGIN RSA PRIVATE KEY-----\n{}\n{}\n-----END RSA PRIVATE KEY-----",
+            r.pick(&b64, 64),
+            r.pick(&b64, 64)
+        ));
+    }
+    let mut body = String::new();
+    for (i, credential) in planted.iter().enumerate() {
+        let one_line = !credential.contains('\n');
+        match i % 4 {
+            0 => body.push_str(&format!("Use {credential} for the deploy.\n\n")),
+            1 => body.push_str(&format!("```sh\nexport VALUE='{credential}'\n```\n\n")),
+            2 if one_line => body.push_str(&format!(
+                "| key | value |\n|---|---|\n| prod | `{credential}` |\n\n"
+            )),
+            3 if one_line => body.push_str(&format!(
+                "[dashboard](<https://grafana.acme.internal/d?x={credential}>)\n\n"
+            )),
+            _ => body.push_str(&format!("```\n{credential}\n```\n\n")),
+        }
+    }
+    let site = Site::empty();
+    site.write(
+        "content/planted.md",
+        format!("---\ntitle: Planted\nowner: ops\ncadence: monthly\nlast_reviewed: 2026-11-01\n---\n\n{body}## Acceptance checks\n\n- Done.\n"),
+    );
+    let examples = [
+        "AKIAIOSFODNN7EXAMPLE",
+        "AKIAXXXXXXXXXXXXXXXX",
+        "AKIA0000000000000000",
+        "AKIAABCDEFGHIJKLMNOP",
+        "ASIATESTACCESSKEY123",
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "aws_secret_access_key = xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "aws_secret_access_key = ${AWS_SECRET_ACCESS_KEY}",
+        "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+        "ghp_123456789012345678901234567890123456",
+        "ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+        "ghp_000000000000000000000000000000000000",
+        "ghp_YourPersonalAccessTokenGoesHere12345",
+        "github_pat_11AAAAAAA0xxxxxxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "glpat-xxxxxxxxxxxxxxxxxxxx",
+        "glpat-XXXXXXXXXXXXXXXXXXXX",
+        "glpat-1234567890abcdefghij",
+        "glpat-<your-access-token>",
+        "glpat-exampleexampleexample",
+        "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+        "xoxb-xxxxxxxxxx-xxxxxxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx",
+        "xoxp-your-slack-token",
+        "xoxb-0000000000-0000000000000-000000000000000000000000",
+        "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        "https://hooks.slack.com/services/T12345678/B12345678/abcdefghijklmnopqrstuvwx",
+        "https://hooks.slack.com/services/TXXXXXXXX/BXXXXXXXX/xxxxxxxxxxxxxxxxxxxxxxxx",
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.xxxxxxxxxxxxxxxxxxxxxxxx",
+        "eyJxxxxxxxxxxxxx.eyJxxxxxxxxxxxxx.xxxxxxxxxxxxxxxx",
+        "https://abc123:abc123@host",
+        "https://user:a-secret-password@host",
+        "postgres://postgres:postgres@localhost:5432/app",
+        "https://user:pass@example.com/path",
+        "mysql://root:root@127.0.0.1:3306/db",
+        "amqp://guest:guest@rabbitmq:5672/",
+        "redis://:password@redis:6379/0",
+        "https://admin:changeme@jenkins.acme.internal",
+        "https://deploy:YOUR_PASSWORD@registry.acme.internal",
+        "postgres://app:${DB_PASSWORD}@db/app",
+        "https://bob:s3cr3t@example.org",
+        "smtp://mailer:xxxxxxxx@smtp.acme.internal",
+        "Authorization: Bearer <token>",
+        "Authorization: Bearer $TOKEN",
+        "Authorization: Bearer ${ACCESS_TOKEN}",
+        "Authorization: Bearer xxxxxxxxxxxxxxxxxxxxxxxx",
+        "Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345",
+        "Authorization: Bearer YOUR_API_TOKEN_GOES_HERE",
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA...\n-----END RSA PRIVATE KEY-----",
+        "-----BEGIN PRIVATE KEY-----\n<your private key here>\n-----END PRIVATE KEY-----",
+    ];
+    assert_eq!(examples.len(), 50);
+    let mut body = String::new();
+    for (i, example) in examples.iter().enumerate() {
+        if i % 2 == 0 || example.contains('\n') {
+            body.push_str(&format!("```\n{example}\n```\n\n"));
+        } else {
+            body.push_str(&format!("Set it like `{example}` in the file.\n\n"));
+        }
+    }
+    site.write(
+        "content/examples.md",
+        format!("---\ntitle: Examples\nowner: ops\ncadence: monthly\nlast_reviewed: 2026-11-01\n---\n\n{body}## Acceptance checks\n\n- Done.\n"),
+    );
+    let run = site.run(&["check", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let secrets: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "secret")
+        .collect();
+    let in_file = |file: &str| {
+        secrets
+            .iter()
+            .filter(|d| d["path"].as_str().unwrap().ends_with(file))
+            .map(|d| d["message"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let found = in_file("planted.md");
+    assert_eq!(found.len(), planted.len(), "{found:#?}");
+    let false_alarms = in_file("examples.md");
+    assert!(false_alarms.is_empty(), "{false_alarms:#?}");
+}
+
+#[test]
+fn secret_allow_patterns_and_level_are_configured_in_a_rules_table() {
+    let site = Site::fixture("rules/secret/bad");
+    site.write("opsbook.toml", "[rules.secret]\nallow = [\"^ghp_R2d2\"]\n");
+    site.run(&["check"]).expect_code(0);
+    site.write("opsbook.toml", "[rules.secret]\nlevel = \"warning\"\n");
+    site.run(&["check"])
+        .expect_code(0)
+        .stdout_has("warning[secret]");
+    site.write("opsbook.toml", "[rules.secret]\nallow = [\"(unclosed\"]\n");
+    site.run(&["check"])
+        .expect_code(2)
+        .stderr_has("opsbook.toml:2:")
+        .stderr_has("is not a regular expression");
+    site.write("opsbook.toml", "[rules.placeholder]\nallow = [\"x\"]\n");
+    site.run(&["check"])
+        .expect_code(2)
+        .stderr_has("`allow` is for [rules.secret] only");
+}
