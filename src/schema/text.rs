@@ -487,15 +487,24 @@ fn private_key_kind(begin_line: &str) -> &str {
         .trim_end_matches('-')
 }
 
+/// Placeholder patterns. In one with a capture group, the group is the placeholder.
 static PLACEHOLDERS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     [
-        r"\b(TODO|TBD|FIXME)\b",
+        // TODO, FIXME, TBD and TBC as markers, not as words of a sentence ("identify any TODO
+        // items"): at the start of a line, list item or task; in parentheses or brackets;
+        // before a colon or dash (`TODO: …`, `TODO(ana): …`); before punctuation; or as the
+        // whole value after a colon or the whole table cell (`Owner: TBD`, `| TBD |`).
+        r"(?m)(?:^[ \t]*(?:>[ \t]*)*(?:(?:[-*+]|[0-9]+[.)])[ \t]+)?(?:\[[ xX]\][ \t]+)?(?:\*\*|__|\*|_)?|[(\[][ \t]*)(TODO|FIXME|TBD|TBC)\b",
+        r"\b(TODO|FIXME|TBD|TBC)(?:\([^)\n]{0,40}\))?[ \t]*(?::|-[ \t]|–|—)",
+        // Standing for a value mid-sentence: followed by punctuation ("call TODO, then").
+        r"(?m)\b(TODO|FIXME|TBD|TBC)[ \t]*(?:[,.;!?)\]]|$)",
+        r"(?m)[:|][ \t]*(?:\*\*|__|\*|_)?(TODO|FIXME|TBD|TBC)(?:\*\*|__|\*|_)?[ \t]*[.!]?[ \t]*(?:$|\|)",
         // [Slack/PagerDuty], [Phone], [Insert contact]
         r"\[(?:[A-Z][\w .&\-]*/)+[A-Z][\w .&\-]*\]",
         r"\[(?:Insert|Your|Add|Enter|Replace|Name|Phone|Email|E-mail|Contact|Date|Time|Link|URL|Team|Owner)\b[^\]\n]{0,50}\]",
         r"(?i)<(?:your|insert|add|enter|replace|fill in)\b[^>\n]{0,60}>",
         r"(?i)\bupdate this section\b",
-        r"(?i)\b(?:lorem ipsum|coming soon|to be written|to be completed)\b",
+        r"(?i)\blorem ipsum\b",
     ]
     .iter()
     .map(|p| Pattern::new(p))
@@ -530,44 +539,93 @@ pub fn placeholders(
     let mut link_offsets: Option<Vec<usize>> = None;
     // Spans already reported (disjoint): start -> end.
     let mut seen: std::collections::BTreeMap<usize, usize> = Default::default();
+    let mut candidates: Vec<(usize, usize)> = Vec::new();
     for pattern in PLACEHOLDERS.iter() {
         let (pattern, haystack) = pattern.over(file);
+        let grouped = pattern.captures_len() > 1;
         for m in pattern.find_iter(&haystack[body_offset..]) {
-            let (start, end) = (body_offset + m.start(), body_offset + m.end());
-            let found = &text[start..end];
-            if in_code(start, end) {
-                continue;
-            }
-            // `[Text](url)`, `[Text][ref]` and `[Text]: url` are links, not stand-ins.
-            if found.starts_with('[') {
-                let links = link_offsets.get_or_insert_with(|| {
-                    let mut o: Vec<usize> = doc.links.iter().map(|l| l.offset).collect();
-                    o.sort_unstable();
-                    o
-                });
-                if text[end..].starts_with(['(', '[', ':']) || links.binary_search(&start).is_ok() {
+            let span = if grouped {
+                let Some(group) = pattern
+                    .captures_at(&haystack[body_offset..], m.start())
+                    .and_then(|c| c.iter().skip(1).flatten().next())
+                else {
                     continue;
-                }
-            }
-            if seen
-                .range(..end)
-                .next_back()
-                .is_some_and(|(_, &e)| e > start)
-            {
-                continue;
-            }
-            seen.insert(start, end);
-            out.push(
-                Diagnostic::new(
-                    Rule::Placeholder,
-                    path,
-                    start,
-                    format!("placeholder `{found}` is still in the text"),
-                )
-                .with_help("replace it with the real value before the on-call engineer needs it"),
-            );
+                };
+                group.range()
+            } else {
+                m.range()
+            };
+            candidates.push((body_offset + span.start, body_offset + span.end));
         }
     }
+    candidates.extend(unfinished_sections(text, body_offset, doc));
+    for (start, end) in candidates {
+        let found = &text[start..end];
+        if in_code(start, end) {
+            continue;
+        }
+        // `[Text](url)`, `[Text][ref]` and `[Text]: url` are links, not stand-ins.
+        if found.starts_with('[') {
+            let links = link_offsets.get_or_insert_with(|| {
+                let mut o: Vec<usize> = doc.links.iter().map(|l| l.offset).collect();
+                o.sort_unstable();
+                o
+            });
+            if text[end..].starts_with(['(', '[', ':']) || links.binary_search(&start).is_ok() {
+                continue;
+            }
+        }
+        if seen
+            .range(..end)
+            .next_back()
+            .is_some_and(|(_, &e)| e > start)
+        {
+            continue;
+        }
+        seen.insert(start, end);
+        out.push(
+            Diagnostic::new(
+                Rule::Placeholder,
+                path,
+                start,
+                format!("placeholder `{found}` is still in the text"),
+            )
+            .with_help("replace it with the real value before the on-call engineer needs it"),
+        );
+    }
+}
+
+/// What a section says when nobody wrote it yet, as its whole text.
+static UNFINISHED: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?i)^(?:\*\*|__|\*|_)?(?:to be (?:added|written|completed|confirmed|determined|defined|documented|done)|coming soon|wip|work in progress|placeholder)(?:\*\*|__|\*|_)?[.!…]*$",
+    )
+});
+
+/// Sections whose whole text is "To be added.", "Coming soon" and the like: (start, end) of
+/// that text. Said in a sentence ("to be completed prior to the change"), it is no placeholder.
+fn unfinished_sections(text: &str, body_offset: usize, doc: &Doc) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (i, h) in doc.headings.iter().enumerate() {
+        let from = h.offset.max(body_offset).min(text.len());
+        let Some(line_end) = text[from..].find('\n').map(|e| from + e + 1) else {
+            continue;
+        };
+        let to = doc
+            .headings
+            .get(i + 1)
+            .map_or(text.len(), |n| n.offset.min(text.len()))
+            .max(line_end);
+        let Some(section) = text.get(line_end..to) else {
+            continue;
+        };
+        let said = section.trim();
+        if !said.is_empty() && said.len() <= 40 && UNFINISHED.is_match(said) {
+            let start = line_end + (section.len() - section.trim_start().len());
+            out.push((start, start + said.len()));
+        }
+    }
+    out
 }
 
 pub fn empty_sections(path: &str, doc: &Doc, out: &mut Vec<Diagnostic>) {
@@ -758,6 +816,49 @@ mod tests {
         secrets("a.md", &Text::new(text), &[], &mut out);
         assert_eq!(out.len(), 1, "{out:?}");
         assert_eq!(&text[out[0].offset..out[0].offset + 4], "Qm7v");
+    }
+
+    #[test]
+    fn markers_are_placeholders_and_words_in_sentences_are_not() {
+        for (md, marker) in [
+            ("TODO: write the steps.\n", "TODO"),
+            ("- TBD\n", "TBD"),
+            ("1. **FIXME** check this\n", "FIXME"),
+            ("- [ ] TODO\n", "TODO"),
+            ("Page the owner (TBD).\n", "TBD"),
+            ("Escalate to [TBC] when it fails.\n", "TBC"),
+            ("Owner: TBD\n", "TBD"),
+            ("| Role | Who |\n|---|---|\n| Primary | TBD |\n", "TBD"),
+            ("Run it. TODO(ana): explain why.\n", "TODO"),
+            ("> TODO - add the dashboard link\n", "TODO"),
+            ("Call TODO, then page the lead.\n", "TODO"),
+            ("The owner is TBD.\n", "TBD"),
+            ("## Rollback\n\nTo be added.\n", "To be added."),
+            (
+                "## Rollback\n\n*Coming soon*\n\n## Next\n\nText.\n",
+                "*Coming soon*",
+            ),
+        ] {
+            let found = placeholder_texts(md);
+            assert_eq!(
+                found,
+                [format!("placeholder `{marker}` is still in the text")],
+                "{md:?}"
+            );
+        }
+        for md in [
+            "Identify any TODO items in the service backlog.\n",
+            "Tasks are to be completed prior to the change window.\n",
+            "Support for the new region is coming soon to all clusters.\n",
+            "The TBD column lists open questions.\n",
+            "## Rollback\n\nTo be added to the change ticket, with its approver.\n",
+        ] {
+            assert!(
+                placeholder_texts(md).is_empty(),
+                "{md:?}: {:?}",
+                placeholder_texts(md)
+            );
+        }
     }
 
     #[test]
