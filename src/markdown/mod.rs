@@ -242,9 +242,10 @@ fn fence_is_closed(block: &str) -> bool {
         return true;
     };
     let width = open.chars().take_while(|c| *c == mark).count();
-    // From the end: a closed block's last line is its closing fence.
+    // From the end: a closed block's last line is its closing fence. Inside a block quote
+    // its lines carry the quote's `>` marks, which are not part of the fence.
     lines.rev().any(|l| {
-        let t = l.trim();
+        let t = l.trim_start().trim_start_matches(['>', ' ', '\t']).trim();
         t.chars().take_while(|c| *c == mark).count() >= width && t.chars().all(|c| c == mark)
     })
 }
@@ -348,10 +349,17 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
             event,
             Event::Start(Tag::Heading { .. }) | Event::End(TagEnd::Heading(_))
         );
-        let is_comment = matches!(&event, Event::Html(raw) | Event::InlineHtml(raw) if raw.trim_start().starts_with("<!--"));
+        let is_comment =
+            matches!(&event, Event::InlineHtml(raw) if raw.trim_start().starts_with("<!--"));
+        // An HTML block is content only if it holds more than comments: decided at its end.
+        let in_html_block = matches!(
+            event,
+            Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock) | Event::Html(_)
+        );
         if heading.is_none()
             && !is_heading_event
             && !is_comment
+            && !in_html_block
             && let Some(h) = doc.headings.last_mut()
         {
             h.content = true;
@@ -535,7 +543,13 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
             }
             Event::End(TagEnd::HtmlBlock) => {
                 if let Some(block) = html_block.take() {
-                    raw_html(&mut doc, &mut sanitizer, &mut events, opts, &block);
+                    let content = raw_html(&mut doc, &mut sanitizer, &mut events, opts, &block);
+                    if content
+                        && heading.is_none()
+                        && let Some(h) = doc.headings.last_mut()
+                    {
+                        h.content = true;
+                    }
                 }
                 events.push(Event::End(TagEnd::HtmlBlock));
             }
@@ -746,7 +760,8 @@ impl RawHtml {
 
 /// Renders one chunk of raw HTML into `events`: through the sanitizer (unless `[markdown]
 /// unsafe_html`), its comments recorded as not prose and `<!-- opsbook-… -->` comments as
-/// suppression directives. A chunk that was only comments leaves nothing on the page.
+/// suppression directives. A chunk that was only comments leaves nothing on the page; returns
+/// whether it held anything else (a section of only a comment is empty).
 #[inline(never)]
 fn raw_html(
     doc: &mut Doc,
@@ -754,7 +769,7 @@ fn raw_html(
     events: &mut Events<'_>,
     opts: &RenderOptions,
     raw: &RawHtml,
-) {
+) -> bool {
     let at = |i: usize| raw.file_offset(i);
     let (html, comments) = if opts.unsafe_html {
         (raw.text.clone(), crate::sanitize::comments(&raw.text))
@@ -773,9 +788,19 @@ fn raw_html(
             doc.directives.push((inner.to_string(), at(c.start)));
         }
     }
+    let mut besides_comments = false;
+    let mut from = 0;
+    for c in comments
+        .iter()
+        .chain(std::iter::once(&(raw.text.len()..raw.text.len())))
+    {
+        besides_comments |= !raw.text[from..c.start].trim().is_empty();
+        from = c.end;
+    }
     if comments.is_empty() || !html.trim().is_empty() {
         events.push(Event::InlineHtml(CowStr::from(html)));
     }
+    besides_comments
 }
 
 /// The events to render; pushing is a no-op when only checking (no HTML is wanted).
@@ -1081,6 +1106,21 @@ mod tests {
         );
         assert_eq!(doc.unclosed_fences, [(22, true)]);
         assert_eq!(doc.non_prose.len(), 2);
+        // A fence closed inside a block quote or a list item is closed.
+        let doc = render(
+            "> Run:\n>\n> ```sh\n> ls\n> ```\n\n- step\n\n  ```\n  ls\n  ```\n",
+            0,
+            None,
+        );
+        assert!(doc.unclosed_fences.is_empty(), "{:?}", doc.unclosed_fences);
+        // A section that holds only a comment is empty; one with HTML besides is not.
+        let doc = render(
+            "## Comment\n\n<!-- to do -->\n\n## Long comment\n\n<!--\nlater\n-->\n\n## Details\n\n<details>x</details>\n",
+            0,
+            None,
+        );
+        let content: Vec<bool> = doc.headings.iter().map(|h| h.content).collect();
+        assert_eq!(content, [false, false, true]);
     }
 
     #[test]
