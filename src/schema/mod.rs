@@ -657,18 +657,62 @@ fn merge_body(
     }
 }
 
+/// Headings, as `normalize` leaves them, under which runbooks list their acceptance checks:
+/// the names teams use for "how to confirm it worked" (SPEC "Acceptance checks"); a site adds
+/// its own with `[schema] acceptance_headings`.
+const ACCEPTANCE_HEADINGS: &[&str] = &[
+    "acceptance checks",
+    "acceptance check",
+    "acceptance criteria",
+    "verification",
+    "verification steps",
+    "verify",
+    "verify it worked",
+    "validation",
+    "validation steps",
+    "validate",
+    "post-checks",
+    "post-check",
+    "post checks",
+    "post check",
+    "postchecks",
+    "post-change checks",
+    "post-incident checks",
+    "checks",
+    "success criteria",
+    "how to confirm it worked",
+    "how to verify",
+    "how to verify it worked",
+    "how to check it worked",
+    "confirm it worked",
+    "confirmation",
+];
+
 fn acceptance_headings(doc: &Doc, names: &[String], config: &SchemaConfig) -> Vec<usize> {
     let configured: Vec<String> = config
         .acceptance_headings
         .iter()
         .map(|a| normalize(a))
         .collect();
+    // "5. Verification:" names the section "Verification".
+    let bare = |name: &str| -> String {
+        let name = name.trim_end_matches(':').trim_end();
+        let unnumbered =
+            name.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ')');
+        if unnumbered.len() < name.len() && unnumbered.starts_with(' ') {
+            unnumbered.trim_start().to_string()
+        } else {
+            name.to_string()
+        }
+    };
     doc.headings
         .iter()
         .zip(names)
         .enumerate()
         .filter(|(_, (h, name))| {
-            h.level >= 2 && (*name == "acceptance checks" || configured.contains(name))
+            let name = bare(name);
+            h.level >= 2
+                && (ACCEPTANCE_HEADINGS.contains(&name.as_str()) || configured.contains(&name))
         })
         .map(|(i, _)| i)
         .collect()
@@ -928,6 +972,35 @@ mod tests {
             "a . ,",
         ] {
             assert_eq!(normalize(s), old(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn acceptance_checks_live_under_the_headings_teams_use() {
+        let config = SchemaConfig {
+            acceptance_headings: vec!["Smoke tests".into()],
+            ..SchemaConfig::default()
+        };
+        for (heading, found) in [
+            ("Acceptance checks", true),
+            ("Verification", true),
+            ("Verify", true),
+            ("Validation", true),
+            ("Post-checks", true),
+            ("Post checks", true),
+            ("5. Post-checks:", true),
+            ("Checks", true),
+            ("How to confirm it worked", true),
+            ("Smoke tests", true),
+            ("Verify the alert", false),
+            ("Pre-checks", false),
+            ("Diagnosis", false),
+        ] {
+            let body = format!("## {heading}\n\n- It answers.\n");
+            let doc = crate::markdown::analyze(&body, 0, &Default::default());
+            let names: Vec<String> = doc.headings.iter().map(|h| normalize(&h.text)).collect();
+            let found_here = !acceptance_headings(&doc, &names, &config).is_empty();
+            assert_eq!(found_here, found, "{heading:?}");
         }
     }
 
