@@ -72,6 +72,33 @@ fn summary(site: &Site, located: &[Located]) -> String {
     )
 }
 
+/// What the summary adds when files were not read, or nothing was found: "0 runbooks" is never
+/// silent.
+fn skipped_note(site: &Site) -> Option<String> {
+    let content = site.project.content_dir.display();
+    if !site.skipped.is_empty() {
+        let total: usize = site.skipped.iter().map(|(_, n)| n).sum();
+        let kinds: Vec<String> = site
+            .skipped
+            .iter()
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect();
+        return Some(format!(
+            "note: {total} file{} in {content} look{} like documents but {} not Markdown that opsbook reads (only *.md is): {}; they are copied as attachments",
+            if total == 1 { "" } else { "s" },
+            if total == 1 { "s" } else { "" },
+            if total == 1 { "is" } else { "are" },
+            kinds.join(", ")
+        ));
+    }
+    if site.runbooks.is_empty() {
+        return Some(format!(
+            "note: no runbook found in {content}: opsbook reads *.md files (a folder's _index.md, README.md or index.md is its section page, not a runbook)"
+        ));
+    }
+    None
+}
+
 pub fn check(args: &CheckArgs) -> u8 {
     let project = match Project::detect(&root_or_cwd(args.root.clone())) {
         Ok(p) => p,
@@ -149,6 +176,9 @@ pub fn check(args: &CheckArgs) -> u8 {
     }
     if args.output.is_some() || args.format != Format::Human {
         eprintln!("checked {}", summary(&site, &located));
+    }
+    if let Some(note) = skipped_note(&site) {
+        eprintln!("{note}");
     }
     let counts = diagnostics::count(&located);
     // The process ends now: freeing a large site and its findings piece by piece would only
@@ -273,6 +303,9 @@ pub fn build(args: &BuildArgs) -> u8 {
     );
     if incomplete > 0 || !located.is_empty() {
         eprintln!("note: run `opsbook check` to see every finding");
+    }
+    if let Some(note) = skipped_note(&site) {
+        eprintln!("{note}");
     }
     // The process ends now: freeing a large site piece by piece would only cost time.
     std::mem::forget(site);

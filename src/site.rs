@@ -204,6 +204,8 @@ pub struct Site {
     pub wanted: Vec<crate::links::Wanted>,
     /// Content paths of drafts left out of this build.
     pub drafts: std::collections::HashSet<String>,
+    /// Documents in formats opsbook does not read, by kind (`source::Discovery::skipped`).
+    pub skipped: Vec<(&'static str, usize)>,
     /// For each runbook, the runbooks that link to it.
     pub backlinks: Vec<Vec<usize>>,
     source_by_path: FastMap<String, usize>,
@@ -667,6 +669,7 @@ impl Site {
             assets: Vec::new(),
             diagnostics: found.diagnostics,
             errors: found.errors,
+            skipped: found.skipped,
             backlinks: Vec::new(),
             drafts: Default::default(),
             title_refs: Vec::new(),

@@ -33,6 +33,32 @@ pub struct Discovery {
     pub diagnostics: Vec<Diagnostic>,
     /// Problems that stop the command (unreadable folders).
     pub errors: Vec<String>,
+    /// Files that look like documents in a format opsbook does not read (`*.markdown`,
+    /// `*.html.md.erb`, `*.adoc`…), by kind: said in the summary, never skipped silently.
+    pub skipped: Vec<(&'static str, usize)>,
+}
+
+/// What a content file that is not `*.md` but looks like a document is: its kind, as the
+/// summary names it, or `None` for an attachment.
+pub fn unread_document_kind(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    const KINDS: &[(&str, &str)] = &[
+        (".md.erb", "*.md.erb (ERB templates)"),
+        (".markdown", "*.markdown"),
+        (".mdown", "*.mdown"),
+        (".mkd", "*.mkd"),
+        (".mkdn", "*.mkdn"),
+        (".mdwn", "*.mdwn"),
+        (".mdx", "*.mdx (MDX)"),
+        (".erb", "*.erb (ERB templates)"),
+        (".adoc", "*.adoc (AsciiDoc)"),
+        (".asciidoc", "*.asciidoc (AsciiDoc)"),
+        (".rst", "*.rst (reStructuredText)"),
+    ];
+    KINDS
+        .iter()
+        .find(|(ext, _)| lower.ends_with(ext))
+        .map(|(_, kind)| *kind)
 }
 
 /// Whether a file name is something an editor or the OS left behind.
@@ -66,9 +92,19 @@ pub fn discover(
         if name.len() >= 3 && name[name.len() - 3..].eq_ignore_ascii_case(b".md") {
             found.markdown.push(entry);
         } else {
+            if let Some(kind) = unread_document_kind(&entry.rel) {
+                match found.skipped.iter_mut().find(|(k, _)| *k == kind) {
+                    Some((_, n)) => *n += 1,
+                    None => found.skipped.push((kind, 1)),
+                }
+            }
             found.assets.push(entry);
         }
     }
+    // Most first, then by name: the same order whatever the walk's.
+    found
+        .skipped
+        .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     if let Some(dir) = static_dir {
         let prefix = join_display(display_prefix_parent(display_prefix), "static");
         found.statics = walk(dir, exclude, &prefix, &mut found);

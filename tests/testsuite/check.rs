@@ -264,3 +264,28 @@ fn findings_made_after_parsing_show_their_line() {
         .stdout_has("content/b.md:10:35: error[broken-anchor]")
         .stdout_has("10 | Call TODO, then see [a](a.md) and [c](c.md#nowhere).");
 }
+
+#[test]
+fn files_that_are_not_read_are_named_and_no_runbooks_is_never_silent() {
+    let site = Site::empty();
+    for i in 1..=3 {
+        site.write(
+            &format!("source/manual/page{i}.html.md.erb"),
+            "# <%= title %>\n",
+        );
+    }
+    site.write("source/manual/notes.markdown", "# Notes\n");
+    site.write("source/manual/diagram.png", "png");
+    let run = site.run(&["check"]);
+    run.expect_code(0)
+        .stdout_has("checked 0 runbooks")
+        .stderr_has("4 files in . look like documents but are not Markdown that opsbook reads")
+        .stderr_has("3 *.md.erb (ERB templates), 1 *.markdown");
+    assert!(!run.stderr.contains("png"), "{}", run.stderr);
+    let empty = Site::empty();
+    empty.write("notes.txt", "x");
+    empty
+        .run(&["build"])
+        .expect_code(0)
+        .stderr_has("note: no runbook found in .: opsbook reads *.md files");
+}
