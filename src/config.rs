@@ -95,6 +95,10 @@ pub struct SchemaConfig {
     pub acceptance_headings: Vec<String>,
     pub required_sections: Vec<String>,
     pub owners_files: bool,
+    /// The repository's CODEOWNERS gives the owner of a runbook that names none.
+    pub codeowners: bool,
+    /// The owner of a runbook that names none and has none from OWNERS or CODEOWNERS.
+    pub default_owner: Option<String>,
 }
 
 impl Default for SchemaConfig {
@@ -112,6 +116,8 @@ impl Default for SchemaConfig {
             acceptance_headings: Vec::new(),
             required_sections: Vec::new(),
             owners_files: false,
+            codeowners: true,
+            default_owner: None,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod highlight;
 pub mod links;
 pub mod markdown;
 pub mod output;
+pub mod owners;
 pub mod pages;
 pub mod render;
 pub mod report;

@@ -30,6 +30,8 @@ struct RunbookEntry<'a> {
     path: &'a str,
     title: &'a str,
     owner: Option<&'a str>,
+    /// Where the owner came from: front matter, body, OWNERS file, CODEOWNERS, site default.
+    owner_from: Option<&'a str>,
     cadence: Vec<&'a str>,
     last_reviewed: Option<&'a str>,
     next_review: Option<String>,
@@ -85,6 +87,7 @@ pub fn json(site: &Site, located: &[Located]) -> String {
                 path: site.source_path(&rb.document),
                 title: &rb.document.title,
                 owner: rb.meta.owner.as_ref().map(|o| o.value.as_str()),
+                owner_from: rb.meta.owner.as_ref().map(|o| o.origin.name()),
                 cadence: rb.meta.cadence.entries.iter().map(|e| e.text()).collect(),
                 last_reviewed: rb.meta.last_reviewed.as_ref().map(|l| l.value.as_str()),
                 next_review: rb.meta.next_review.map(|d| d.to_string()),

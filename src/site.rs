@@ -80,9 +80,10 @@ impl ParseCache {
         let mut index_files: Vec<_> = ctx.index_files.iter().collect();
         index_files.sort();
         let key = format!(
-            "{:?}|{:?}|{}|{:?}|{}|{}|{:?}|{:?}",
+            "{:?}|{:?}|{:?}|{}|{:?}|{}|{}|{:?}|{:?}",
             ctx.project.config.markdown,
             ctx.project.config.schema,
+            ctx.project.config.rules,
             ctx.render_html,
             ctx.keep,
             ctx.today,
@@ -216,7 +217,7 @@ pub struct Site {
     /// Section pages (content path -> folder) and OWNERS entries of this load: what parsing a
     /// file needs besides the file, kept so that `serve` can re-read one file alone.
     index_files: FastMap<String, String>,
-    owners: BTreeMap<String, String>,
+    owners: crate::owners::Owners,
     overrides: schema::Overrides,
 }
 
@@ -259,7 +260,7 @@ struct FileContext<'a> {
     today: NaiveDate,
     /// Section pages: content path -> folder.
     index_files: &'a FastMap<String, String>,
-    owners: &'a BTreeMap<String, String>,
+    owners: &'a crate::owners::Owners,
     overrides: &'a schema::Overrides,
 }
 
@@ -469,14 +470,14 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
         let stem = file_name(&rel[..rel.len() - 3]);
         let config = &project.config.schema;
         let schema = Schema::for_path(config, ctx.overrides, rel, ctx.today);
-        let owner_from_file = nearest_owner(ctx.owners, parent_dir(rel));
+        let owner_fallback = ctx.owners.of(rel);
         let input = schema::Input {
             path: &path,
             text: &text,
             front_matter: &fm,
             doc: &doc,
             stem,
-            owners_file: owner_from_file.as_deref(),
+            owner_fallback,
         };
         let (meta, diagnostics) = schema::read(&input, &schema);
         runbook = Some((meta, diagnostics));
@@ -679,7 +680,7 @@ impl Site {
             render_html: options.render_html,
             keep: options.keep,
             index_files: FastMap::default(),
-            owners: BTreeMap::new(),
+            owners: Default::default(),
             overrides: schema::Overrides::new(&project.config.schema),
             project,
         };
@@ -703,11 +704,8 @@ impl Site {
             .into_iter()
             .map(|(dir, (_, rel))| (rel.to_string(), dir))
             .collect();
-        let owners = if site.project.config.schema.owners_files {
-            read_owners_files(&found.assets, &mut site)
-        } else {
-            BTreeMap::new()
-        };
+        let (owners, owner_errors) = crate::owners::Owners::load(&site.project, &found.assets);
+        site.errors.extend(owner_errors);
 
         // Read, parse and check every Markdown file, in parallel; then collect in discovery
         // order.
@@ -1475,56 +1473,4 @@ fn section_front_matter(fm: &[(yaml::Node, yaml::Node)]) -> (Option<String>, Opt
             .and_then(|(_, v)| v.value.as_scalar_text())
     };
     (get("title"), get("description"))
-}
-
-/// Kubernetes-style OWNERS files: folder -> approvers.
-fn read_owners_files(assets: &[Entry], site: &mut Site) -> BTreeMap<String, String> {
-    let mut owners = BTreeMap::new();
-    for a in assets.iter().filter(|a| file_name(&a.rel) == "OWNERS") {
-        let Ok(text) = std::fs::read_to_string(&a.abs) else {
-            continue;
-        };
-        match yaml::parse_mapping(&text) {
-            Ok(map) => {
-                let approvers = map
-                    .iter()
-                    .find(|(k, _)| k.value.as_scalar_text().as_deref() == Some("approvers"));
-                if let Some((
-                    _,
-                    yaml::Node {
-                        value: yaml::Value::Seq(items),
-                        ..
-                    },
-                )) = approvers
-                {
-                    let names: Vec<String> = items
-                        .iter()
-                        .filter_map(|n| n.value.as_scalar_text())
-                        .collect();
-                    if !names.is_empty() {
-                        owners.insert(parent_dir(&a.rel).to_string(), names.join(", "));
-                    }
-                }
-            }
-            Err(err) => site.errors.push(format!(
-                "{}: OWNERS file is not valid YAML: {}",
-                site.project.display_path(&a.rel),
-                err.message
-            )),
-        }
-    }
-    owners
-}
-
-fn nearest_owner(owners: &BTreeMap<String, String>, dir: &str) -> Option<String> {
-    let mut d = dir;
-    loop {
-        if let Some(o) = owners.get(d) {
-            return Some(o.clone());
-        }
-        if d.is_empty() {
-            return None;
-        }
-        d = parent_dir(d);
-    }
 }

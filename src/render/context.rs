@@ -1,6 +1,5 @@
 //! Typed page contexts: what each template can use. README documents these names.
 
-use crate::schema::Origin;
 use crate::site::Site;
 use crate::text::path_url;
 use chrono::Datelike;
@@ -456,11 +455,7 @@ impl<'a> Builder<'a> {
                 })
                 .collect(),
             owner: meta.owner.as_ref().map(|o| o.value.as_str()),
-            owner_from: meta.owner.as_ref().map(|o| match o.origin {
-                Origin::FrontMatter => "front matter",
-                Origin::Body => "body",
-                Origin::OwnersFile => "OWNERS file",
-            }),
+            owner_from: meta.owner.as_ref().map(|o| o.origin.name()),
             cadence: &meta.cadence_text,
             last_reviewed: meta.last_reviewed.as_ref().map(|l| l.value.as_str()),
             next_review: meta.next_review.map(|d| d.to_string()),

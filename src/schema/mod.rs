@@ -50,7 +50,25 @@ pub const BUILTIN_ALIASES: &[(&str, &str)] = &[
 pub enum Origin {
     FrontMatter,
     Body,
+    /// A Kubernetes OWNERS file of the runbook's folder or one above.
     OwnersFile,
+    /// The repository's CODEOWNERS.
+    Codeowners,
+    /// The site's `default_owner`.
+    SiteDefault,
+}
+
+impl Origin {
+    /// Where a value came from, as pages and reports say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::FrontMatter => "front matter",
+            Origin::Body => "body",
+            Origin::OwnersFile => "OWNERS file",
+            Origin::Codeowners => "CODEOWNERS",
+            Origin::SiteDefault => "site default",
+        }
+    }
 }
 
 /// A value with where it was written (file byte offset).
@@ -94,8 +112,8 @@ pub struct Input<'a> {
     pub doc: &'a Doc,
     /// File name without `.md`, the title of last resort.
     pub stem: &'a str,
-    /// Owner from an OWNERS file, when `[schema] owners_files` is on.
-    pub owners_file: Option<&'a str>,
+    /// The owner to use when the runbook names none (`owners::Owners::of`).
+    pub owner_fallback: Option<(String, Origin)>,
 }
 
 /// The schema in force for one runbook (site schema with path overrides applied).
@@ -432,12 +450,12 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
     let body = body_metadata(input.doc, &names);
     merge_body(&mut r, &mut rb, &mut cadence_fm, &body);
     if rb.owner.is_none()
-        && let Some(owner) = input.owners_file
+        && let Some((owner, origin)) = &input.owner_fallback
     {
         rb.owner = Some(Sourced {
-            value: owner.to_string(),
+            value: owner.clone(),
             offset: 0,
-            origin: Origin::OwnersFile,
+            origin: *origin,
         });
     }
 

@@ -289,3 +289,78 @@ fn files_that_are_not_read_are_named_and_no_runbooks_is_never_silent() {
         .expect_code(0)
         .stderr_has("note: no runbook found in .: opsbook reads *.md files");
 }
+
+#[test]
+fn owners_come_from_codeowners_and_the_site_default_and_say_so() {
+    let site = Site::empty();
+    std::fs::create_dir_all(site.path().join(".git")).unwrap();
+    site.write(
+        ".github/CODEOWNERS",
+        "* @acme/everyone\n/docs/runbooks/db/ @acme/dba\n/docs/runbooks/net/legacy.md\n",
+    );
+    let runbook = |owner: &str| {
+        format!(
+            "---\ntitle: T\n{owner}cadence: monthly\nlast_reviewed: 2026-11-01\n---\n\n## Verification\n\n- It works.\n"
+        )
+    };
+    site.write("docs/runbooks/db/failover.md", runbook(""));
+    site.write("docs/runbooks/db/own.md", runbook("owner: ana\n"));
+    site.write("docs/runbooks/net/dns.md", runbook(""));
+    // CODEOWNERS leaves this one unowned: the site's default applies.
+    site.write("docs/runbooks/net/legacy.md", runbook(""));
+    site.write(
+        "docs/runbooks/opsbook.toml",
+        "[schema]\ndefault_owner = \"sre-oncall\"\n",
+    );
+    let run = std::process::Command::new(crate::helpers::binary())
+        .args([
+            "check",
+            "docs/runbooks",
+            "--format",
+            "json",
+            "--today",
+            crate::helpers::TODAY,
+        ])
+        .current_dir(site.path())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let owner = |id: &str| {
+        let rb = report["runbooks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("{id}: {report}"));
+        (
+            rb["owner"].as_str().unwrap_or("").to_string(),
+            rb["owner_from"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    assert_eq!(
+        owner("db/failover"),
+        ("@acme/dba".into(), "CODEOWNERS".into())
+    );
+    assert_eq!(owner("db/own"), ("ana".into(), "front matter".into()));
+    assert_eq!(
+        owner("net/dns"),
+        ("@acme/everyone".into(), "CODEOWNERS".into())
+    );
+    assert_eq!(
+        owner("net/legacy"),
+        ("sre-oncall".into(), "site default".into())
+    );
+    assert_eq!(run.status.code(), Some(0), "{report}");
+    // Turned off, the owners are missing again.
+    site.write(
+        "docs/runbooks/opsbook.toml",
+        "[schema]\ncodeowners = false\n",
+    );
+    let run = std::process::Command::new(crate::helpers::binary())
+        .args(["check", "docs/runbooks", "--today", crate::helpers::TODAY])
+        .current_dir(site.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&run.stdout).contains("error[missing-owner]"));
+}

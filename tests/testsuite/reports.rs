@@ -30,6 +30,7 @@ fn json_report_has_the_spec_shape() {
             "path",
             "title",
             "owner",
+            "owner_from",
             "cadence",
             "last_reviewed",
             "next_review",
