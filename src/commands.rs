@@ -72,6 +72,21 @@ fn summary(site: &Site, located: &[Located]) -> String {
     )
 }
 
+/// The flavor and content folder a run chose, and why: said after the summary.
+fn chosen(site: &Site) -> String {
+    let g = &site.project.generator;
+    let why = match (&g.source, site.project.config.site.flavor) {
+        (_, Some(_)) => " (set in opsbook.toml)".to_string(),
+        (Some(file), None) => format!(" (from {file})"),
+        (None, None) => String::new(),
+    };
+    format!(
+        "flavor {}{why}, runbooks in {}",
+        g.flavor.name(),
+        site.project.content_dir.display()
+    )
+}
+
 /// What the summary adds when files were not read, or nothing was found: "0 runbooks" is never
 /// silent.
 fn skipped_note(site: &Site) -> Option<String> {
@@ -145,7 +160,9 @@ pub fn check(args: &CheckArgs) -> u8 {
         Format::Human => {
             let color = args.color.enabled(to_terminal);
             let mut parts = diagnostics::human_chunks(&located, color);
-            parts.push(format!("checked {}\n", summary(&site, &located)).into_bytes());
+            parts.push(
+                format!("checked {}; {}\n", summary(&site, &located), chosen(&site)).into_bytes(),
+            );
             parts
         }
         Format::Json => vec![report::json(&site, &located).into_bytes()],
@@ -175,7 +192,7 @@ pub fn check(args: &CheckArgs) -> u8 {
         return fail(e);
     }
     if args.output.is_some() || args.format != Format::Human {
-        eprintln!("checked {}", summary(&site, &located));
+        eprintln!("checked {}; {}", summary(&site, &located), chosen(&site));
     }
     if let Some(note) = skipped_note(&site) {
         eprintln!("{note}");

@@ -69,6 +69,11 @@ pub struct SiteConfig {
     pub theme: String,
     pub edit_url: Option<String>,
     pub pretty_urls: bool,
+    /// The toolchain the runbooks were written for; detected from its config when not set.
+    pub flavor: Option<crate::flavor::Flavor>,
+    /// Where the repository is browsed (`https://github.com/acme/ops/blob/main/`): links to
+    /// files outside the content folder point there.
+    pub repo_url: Option<String>,
 }
 
 impl Default for SiteConfig {
@@ -80,6 +85,8 @@ impl Default for SiteConfig {
             theme: "default".to_string(),
             edit_url: None,
             pretty_urls: false,
+            flavor: None,
+            repo_url: None,
         }
     }
 }
@@ -230,6 +237,7 @@ impl Config {
         let site_urls = [
             ("base_url", Some(&config.site.base_url)),
             ("edit_url", config.site.edit_url.as_ref()),
+            ("repo_url", config.site.repo_url.as_ref()),
         ];
         for (key, url) in site_urls {
             if let Some(why) = url.and_then(|u| url_problem(u)) {
@@ -358,6 +366,8 @@ pub struct Project {
     pub config: Config,
     /// Whether opsbook.toml was found.
     pub has_config_file: bool,
+    /// The toolchain the runbooks were written for, and what its config says.
+    pub generator: crate::flavor::Generator,
 }
 
 #[derive(Debug)]
@@ -401,26 +411,45 @@ impl Project {
         } else {
             (Config::default(), false)
         };
-        // A folder without content/ is itself the content folder; with opsbook.toml it keeps its
+        let generator =
+            crate::flavor::detect(root, config.site.flavor).map_err(ProjectError::Root)?;
+        // The generator's source folder (MkDocs `docs_dir`, Hugo `contentDir`, tech-docs
+        // `source/`); else `content/`; else the folder itself, which with opsbook.toml keeps its
         // settings (so an existing repository of runbooks can add one without moving files).
+        let from_generator = generator
+            .content_dir
+            .as_ref()
+            .map(|d| root.join(d))
+            .filter(|d| d.is_dir());
         let content = root.join("content");
-        let root_is_content = !content.is_dir();
-        let content_dir = if root_is_content {
-            root.to_path_buf()
-        } else {
-            content
+        let root_is_content = from_generator.is_none() && !content.is_dir();
+        let content_dir = match from_generator {
+            Some(dir) => dir,
+            None if root_is_content => root.to_path_buf(),
+            None => content,
         };
-        let existing = |name: &str| {
+        // static/ and themes/ are opsbook's only in a site of its own: a Hugo site's themes/ are
+        // Hugo's (its static/ is served at the site root, as opsbook serves it).
+        let own = has_config_file
+            || matches!(
+                generator.flavor,
+                crate::flavor::Flavor::Github | crate::flavor::Flavor::Gitlab
+            );
+        let existing = |name: &str, ok: bool| {
             let p = root.join(name);
-            ((has_config_file || !root_is_content) && p.is_dir()).then_some(p)
+            (ok && (has_config_file || !root_is_content) && p.is_dir()).then_some(p)
         };
         Ok(Project {
             root: root.to_path_buf(),
-            static_dir: existing("static"),
-            themes_dir: existing("themes"),
+            static_dir: existing(
+                "static",
+                own || generator.flavor == crate::flavor::Flavor::Hugo,
+            ),
+            themes_dir: existing("themes", own),
             content_dir,
             config,
             has_config_file,
+            generator,
         })
     }
 

@@ -3,6 +3,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diagnostics;
+pub mod flavor;
 pub mod highlight;
 pub mod links;
 pub mod markdown;

@@ -64,9 +64,11 @@ impl Owners {
         } else {
             None
         };
+        // The site's own default, else the generator's (tech-docs `default_owner_slack`).
         let default = schema
             .default_owner
             .as_ref()
+            .or(project.generator.default_owner.as_ref())
             .map(|o| o.trim().to_string())
             .filter(|o| !o.is_empty());
         (

@@ -451,6 +451,7 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
             unsafe_html: markdown_config.unsafe_html,
             highlight: markdown_config.highlight,
             path: &path,
+            ids: project.generator.flavor.ids(),
         },
     );
     found.append(&mut doc.findings);
@@ -469,7 +470,8 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
         let rel = &entry.rel;
         let stem = file_name(&rel[..rel.len() - 3]);
         let config = &project.config.schema;
-        let schema = Schema::for_path(config, ctx.overrides, rel, ctx.today);
+        let schema = Schema::for_path(config, ctx.overrides, rel, ctx.today)
+            .for_generator(project.generator.flavor, project.has_config_file);
         let owner_fallback = ctx.owners.of(rel);
         let input = schema::Input {
             path: &path,

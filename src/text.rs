@@ -260,13 +260,93 @@ fn slug_of_any(text: &str) -> String {
         .collect()
 }
 
-/// Gives each heading of a page a unique id the way GitHub does (github-slugger): a repeated
-/// slug gets `-1`, `-2`, … , counting per slug and skipping ids already taken.
+/// How a renderer makes heading ids: the anchors a page's links were written against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IdStyle {
+    /// GitHub (and Hugo's and Docusaurus's, which copy it): see `slug`; repeats get `-1`, `-2`.
+    #[default]
+    Github,
+    /// GitLab: as GitHub, but runs of hyphens become one.
+    Gitlab,
+    /// Python-Markdown's `toc` (MkDocs): accents dropped to ASCII, anything but word
+    /// characters, spaces and hyphens removed, runs of spaces and hyphens one `-`; repeats get
+    /// `_1`, `_2`.
+    PythonMarkdown,
+    /// Redcarpet's `with_toc_data` (GOV.UK tech-docs): ASCII letters, digits and `_` kept
+    /// (lower-cased), every run of anything else one `-`, none at either end; repeats keep
+    /// their id.
+    Redcarpet,
+}
+
+/// The id a heading's text gets in `style`, before repeats are told apart.
+pub fn heading_slug(style: IdStyle, text: &str) -> String {
+    match style {
+        IdStyle::Github => slug(text),
+        IdStyle::Gitlab => {
+            let mut out = String::with_capacity(text.len());
+            for c in slug(text).chars() {
+                if !(c == '-' && out.ends_with('-')) {
+                    out.push(c);
+                }
+            }
+            out
+        }
+        IdStyle::PythonMarkdown => {
+            use unicode_normalization::UnicodeNormalization;
+            let ascii: String = text.nfkd().filter(char::is_ascii).collect();
+            let kept: String = ascii
+                .chars()
+                .filter(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, '_' | '-') || c.is_whitespace()
+                })
+                .collect();
+            let mut out = String::with_capacity(kept.len());
+            let mut gap = false;
+            for c in kept.trim().chars() {
+                if c == '-' || c.is_whitespace() {
+                    gap = true;
+                } else {
+                    if gap && !out.is_empty() {
+                        out.push('-');
+                    }
+                    gap = false;
+                    out.push(c.to_ascii_lowercase());
+                }
+            }
+            if gap {
+                out.push('-');
+            }
+            out
+        }
+        IdStyle::Redcarpet => {
+            let mut out = String::with_capacity(text.len());
+            let mut gap = false;
+            for c in text.chars() {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    if gap && !out.is_empty() {
+                        out.push('-');
+                    }
+                    gap = false;
+                    out.push(c.to_ascii_lowercase());
+                } else {
+                    gap = true;
+                }
+            }
+            out
+        }
+    }
+}
+
+/// Gives each heading of a page a unique id the way its renderer does: GitHub's
+/// (github-slugger) and GitLab's give a repeated slug `-1`, `-2`, … , counting per slug and
+/// skipping ids already taken; Python-Markdown's `_1`, `_2`, … counting on from a `_N` the
+/// slug already ends in; Redcarpet's none.
 ///
 /// Each slug's counter only grows, and a number is skipped only when an id took it, so a page
 /// of n headings costs O(n) claims in all, whatever their names (`a-1`…`a-K` then `a` K times).
 #[derive(Default)]
 pub struct HeadingIds {
+    style: IdStyle,
     /// Ids given, and for each the last suffix tried for it as a base.
     taken: HashMap<String, usize, foldhash::fast::RandomState>,
     /// Candidates tried in all (what the cost is counted in).
@@ -274,7 +354,55 @@ pub struct HeadingIds {
 }
 
 impl HeadingIds {
+    pub fn new(style: IdStyle) -> HeadingIds {
+        HeadingIds {
+            style,
+            ..HeadingIds::default()
+        }
+    }
+
     pub fn claim(&mut self, base: String) -> String {
+        match self.style {
+            IdStyle::Github | IdStyle::Gitlab => self.claim_counting(base),
+            IdStyle::PythonMarkdown => self.claim_python(base),
+            IdStyle::Redcarpet => base,
+        }
+    }
+
+    /// Python-Markdown's `unique()`: while the id is taken (or empty), `x_N` becomes
+    /// `x_{N+1}` and anything else `x_1`. What is known to be taken below each stem's counter
+    /// is not tried again.
+    fn claim_python(&mut self, base: String) -> String {
+        if !base.is_empty() && !self.taken.contains_key(&base) {
+            self.taken.insert(base.clone(), 0);
+            return base;
+        }
+        let (stem, first) = match base.rsplit_once('_') {
+            Some((stem, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                (stem.to_string(), n.parse::<usize>().map_or(1, |n| n + 1))
+            }
+            _ => (base.clone(), 1),
+        };
+        // A stem's entry: every `stem_k` for 1 <= k < it is taken.
+        let key = format!("{stem}_");
+        let known = self.taken.get(&key).copied().unwrap_or(1);
+        let mut n = if first <= known { known } else { first };
+        let id = loop {
+            self.tried += 1;
+            let candidate = format!("{stem}_{n}");
+            if !self.taken.contains_key(&candidate) {
+                break candidate;
+            }
+            n += 1;
+        };
+        if first <= known {
+            self.taken.insert(key, n + 1);
+        }
+        self.taken.insert(id.clone(), 0);
+        id
+    }
+
+    fn claim_counting(&mut self, base: String) -> String {
         let Some(&last) = self.taken.get(&base) else {
             self.taken.insert(base.clone(), 0);
             return base;
@@ -385,6 +513,77 @@ mod tests {
         ] {
             assert!(path_problem(bad).is_some(), "{bad}");
         }
+    }
+
+    #[test]
+    fn each_renderer_makes_its_own_ids() {
+        let cases = [
+            (
+                "Symptoms & causes",
+                [
+                    "symptoms--causes",
+                    "symptoms-causes",
+                    "symptoms-causes",
+                    "symptoms-causes",
+                ],
+            ),
+            (
+                "What's up? (v2.0)",
+                [
+                    "whats-up-v20",
+                    "whats-up-v20",
+                    "whats-up-v20",
+                    "what-s-up-v2-0",
+                ],
+            ),
+            (
+                "Café au lait",
+                [
+                    "café-au-lait",
+                    "café-au-lait",
+                    "cafe-au-lait",
+                    "caf-au-lait",
+                ],
+            ),
+            ("a -- b_c", ["a----b_c", "a-b_c", "a-b_c", "a-b_c"]),
+            (
+                " Trailing! ",
+                ["trailing", "trailing", "trailing", "trailing"],
+            ),
+        ];
+        let styles = [
+            IdStyle::Github,
+            IdStyle::Gitlab,
+            IdStyle::PythonMarkdown,
+            IdStyle::Redcarpet,
+        ];
+        for (text, want) in cases {
+            for (style, id) in styles.iter().zip(want) {
+                assert_eq!(heading_slug(*style, text.trim()), id, "{style:?} {text:?}");
+            }
+        }
+        let claim_all = |style: IdStyle, names: &[&str]| -> Vec<String> {
+            let mut ids = HeadingIds::new(style);
+            names.iter().map(|n| ids.claim(n.to_string())).collect()
+        };
+        assert_eq!(
+            claim_all(
+                IdStyle::PythonMarkdown,
+                &["a", "a", "a_1", "a", "", "b_3", "b_3"]
+            ),
+            ["a", "a_1", "a_2", "a_3", "_1", "b_3", "b_4"]
+        );
+        assert_eq!(claim_all(IdStyle::Redcarpet, &["a", "a"]), ["a", "a"]);
+        // Linear for Python-Markdown too.
+        let mut ids = HeadingIds::new(IdStyle::PythonMarkdown);
+        let k = 2000;
+        for i in 1..=k {
+            ids.claim(format!("a_{i}"));
+        }
+        for _ in 0..k {
+            ids.claim("a".into());
+        }
+        assert!(ids.tried <= 2 * k + 1, "{}", ids.tried);
     }
 
     #[test]

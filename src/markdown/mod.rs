@@ -8,7 +8,7 @@
 
 pub mod compat;
 
-use crate::text::{HeadingIds, escape, escape_into, slug};
+use crate::text::{HeadingIds, escape, escape_into, heading_slug};
 use pulldown_cmark::{
     BlockQuoteKind, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html,
 };
@@ -276,6 +276,8 @@ pub struct RenderOptions<'a> {
     pub highlight: bool,
     /// The file's path as shown in findings.
     pub path: &'a str,
+    /// How heading ids are made (the site's flavor's renderer).
+    pub ids: crate::text::IdStyle,
 }
 
 impl Default for RenderOptions<'_> {
@@ -286,6 +288,7 @@ impl Default for RenderOptions<'_> {
             unsafe_html: false,
             highlight: true,
             path: "",
+            ids: crate::text::IdStyle::Github,
         }
     }
 }
@@ -314,7 +317,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
         on: want_html,
         list: Vec::with_capacity(if want_html { body.len() / 12 } else { 0 }),
     };
-    let mut ids = HeadingIds::default();
+    let mut ids = HeadingIds::new(opts.ids);
     let mut sanitizer = crate::sanitize::Sanitizer::default();
     // The HTML block being gathered, line by line.
     let mut html_block: Option<RawHtml> = None;
@@ -391,7 +394,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 } else {
                     text.trim().to_string()
                 };
-                let id = ids.claim(custom.unwrap_or_else(|| slug(&text)));
+                let id = ids.claim(custom.unwrap_or_else(|| heading_slug(opts.ids, &text)));
                 if skip_heading {
                     doc.leading_h1 = Some((text.clone(), h_offset));
                     skip_heading = false;

@@ -122,6 +122,11 @@ pub struct Schema<'a> {
     pub required: Vec<String>,
     pub required_sections: Vec<String>,
     pub today: NaiveDate,
+    /// Front-matter keys the site's generator defines (`flavor::Flavor::keys`): not unknown.
+    pub generator_keys: &'static [&'static str],
+    /// Without an opsbook.toml nobody declared the site's fields: an unknown key is reported
+    /// only when it looks like a typo of a known field (it has a "did you mean").
+    pub typos_only: bool,
 }
 
 /// The `[[schema.overrides]]` path globs, compiled once per build. `*` stays within one folder;
@@ -174,7 +179,16 @@ impl<'a> Schema<'a> {
             required,
             required_sections,
             today,
+            generator_keys: &[],
+            typos_only: false,
         }
+    }
+
+    /// The same schema for a site written for `flavor`, with or without an opsbook.toml.
+    pub fn for_generator(mut self, flavor: crate::flavor::Flavor, has_config_file: bool) -> Self {
+        self.generator_keys = flavor.keys();
+        self.typos_only = !has_config_file;
+        self
     }
 
     fn requires(&self, field: &str) -> bool {
@@ -344,21 +358,25 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
                 if let Some(text) = extra_field(&mut r, &key, node, spec) {
                     rb.extra.insert(key.to_string(), text);
                 }
-            } else if !schema.config.allow_unknown_fields {
-                let mut d = Diagnostic::new(
-                    Rule::UnknownField,
-                    input.path,
-                    key_node.offset,
-                    format!("unknown front-matter field `{key}`"),
-                );
-                if let Some(near) = nearest_field(&key, schema) {
-                    d = d.with_help(format!("did you mean `{near}`?"));
-                } else {
-                    d = d.with_help(
-                        "declare it under [schema.fields] in opsbook.toml, or set [schema] allow_unknown_fields = true",
+            } else if !schema.config.allow_unknown_fields
+                && !schema.generator_keys.contains(&key.as_ref())
+            {
+                let near = nearest_field(&key, schema);
+                if near.is_some() || !schema.typos_only {
+                    let mut d = Diagnostic::new(
+                        Rule::UnknownField,
+                        input.path,
+                        key_node.offset,
+                        format!("unknown front-matter field `{key}`"),
                     );
+                    d = match near {
+                        Some(near) => d.with_help(format!("did you mean `{near}`?")),
+                        None => d.with_help(
+                            "declare it under [schema.fields] in opsbook.toml, or set [schema] allow_unknown_fields = true",
+                        ),
+                    };
+                    r.push(d);
                 }
-                r.push(d);
             }
             continue;
         };
