@@ -34,6 +34,27 @@ pub struct Targets {
     by_id: Map<String, usize>,
     /// Lower-cased content path -> the path (the first of those that differ only in case).
     by_lower_path: std::sync::OnceLock<Map<String, String>>,
+    /// Runbooks by id (their path without the source ending): how page URLs name them
+    /// (`db/failover.html`, `db/failover/`, `manual/deploy.html` for `deploy.html.md.erb`).
+    by_stem: Map<String, usize>,
+    /// What a link outside the content folder is checked against.
+    outside: Outside,
+}
+
+/// The site's place in its repository and on its host, for links that are not plain content
+/// paths: root-absolute ones (`/manual/x.html`, `/docs/runbooks/x.md`), and ones to files of
+/// the repository outside the content folder.
+struct Outside {
+    flavor: crate::flavor::Flavor,
+    /// URL path prefixes a root-absolute link into the site may start with (the generator's
+    /// base path, `base_url`'s path, the content folder's path in the repository).
+    prefixes: Vec<String>,
+    /// Absolute paths of the content folder and of the repository (the git work tree, else the
+    /// site root) it sits in.
+    content: std::path::PathBuf,
+    repository: std::path::PathBuf,
+    /// `[site] repo_url`, ending in `/`.
+    repo_url: Option<String>,
 }
 
 impl Targets {
@@ -54,19 +75,25 @@ impl Targets {
             by_path.entry(a.output.clone()).or_insert(Target::Asset(i));
         }
         let mut by_id = Map::default();
+        let mut by_stem = Map::default();
         by_id.reserve(site.runbooks.len());
+        by_stem.reserve(site.runbooks.len());
         for (i, rb) in site.runbooks.iter().enumerate() {
             by_id.insert(rb.id.to_lowercase(), i);
+            by_stem.insert(rb.id.clone(), i);
         }
         Targets {
             by_path,
             by_dir,
             by_id,
             by_lower_path: std::sync::OnceLock::new(),
+            by_stem,
+            outside: Outside::new(&site.project),
         }
     }
 
-    /// Finds what a normalised content path names: a file, a folder, or a runbook id.
+    /// Finds what a normalised content path names: a file, a folder, a runbook id, or a page
+    /// URL in any of the forms generators give (`x.html`, `x/`, `x/index.html`, `x`).
     pub fn lookup(&self, path: &str) -> Option<Target> {
         let path = path.trim_end_matches('/');
         if let Some(t) = self.by_path.get(path) {
@@ -75,7 +102,17 @@ impl Targets {
         if let Some(s) = self.by_dir.get(path) {
             return Some(Target::Section(*s));
         }
-        self.by_path.get(&format!("{path}.md")).copied()
+        if let Some(t) = self.by_path.get(&format!("{path}.md")) {
+            return Some(*t);
+        }
+        let page = path.strip_suffix(".html").unwrap_or(path);
+        if let Some(&i) = self.by_stem.get(page) {
+            return Some(Target::Runbook(i));
+        }
+        let dir = page
+            .strip_suffix("/index")
+            .or_else(|| (page == "index").then_some(""))?;
+        self.by_dir.get(dir).map(|&s| Target::Section(s))
     }
 
     /// The same lookup ignoring case, for a "did you mean" hint. Its table is made when a
@@ -89,6 +126,149 @@ impl Targets {
             table
         });
         table.get(&path.to_lowercase()).map(String::as_str)
+    }
+}
+
+/// Where a link that is no plain content path of this site leads (`Targets::elsewhere`).
+enum Elsewhere {
+    Target(Target),
+    /// A file of the repository outside the content folder: its repository path.
+    RepositoryFile(String),
+    /// A page the generator makes from data (a taxonomy, a search page): it cannot be checked.
+    Generated,
+}
+
+impl Outside {
+    fn new(project: &crate::config::Project) -> Outside {
+        let repository = crate::owners::repository_root(&project.root);
+        let content = crate::output::absolute(&project.content_dir);
+        let mut prefixes = Vec::new();
+        let mut add = |p: String| {
+            let p = if p.ends_with('/') { p } else { format!("{p}/") };
+            if p != "/" && !prefixes.contains(&p) {
+                prefixes.push(p);
+            }
+        };
+        add(project.generator.base_path.clone());
+        let base_url = &project.config.site.base_url;
+        let base_path = match base_url.split_once("://") {
+            Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+            None => base_url.as_str(),
+        };
+        add(base_path.to_string());
+        if let Ok(rel) = content.strip_prefix(&repository) {
+            let rel = crate::diagnostics::display_path(rel);
+            if !rel.is_empty() {
+                add(format!("/{rel}"));
+            }
+        }
+        let repo_url = project.config.site.repo_url.as_ref().map(|u| {
+            if u.ends_with('/') {
+                u.clone()
+            } else {
+                format!("{u}/")
+            }
+        });
+        Outside {
+            flavor: project.generator.flavor,
+            prefixes,
+            content,
+            repository,
+            repo_url,
+        }
+    }
+
+    /// Whether the generator makes the page at site path `path` from data rather than from a
+    /// source: taxonomy and search pages, and GitLab's own routes (`-/issues/1`).
+    fn generated(&self, path: &str) -> bool {
+        use crate::flavor::Flavor;
+        let first = path.split('/').next().unwrap_or("").to_ascii_lowercase();
+        let first = first.trim_end_matches(".html");
+        match self.flavor {
+            Flavor::Hugo => matches!(
+                first,
+                "tags"
+                    | "categories"
+                    | "series"
+                    | "authors"
+                    | "page"
+                    | "search"
+                    | "index.xml"
+                    | "sitemap.xml"
+            ),
+            Flavor::Mkdocs => matches!(first, "search" | "tags" | "sitemap.xml" | "404"),
+            Flavor::TechDocs => matches!(first, "search" | "api" | "sitemap.xml" | "404"),
+            Flavor::Docusaurus => matches!(first, "blog" | "tags" | "search" | "404"),
+            Flavor::Gitlab => path.split('/').any(|p| p == "-"),
+            Flavor::Github => false,
+        }
+    }
+}
+
+/// `path` with its `.` and `..` parts resolved, without touching the disk.
+fn normalize(path: &std::path::Path) -> std::path::PathBuf {
+    let mut out = std::path::PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+impl Targets {
+    /// Where a link (its percent-decoded path) from a file in content folder `base_dir` leads,
+    /// when it names no content path as written: a page by the site's URL (root-absolute,
+    /// after the site's own prefix), a path that leaves the content folder and comes back, a
+    /// file of the repository, or a page the generator makes. `None`: nothing, it is broken.
+    fn elsewhere(&self, base_dir: &str, decoded: &str) -> Option<Elsewhere> {
+        let o = &self.outside;
+        if let Some(rooted) = decoded.strip_prefix('/') {
+            for prefix in &o.prefixes {
+                let Some(rest) = decoded.strip_prefix(prefix.as_str()) else {
+                    continue;
+                };
+                if let Some(joined) = join("", rest) {
+                    if let Some(t) = self.lookup(&joined) {
+                        return Some(Elsewhere::Target(t));
+                    }
+                    if o.generated(&joined) {
+                        return Some(Elsewhere::Generated);
+                    }
+                }
+            }
+            if o.generated(rooted) {
+                return Some(Elsewhere::Generated);
+            }
+        } else if join(base_dir, decoded).is_some_and(|j| o.generated(&j)) {
+            return Some(Elsewhere::Generated);
+        }
+        // On disk: root-absolute is the repository's root on GitHub and GitLab, the site's
+        // elsewhere.
+        let start = match decoded.strip_prefix('/') {
+            Some(_)
+                if matches!(
+                    o.flavor,
+                    crate::flavor::Flavor::Github | crate::flavor::Flavor::Gitlab
+                ) =>
+            {
+                o.repository.clone()
+            }
+            Some(_) => o.content.clone(),
+            None => o.content.join(base_dir),
+        };
+        let abs = normalize(&start.join(decoded.trim_start_matches('/')));
+        if let Ok(rel) = abs.strip_prefix(&o.content) {
+            let rel = crate::diagnostics::display_path(rel);
+            return self.lookup(&rel).map(Elsewhere::Target);
+        }
+        let rel = abs.strip_prefix(&o.repository).ok()?;
+        abs.exists()
+            .then(|| Elsewhere::RepositoryFile(crate::diagnostics::display_path(rel)))
     }
 }
 
@@ -130,10 +310,20 @@ struct Linker<'a> {
     doc: &'a Doc,
 }
 
+/// What a link becomes on the page (see `fill`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filled {
+    /// A link to this URL (escaped for an attribute).
+    Href(String),
+    /// Marked text: its target is missing, or its scheme unsafe.
+    Broken,
+    /// Plain text: a file of the repository, with no `repo_url` to link it to.
+    Text,
+}
+
 struct Resolved {
-    /// The URL of each link, in order (none when not rendering HTML); `None` for a link to
-    /// nothing, written as marked text.
-    urls: Vec<Option<String>>,
+    /// What each link becomes, in order (none when not rendering HTML).
+    urls: Vec<Filled>,
     diagnostics: Vec<Diagnostic>,
     /// Runbooks this document links to.
     links_to: Vec<usize>,
@@ -144,23 +334,13 @@ struct Resolved {
 struct Anchors<'a> {
     ids: Vec<&'a str>,
     exact: std::collections::HashSet<&'a str, foldhash::fast::FixedState>,
-    /// Lower-cased id -> the first id so spelt, for fixing the case of a link.
-    by_lower: Map<String, &'a str>,
 }
 
 impl<'a> Anchors<'a> {
     fn of(doc: &'a Doc) -> Anchors<'a> {
         let ids: Vec<&str> = doc.headings.iter().map(|h| h.id.as_str()).collect();
         let exact = ids.iter().copied().collect();
-        let mut by_lower = Map::default();
-        for id in &ids {
-            by_lower.entry(id.to_ascii_lowercase()).or_insert(*id);
-        }
-        Anchors {
-            ids,
-            exact,
-            by_lower,
-        }
+        Anchors { ids, exact }
     }
 }
 
@@ -187,8 +367,8 @@ impl Linker<'_> {
         }
     }
 
-    /// Checks `#fragment` against the target's ids; returns the fragment to link (its case
-    /// fixed), or `None` when it names no heading (`broken-anchor`).
+    /// Checks `#fragment` against the target's ids, case-sensitively as browsers match them;
+    /// returns the fragment to link, or `None` when it names no heading (`broken-anchor`).
     fn fragment(
         &self,
         fragment: &str,
@@ -200,9 +380,6 @@ impl Linker<'_> {
         let wanted = percent_decode(fragment);
         if wanted.is_empty() || anchors.exact.contains(&*wanted) {
             return Some(fragment.to_string());
-        }
-        if let Some(id) = anchors.by_lower.get(&wanted.to_ascii_lowercase()) {
-            return Some(id.to_string());
         }
         let ids: &[&str] = &anchors.ids;
         let mut d = Diagnostic::new(
@@ -244,9 +421,9 @@ impl Linker<'_> {
         };
         // URLs only go into HTML: `check` resolves links for their findings alone.
         let want_urls = self.site.render_html;
-        let push_url = |urls: &mut Vec<Option<String>>, url: &dyn Fn() -> String| {
+        let push_url = |urls: &mut Vec<Filled>, url: &dyn Fn() -> String| {
             if want_urls {
-                urls.push(Some(url()));
+                urls.push(Filled::Href(url()));
             }
         };
         // Each target's anchors, made when a link first names one of them.
@@ -268,7 +445,7 @@ impl Linker<'_> {
                         .with_help("only http, https, mailto, tel and relative links are kept"),
                     );
                     if want_urls {
-                        res.urls.push(None);
+                        res.urls.push(Filled::Broken);
                     }
                 }
                 continue;
@@ -296,14 +473,56 @@ impl Linker<'_> {
                 // A section of this page that is not there: marked text.
                 match id {
                     Some(id) => push_url(&mut res.urls, &|| format!("#{}", escape_href(&id))),
-                    None if want_urls => res.urls.push(None),
+                    None if want_urls => res.urls.push(Filled::Broken),
                     None => {}
                 }
                 continue;
             }
             let decoded = percent_decode(path_part);
             let joined = join(base_dir, &decoded);
-            let target = joined.as_deref().and_then(|j| self.targets.lookup(j));
+            let mut target = joined.as_deref().and_then(|j| self.targets.lookup(j));
+            if target.is_none() {
+                match self.targets.elsewhere(base_dir, &decoded) {
+                    Some(Elsewhere::Target(t)) => target = Some(t),
+                    Some(Elsewhere::RepositoryFile(rel)) => {
+                        // Valid: a file of the repository, linked where the repository is
+                        // browsed, or shown as text.
+                        if want_urls {
+                            res.urls.push(match &self.targets.outside.repo_url {
+                                Some(repo) => {
+                                    let mut url =
+                                        format!("{repo}{}", crate::text::encode_path(&rel));
+                                    if let Some(f) = fragment {
+                                        url.push('#');
+                                        url.push_str(f);
+                                    }
+                                    Filled::Href(escape_href(&url))
+                                }
+                                None => Filled::Text,
+                            });
+                        }
+                        continue;
+                    }
+                    Some(Elsewhere::Generated) => {
+                        res.diagnostics.push(
+                            Diagnostic::new(
+                                Rule::UnverifiableLink,
+                                self.path,
+                                link.offset,
+                                format!(
+                                    "{what} target `{path_part}` is a page the generator makes; opsbook cannot check it"
+                                ),
+                            )
+                            .with_help(
+                                "link to a runbook or a file instead, or leave the rule off (its default)",
+                            ),
+                        );
+                        push_url(&mut res.urls, &|| escape_href(dest));
+                        continue;
+                    }
+                    None => {}
+                }
+            }
             let Some(target) = target else {
                 let shown = joined.clone().unwrap_or_else(|| decoded.to_string());
                 let mut d = Diagnostic::new(
@@ -332,7 +551,7 @@ impl Linker<'_> {
                 };
                 res.diagnostics.push(d);
                 if want_urls {
-                    res.urls.push(None);
+                    res.urls.push(Filled::Broken);
                 }
                 continue;
             };
@@ -403,9 +622,15 @@ pub fn links_into_headings<'a>(
 /// becomes `<a href=…>…</a>`, one without (its target is missing, or its scheme unsafe) marked
 /// text, `<span class="broken-link">…</span>`, so the site never links to a page it does not
 /// have; an image becomes `<img …>`, or its alternative text, marked, when it is missing.
-pub fn fill(html: &str, links: &[LinkRef], urls: &[Option<String>]) -> String {
-    let mut out =
-        String::with_capacity(html.len() + urls.iter().flatten().map(String::len).sum::<usize>());
+pub fn fill(html: &str, links: &[LinkRef], urls: &[Filled]) -> String {
+    let extra: usize = urls
+        .iter()
+        .map(|u| match u {
+            Filled::Href(url) => url.len() + 16,
+            _ => 32,
+        })
+        .sum();
+    let mut out = String::with_capacity(html.len() + extra);
     let mut rest = html;
     // LINK_MARK is ASCII, so its byte occurs in UTF-8 only as itself.
     const MARK: u8 = LINK_MARK as u8;
@@ -424,16 +649,19 @@ pub fn fill(html: &str, links: &[LinkRef], urls: &[Option<String>]) -> String {
         let n: Option<usize> = chars.as_str().parse().ok();
         let found = n.and_then(|n| Some((links.get(n)?, urls.get(n)?)));
         match (kind, found) {
-            (Some(LINK_OPEN), Some((_, Some(url)))) => {
+            (Some(LINK_OPEN), Some((_, Filled::Href(url)))) => {
                 out.push_str("<a href=\"");
                 out.push_str(url);
                 out.push('"');
             }
-            (Some(LINK_OPEN), Some((_, None))) => out.push_str("<span class=\"broken-link\""),
-            (Some(LINK_CLOSE), Some((_, Some(_)))) => out.push_str("</a>"),
-            (Some(LINK_CLOSE), Some((_, None))) => out.push_str("</span>"),
+            (Some(LINK_OPEN), Some((_, Filled::Broken))) => {
+                out.push_str("<span class=\"broken-link\"")
+            }
+            (Some(LINK_OPEN), Some((_, Filled::Text))) => out.push_str("<span class=\"link-text\""),
+            (Some(LINK_CLOSE), Some((_, Filled::Href(_)))) => out.push_str("</a>"),
+            (Some(LINK_CLOSE), Some(_)) => out.push_str("</span>"),
             (Some(IMAGE), Some((link, url))) => match url {
-                Some(url) => {
+                Filled::Href(url) => {
                     out.push_str("<img src=\"");
                     out.push_str(url);
                     out.push_str("\" alt=\"");
@@ -446,8 +674,12 @@ pub fn fill(html: &str, links: &[LinkRef], urls: &[Option<String>]) -> String {
                     }
                     out.push_str(" loading=\"lazy\">");
                 }
-                None => {
-                    out.push_str("<span class=\"broken-link\">");
+                other => {
+                    out.push_str(if *other == Filled::Broken {
+                        "<span class=\"broken-link\">"
+                    } else {
+                        "<span class=\"link-text\">"
+                    });
                     escape_into(&mut out, &link.alt);
                     out.push_str("</span>");
                 }
@@ -1124,10 +1356,10 @@ mod tests {
         ];
         let html = "\u{1}<0\u{1} title=\"t\">x\u{1}>0\u{1} \u{1}!1\u{1} \u{1}<2\u{1}>y\u{1}>2\u{1} \u{1}!3\u{1} \u{1}<9\u{1}";
         let urls = [
-            Some("./a.html".to_string()),
-            Some("./b.png".to_string()),
-            None,
-            None,
+            Filled::Href("./a.html".to_string()),
+            Filled::Href("./b.png".to_string()),
+            Filled::Broken,
+            Filled::Broken,
         ];
         assert_eq!(
             fill(html, &links, &urls),

@@ -468,7 +468,7 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
         section = Some((dir.clone(), title, description));
     } else {
         let rel = &entry.rel;
-        let stem = file_name(&rel[..rel.len() - 3]);
+        let stem = file_name(source::source_stem(rel));
         let config = &project.config.schema;
         let schema = Schema::for_path(config, ctx.overrides, rel, ctx.today)
             .for_generator(project.generator.flavor, project.has_config_file);
@@ -663,6 +663,7 @@ impl Site {
             project.static_dir.as_deref(),
             &exclude,
             &display_prefix,
+            project.generator.flavor,
         );
         let mut site = Site {
             today: options.today,
@@ -691,7 +692,7 @@ impl Site {
         // Which file is each folder's section page: known from the names alone.
         let mut index_of: BTreeMap<String, (usize, &str)> = BTreeMap::new(); // dir -> (rank, rel)
         for entry in &found.markdown {
-            let name = file_name(&entry.rel);
+            let name = file_name(source::source_stem(&entry.rel));
             if let Some(rank) = SECTION_INDEX_NAMES
                 .iter()
                 .position(|n| n.eq_ignore_ascii_case(name))
@@ -822,7 +823,7 @@ impl Site {
                         schema_diagnostics.extend(diags);
                     }
                     runbooks.push(RunbookPage {
-                        id: rel[..rel.len() - 3].to_string(),
+                        id: source::source_stem(&rel).to_string(),
                         document: Document {
                             rel,
                             source: p.source,

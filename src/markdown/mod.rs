@@ -440,11 +440,22 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 });
             }
             Event::Start(Tag::Link {
-                dest_url, title, ..
+                link_type,
+                dest_url,
+                title,
+                ..
             }) => {
                 let n = doc.links.len();
+                // `<ops@example.com>` is a mail link.
+                let dest = if link_type == pulldown_cmark::LinkType::Email
+                    && crate::text::scheme(&dest_url).is_none()
+                {
+                    format!("mailto:{dest_url}")
+                } else {
+                    dest_url.to_string()
+                };
                 doc.links.push(LinkRef {
-                    dest: dest_url.to_string(),
+                    dest,
                     offset,
                     image: false,
                     alt: String::new(),

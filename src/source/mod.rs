@@ -11,8 +11,35 @@ use crate::diagnostics::{Diagnostic, Rule, display_path};
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
-/// Files that are a folder's section page rather than a runbook, in order of precedence.
-pub const SECTION_INDEX_NAMES: &[&str] = &["_index.md", "README.md", "index.md"];
+/// Files that are a folder's section page rather than a runbook, by stem (`source_stem`), in
+/// order of precedence.
+pub const SECTION_INDEX_NAMES: &[&str] = &["_index", "README", "index"];
+
+/// Endings of Markdown sources, longest first: `*.md` everywhere; tech-docs (Middleman) sources
+/// are `*.html.md` and `*.html.md.erb` too, their ERB never run.
+const SOURCE_ENDINGS: &[&str] = &[".html.md.erb", ".md.erb", ".html.md", ".md"];
+
+/// Whether `name` is a Markdown source in a site of `flavor`.
+pub fn is_source(name: &str, flavor: crate::flavor::Flavor) -> bool {
+    let ends = |ext: &str| {
+        name.len() > ext.len()
+            && name.as_bytes()[name.len() - ext.len()..].eq_ignore_ascii_case(ext.as_bytes())
+    };
+    ends(".md") || (flavor == crate::flavor::Flavor::TechDocs && ends(".md.erb"))
+}
+
+/// A source's path without its ending (`manual/deploy.html.md.erb` -> `manual/deploy`): its id,
+/// and its page's path without `.html`.
+pub fn source_stem(rel: &str) -> &str {
+    for ext in SOURCE_ENDINGS {
+        if rel.len() > ext.len()
+            && rel.as_bytes()[rel.len() - ext.len()..].eq_ignore_ascii_case(ext.as_bytes())
+        {
+            return &rel[..rel.len() - ext.len()];
+        }
+    }
+    rel
+}
 
 /// A discovered file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +107,7 @@ pub fn discover(
     static_dir: Option<&Path>,
     exclude: &[PathBuf],
     display_prefix: &str,
+    flavor: crate::flavor::Flavor,
 ) -> Discovery {
     let mut found = Discovery::default();
     // static/ (and themes/, which the caller passes in `exclude`) may sit inside the content
@@ -88,8 +116,7 @@ pub fn discover(
     content_exclude.extend(static_dir.map(Path::to_path_buf));
     let files = walk(content_dir, &content_exclude, display_prefix, &mut found);
     for entry in files {
-        let name = entry.rel.as_bytes();
-        if name.len() >= 3 && name[name.len() - 3..].eq_ignore_ascii_case(b".md") {
+        if is_source(&entry.rel, flavor) {
             found.markdown.push(entry);
         } else {
             if let Some(kind) = unread_document_kind(&entry.rel) {
