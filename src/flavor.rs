@@ -246,9 +246,13 @@ pub fn detect(root: &Path, flavor: Option<Flavor>) -> Result<Generator, String> 
         "docusaurus.config.ts",
         "docusaurus.config.mjs",
     ]);
-    let gitlab = [".gitlab-ci.yml", ".gitlab"]
-        .iter()
-        .any(|n| root.join(n).exists());
+    // GitLab's marks sit at the repository's root, which may be above the site's.
+    let repository = crate::owners::repository_root(root);
+    let gitlab_mark = [root, repository.as_path()]
+        .into_iter()
+        .flat_map(|dir| [".gitlab-ci.yml", ".gitlab"].map(|n| dir.join(n)))
+        .find(|p| p.exists());
+    let gitlab = gitlab_mark.is_some();
     let flavor = flavor.unwrap_or(if mkdocs.is_some() {
         Flavor::Mkdocs
     } else if tech_docs.is_some() {
@@ -298,9 +302,24 @@ pub fn detect(root: &Path, flavor: Option<Flavor>) -> Result<Generator, String> 
             generator.source = docusaurus.map(|p| shown(&p));
         }
         Flavor::Gitlab => {
-            generator.source = gitlab
-                .then(|| ".gitlab-ci.yml".to_string())
-                .filter(|_| root.join(".gitlab-ci.yml").exists());
+            // Shown from the site root: `../.gitlab-ci.yml` when it is the repository's.
+            generator.source = gitlab_mark.map(|p| {
+                let (p, base) = (crate::output::absolute(&p), crate::output::absolute(root));
+                let mut up = String::new();
+                let mut dir = base.as_path();
+                loop {
+                    if let Ok(rel) = p.strip_prefix(dir) {
+                        break format!("{up}{}", crate::diagnostics::display_path(rel));
+                    }
+                    match dir.parent() {
+                        Some(parent) => {
+                            dir = parent;
+                            up.push_str("../");
+                        }
+                        None => break p.display().to_string(),
+                    }
+                }
+            });
         }
         Flavor::Github => {}
     }

@@ -46,6 +46,8 @@ pub struct Targets {
 /// the repository outside the content folder.
 struct Outside {
     flavor: crate::flavor::Flavor,
+    /// Pages are served as folders (`x/`): relative URLs count from there.
+    directory_urls: bool,
     /// URL path prefixes a root-absolute link into the site may start with (the generator's
     /// base path, `base_url`'s path, the content folder's path in the repository).
     prefixes: Vec<String>,
@@ -171,6 +173,7 @@ impl Outside {
         });
         Outside {
             flavor: project.generator.flavor,
+            directory_urls: project.generator.directory_urls,
             prefixes,
             content,
             repository,
@@ -225,8 +228,26 @@ impl Targets {
     /// when it names no content path as written: a page by the site's URL (root-absolute,
     /// after the site's own prefix), a path that leaves the content folder and comes back, a
     /// file of the repository, or a page the generator makes. `None`: nothing, it is broken.
-    fn elsewhere(&self, base_dir: &str, decoded: &str) -> Option<Elsewhere> {
+    fn elsewhere(&self, rel: &str, decoded: &str) -> Option<Elsewhere> {
         let o = &self.outside;
+        let base_dir = crate::site::parent_dir(rel);
+        // With directory URLs (MkDocs, Hugo) a page is served as a folder: a relative URL
+        // that is not a source path counts from there (`../node-down/` from `disk-full/`).
+        if o.directory_urls && !decoded.starts_with('/') && !decoded.ends_with(".md") {
+            let stem = crate::source::source_stem(rel);
+            let name = stem.rsplit('/').next().unwrap_or(stem);
+            let page_dir = if crate::source::SECTION_INDEX_NAMES
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(name))
+            {
+                base_dir
+            } else {
+                stem
+            };
+            if let Some(t) = join(page_dir, decoded).and_then(|j| self.lookup(&j)) {
+                return Some(Elsewhere::Target(t));
+            }
+        }
         if let Some(rooted) = decoded.strip_prefix('/') {
             for prefix in &o.prefixes {
                 let Some(rest) = decoded.strip_prefix(prefix.as_str()) else {
@@ -246,6 +267,11 @@ impl Targets {
             }
         } else if join(base_dir, decoded).is_some_and(|j| o.generated(&j)) {
             return Some(Elsewhere::Generated);
+        } else if o.flavor == crate::flavor::Flavor::Hugo
+            && let Some(t) = join("", decoded).and_then(|j| self.lookup(&j))
+        {
+            // Hugo's `ref` looks beside the page first, then from the content root.
+            return Some(Elsewhere::Target(t));
         }
         // On disk: root-absolute is the repository's root on GitHub and GitLab, the site's
         // elsewhere.
@@ -266,9 +292,11 @@ impl Targets {
             let rel = crate::diagnostics::display_path(rel);
             return self.lookup(&rel).map(Elsewhere::Target);
         }
-        let rel = abs.strip_prefix(&o.repository).ok()?;
-        abs.exists()
-            .then(|| Elsewhere::RepositoryFile(crate::diagnostics::display_path(rel)))
+        let rel = crate::diagnostics::display_path(abs.strip_prefix(&o.repository).ok()?);
+        if o.generated(&rel) {
+            return Some(Elsewhere::Generated);
+        }
+        abs.exists().then_some(Elsewhere::RepositoryFile(rel))
     }
 }
 
@@ -317,7 +345,8 @@ pub enum Filled {
     Href(String),
     /// Marked text: its target is missing, or its scheme unsafe.
     Broken,
-    /// Plain text: a file of the repository, with no `repo_url` to link it to.
+    /// Plain text: a file of the repository with no `repo_url` to link it to, or a page only
+    /// the generator makes.
     Text,
 }
 
@@ -346,7 +375,7 @@ impl<'a> Anchors<'a> {
 
 /// Past this many headings, a broken anchor's finding names no near heading: looking for one
 /// would cost a scan of them all for every broken link.
-const NEAR_SEARCH_LIMIT: usize = 1000;
+const NEAR_SEARCH_LIMIT: usize = 100;
 
 impl Linker<'_> {
     /// The document whose headings a link into `target` may name (`None`: this page).
@@ -388,11 +417,21 @@ impl Linker<'_> {
             offset,
             format!("`#{wanted}` matches no heading in {target_name}"),
         );
+        // The nearest heading id: the fewest edits away (a case, a hyphen, a renderer's
+        // rule), else one that contains the other.
         let lower = wanted.to_lowercase();
         let near = (ids.len() <= NEAR_SEARCH_LIMIT)
             .then(|| {
                 ids.iter()
-                    .find(|id| id.contains(lower.as_str()) || lower.contains(**id))
+                    .map(|id| (crate::text::edit_distance(&wanted, id), *id))
+                    .filter(|(d, id)| *d <= 2.max(id.len() / 4))
+                    .min()
+                    .map(|(_, id)| id)
+                    .or_else(|| {
+                        ids.iter()
+                            .copied()
+                            .find(|id| id.contains(lower.as_str()) || lower.contains(*id))
+                    })
             })
             .flatten();
         d = match near {
@@ -431,6 +470,24 @@ impl Linker<'_> {
         for link in &self.doc.links {
             let dest = link.dest.trim();
             let what = if link.image { "image" } else { "link" };
+            if dest.contains(crate::markdown::compat::UNEXPANDED) {
+                // Built by a shortcode opsbook cannot expand: its URL is not known.
+                res.diagnostics.push(
+                    Diagnostic::new(
+                        Rule::UnverifiableLink,
+                        self.path,
+                        link.offset,
+                        format!("{what} target is made by a shortcode opsbook cannot expand"),
+                    )
+                    .with_help(
+                        "declare the value under params in the Hugo config, or link to a path",
+                    ),
+                );
+                if want_urls {
+                    res.urls.push(Filled::Text);
+                }
+                continue;
+            }
             if let Some(scheme) = scheme(dest) {
                 if matches!(&*scheme, "http" | "https" | "mailto" | "tel") {
                     push_url(&mut res.urls, &|| escape_href(dest));
@@ -482,7 +539,7 @@ impl Linker<'_> {
             let joined = join(base_dir, &decoded);
             let mut target = joined.as_deref().and_then(|j| self.targets.lookup(j));
             if target.is_none() {
-                match self.targets.elsewhere(base_dir, &decoded) {
+                match self.targets.elsewhere(self.rel, &decoded) {
                     Some(Elsewhere::Target(t)) => target = Some(t),
                     Some(Elsewhere::RepositoryFile(rel)) => {
                         // Valid: a file of the repository, linked where the repository is
@@ -517,7 +574,10 @@ impl Linker<'_> {
                                 "link to a runbook or a file instead, or leave the rule off (its default)",
                             ),
                         );
-                        push_url(&mut res.urls, &|| escape_href(dest));
+                        // This site has no such page: the link is text here.
+                        if want_urls {
+                            res.urls.push(Filled::Text);
+                        }
                         continue;
                     }
                     None => {}

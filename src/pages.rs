@@ -344,6 +344,34 @@ pub fn plan(site: &Site) -> (Plan, Vec<Diagnostic>) {
             }
         }
     }
+    // The generator's own redirects (tech-docs `redirects:`), to pages this site has.
+    let redirects = &site.project.generator.redirects;
+    if !redirects.is_empty() {
+        let by_id: HashMap<&str, usize> = site
+            .runbooks
+            .iter()
+            .enumerate()
+            .map(|(i, rb)| (rb.id.as_str(), i))
+            .collect();
+        let bare = |p: &str| -> String {
+            let p = p.split(['#', '?']).next().unwrap_or("");
+            let p = p.trim_start_matches('/').trim_end_matches('/');
+            p.strip_suffix(".html").unwrap_or(p).to_string()
+        };
+        for (old, new) in redirects {
+            let (old, new) = (bare(old), bare(new));
+            let Some(&runbook) = by_id.get(new.as_str()) else {
+                continue;
+            };
+            if old.is_empty() || crate::text::path_problem(&old).is_some() {
+                continue;
+            }
+            let output = page(&old);
+            if claims.try_take(&output) {
+                plan.redirects.push(Redirect { output, runbook });
+            }
+        }
+    }
     (plan, diagnostics)
 }
 

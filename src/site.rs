@@ -80,10 +80,11 @@ impl ParseCache {
         let mut index_files: Vec<_> = ctx.index_files.iter().collect();
         index_files.sort();
         let key = format!(
-            "{:?}|{:?}|{:?}|{}|{:?}|{}|{}|{:?}|{:?}",
+            "{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{}|{:?}|{:?}",
             ctx.project.config.markdown,
             ctx.project.config.schema,
             ctx.project.config.rules,
+            ctx.project.generator,
             ctx.render_html,
             ctx.keep,
             ctx.today,
@@ -452,6 +453,7 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
             highlight: markdown_config.highlight,
             path: &path,
             ids: project.generator.flavor.ids(),
+            params: Some(&project.generator.params),
         },
     );
     found.append(&mut doc.findings);

@@ -228,6 +228,21 @@ pub fn path_problem(path: &str) -> Option<String> {
     })
 }
 
+/// Levenshtein distance between `a` and `b`, in characters: for "did you mean" hints.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
 /// GitHub's heading slug: lower-case, drop everything but letters, numbers, `_`, `-` and spaces,
 /// then spaces become `-`.
 pub fn slug(text: &str) -> String {

@@ -79,7 +79,16 @@ impl Writer {
     }
 }
 
-pub fn rewrite(body: &str) -> Option<Rewritten> {
+/// Put where a shortcode that cannot be expanded stood inside a link's destination: the link
+/// pass reports such a link as `unverifiable-link`, never as broken.
+pub const UNEXPANDED: &str = "__opsbook_unexpanded_shortcode__";
+
+/// Rewrites `body`; `params` are the Hugo site's `params` (lower-case keys), which
+/// `{{< param "x" >}}` stands for.
+pub fn rewrite(
+    body: &str,
+    params: &std::collections::BTreeMap<String, String>,
+) -> Option<Rewritten> {
     if !needed(body) {
         return None;
     }
@@ -174,11 +183,18 @@ pub fn rewrite(body: &str) -> Option<Rewritten> {
             w.copy(&line_text[last..m.start()], start + last);
             let closing = !caps[1].is_empty();
             let name = caps[2].to_string();
-            if !closing && (name == "ref" || name == "relref") {
-                let arg = caps[3].trim().trim_matches(['"', '\'']).to_string();
-                w.copy(&arg, start + m.start());
-            } else if !closing {
-                removed.push((name, start + m.start()));
+            let arg = caps[3].trim().trim_matches(['"', '\'']).to_string();
+            let before = line_text[..m.start()].trim_end_matches('<');
+            let in_link = before.ends_with("](") || before.ends_with("href=\"");
+            let param = (name == "param" || name == "Param")
+                .then(|| params.get(&arg.to_ascii_lowercase()))
+                .flatten();
+            match (closing, param) {
+                (true, _) => {}
+                _ if name == "ref" || name == "relref" => w.copy(&arg, start + m.start()),
+                (false, Some(value)) => w.copy(value, start + m.start()),
+                _ if in_link => w.copy(UNEXPANDED, start + m.start()),
+                _ => removed.push((name, start + m.start())),
             }
             last = m.end();
         }
@@ -195,9 +211,35 @@ pub fn rewrite(body: &str) -> Option<Rewritten> {
 mod tests {
     use super::*;
 
+    fn rewrite_plain(body: &str) -> Option<Rewritten> {
+        rewrite(body, &Default::default())
+    }
+
+    #[test]
+    fn hugo_params_are_filled_in_and_other_shortcodes_in_links_are_unexpanded() {
+        let params = [(
+            "grafana".to_string(),
+            "https://grafana.example.org".to_string(),
+        )]
+        .into_iter()
+        .collect();
+        let r = rewrite(
+            "See [dashboards]({{< param \"grafana\" >}}/d/api), [logs]({{< param logs >}}/x) and {{< param \"Grafana\" >}}.\n",
+            &params,
+        )
+        .unwrap();
+        assert_eq!(
+            r.text,
+            format!(
+                "See [dashboards](https://grafana.example.org/d/api), [logs]({UNEXPANDED}/x) and https://grafana.example.org.\n"
+            )
+        );
+        assert!(r.removed_shortcodes.is_empty());
+    }
+
     #[test]
     fn mkdocs_admonitions_become_alerts() {
-        let r = rewrite(
+        let r = rewrite_plain(
             "Text\n\n!!! warning \"Data loss\"\n    Back up first.\n\n    Then run it.\n\nAfter.\n",
         )
         .unwrap();
@@ -209,9 +251,10 @@ mod tests {
 
     #[test]
     fn hugo_refs_become_paths_and_other_shortcodes_are_removed() {
-        let r =
-            rewrite("See [failover]({{< ref \"db/failover.md#steps\" >}}) {{< youtube abc >}}.\n")
-                .unwrap();
+        let r = rewrite_plain(
+            "See [failover]({{< ref \"db/failover.md#steps\" >}}) {{< youtube abc >}}.\n",
+        )
+        .unwrap();
         assert_eq!(r.text, "See [failover](db/failover.md#steps) .\n");
         assert_eq!(r.removed_shortcodes[0].0, "youtube");
         assert_eq!(r.original_offset(r.text.find("db/").unwrap()), 15);
@@ -220,7 +263,7 @@ mod tests {
     #[test]
     fn code_fences_are_left_alone() {
         let src = "```\n!!! note\n{{< ref \"x\" >}}\n```\n[[_TOC_]]\n## A {: .wide}\n";
-        let r = rewrite(src).unwrap();
+        let r = rewrite_plain(src).unwrap();
         assert!(
             r.text
                 .starts_with("```\n!!! note\n{{< ref \"x\" >}}\n```\n")
@@ -231,6 +274,6 @@ mod tests {
 
     #[test]
     fn nothing_to_do_is_free() {
-        assert!(rewrite("# Plain\n\ntext\n").is_none());
+        assert!(rewrite_plain("# Plain\n\ntext\n").is_none());
     }
 }

@@ -39,6 +39,13 @@ fn names_related_section(text: &str) -> bool {
         && RELATED_HEADINGS.contains(&normalize_heading(text).as_str())
 }
 
+/// Whether a heading's text is only a template expression (`<%= … %>`, `{{ … }}`), which the
+/// generator fills in and opsbook never runs.
+pub fn is_template_expression(text: &str) -> bool {
+    let t = text.trim();
+    (t.starts_with("<%") && t.ends_with("%>")) || (t.starts_with("{{") && t.ends_with("}}"))
+}
+
 /// A heading's text as compared with known section names.
 pub fn normalize_heading(s: &str) -> String {
     // Built in one buffer (runbook titles are keyed this way, one each); ASCII byte by byte.
@@ -278,7 +285,11 @@ pub struct RenderOptions<'a> {
     pub path: &'a str,
     /// How heading ids are made (the site's flavor's renderer).
     pub ids: crate::text::IdStyle,
+    /// Hugo `params`, which `{{< param x >}}` stands for.
+    pub params: Option<&'a std::collections::BTreeMap<String, String>>,
 }
+
+static NO_PARAMS: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
 
 impl Default for RenderOptions<'_> {
     fn default() -> Self {
@@ -289,6 +300,7 @@ impl Default for RenderOptions<'_> {
             highlight: true,
             path: "",
             ids: crate::text::IdStyle::Github,
+            params: None,
         }
     }
 }
@@ -297,7 +309,7 @@ impl Default for RenderOptions<'_> {
 pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
     let title = opts.title;
     let want_html = opts.html;
-    let rewritten = compat::rewrite(original);
+    let rewritten = compat::rewrite(original, opts.params.unwrap_or(&NO_PARAMS));
     let body = rewritten
         .as_ref()
         .map(|r| r.text.as_str())
@@ -405,8 +417,11 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     Some(l) if lvl > l => Some(l),
                     _ => None,
                 };
+                // A leading `# <%= current_page.data.title %>` (tech-docs) is the title too: the
+                // template would have put the front matter's there.
                 let is_title = doc.leading_h1.as_ref().is_some_and(|(_, o)| *o == h_offset)
-                    && title.is_none_or(|t| t.trim().eq_ignore_ascii_case(&text));
+                    && (title.is_none_or(|t| t.trim().eq_ignore_ascii_case(&text))
+                        || is_template_expression(&text));
                 if is_title {
                     // The leading `# Title` is the page title (the template shows it); drop what
                     // was rendered of it so it does not appear twice.

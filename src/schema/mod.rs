@@ -43,6 +43,8 @@ pub const BUILTIN_ALIASES: &[(&str, &str)] = &[
     ("review_cycle", "cadence"),
     ("last_reviewed_on", "last_reviewed"),
     ("reviewed", "last_reviewed"),
+    // GOV.UK tech-docs: the old URLs of a moved page.
+    ("old_paths", "aliases"),
 ];
 
 /// Where a metadata value came from.
@@ -454,7 +456,14 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
 
     rb.title = title
         .filter(|t| !t.trim().is_empty())
-        .or_else(|| input.doc.leading_h1.as_ref().map(|(t, _)| t.clone()))
+        .or_else(|| {
+            input
+                .doc
+                .leading_h1
+                .as_ref()
+                .filter(|(t, _)| !crate::markdown::is_template_expression(t))
+                .map(|(t, _)| t.clone())
+        })
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| input.stem.to_string());
 
@@ -720,6 +729,8 @@ const ACCEPTANCE_HEADINGS: &[&str] = &[
     "how to verify",
     "how to verify it worked",
     "how to check it worked",
+    "check it worked",
+    "check that it worked",
     "confirm it worked",
     "confirmation",
 ];
@@ -964,24 +975,10 @@ fn nearest_field(key: &str, schema: &Schema) -> Option<String> {
         .map(|s| s.to_string())
         .chain(schema.config.fields.keys().cloned());
     candidates
-        .map(|c| (edit_distance(key, &c), c))
+        .map(|c| (crate::text::edit_distance(key, &c), c))
         .filter(|(d, c)| *d <= 2.max(c.len() / 4))
         .min()
         .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

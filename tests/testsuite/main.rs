@@ -6,6 +6,7 @@ mod build;
 mod check;
 mod cli;
 mod example;
+mod flavors;
 mod helpers;
 mod properties;
 mod reports;
