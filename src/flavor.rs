@@ -208,6 +208,8 @@ pub struct Generator {
     pub redirects: Vec<(String, String)>,
     /// Hugo `params`, for `{{< param x >}}`.
     pub params: BTreeMap<String, String>,
+    /// MkDocs `nav`: the content paths of the pages it lists, in its order.
+    pub nav: Vec<String>,
 }
 
 /// Reads the generator config at `root`: `flavor` when the site sets one, else the first
@@ -368,8 +370,43 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
+/// The pages MkDocs' `nav:` lists, in order: the block read on its own (the rest of the file
+/// may hold tags a plain YAML reader refuses), every `*.md` value in it.
+fn mkdocs_nav(text: &str) -> Vec<String> {
+    let mut block = String::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if !line.starts_with([' ', '\t', '-']) && !line.trim().is_empty() {
+            inside = line.trim_end() == "nav:";
+            continue;
+        }
+        if inside {
+            block.push_str(line);
+            block.push('\n');
+        }
+    }
+    let mut pages = Vec::new();
+    fn walk(node: &crate::yaml::Node, pages: &mut Vec<String>) {
+        match &node.value {
+            crate::yaml::Value::String(s) if s.ends_with(".md") => pages.push(s.clone()),
+            crate::yaml::Value::Seq(items) => items.iter().for_each(|n| walk(n, pages)),
+            crate::yaml::Value::Map(entries) => entries.iter().for_each(|(_, v)| walk(v, pages)),
+            _ => {}
+        }
+    }
+    // The block is a list: read as the value of a key.
+    if let Ok(map) = crate::yaml::parse_file_mapping(&format!("nav:\n{block}")) {
+        for (_, v) in &map {
+            walk(v, &mut pages);
+        }
+    }
+    pages
+}
+
 fn read_mkdocs(path: &Path, g: &mut Generator) -> Result<(), String> {
-    let keys = top_level_scalars(&read(path)?);
+    let text = read(path)?;
+    g.nav = mkdocs_nav(&text);
+    let keys = top_level_scalars(&text);
     if let Some(dir) = keys.get("docs_dir") {
         g.content_dir = Some(PathBuf::from(dir.trim_end_matches('/')));
     }
@@ -479,6 +516,15 @@ mod tests {
         assert!(!g.directory_urls);
         assert_eq!(g.base_path, "/runbooks/");
         assert_eq!(g.host.as_deref(), Some("ops.example.org"));
+        assert!(g.nav.is_empty());
+        let with_nav = site(&[(
+            "mkdocs.yml",
+            "site_name: x\nnav:\n  - Home: index.md\n  - Runbooks:\n      - runbooks/b.md\n      - Disk: runbooks/a.md\n  - External: https://example.org\ntheme: material\n",
+        )]);
+        assert_eq!(
+            detect(with_nav.path(), None).unwrap().nav,
+            ["index.md", "runbooks/b.md", "runbooks/a.md"]
+        );
 
         let hugo = site(&[(
             "hugo.toml",

@@ -154,6 +154,9 @@ pub struct Document {
     pub output: String,
     pub title: String,
     pub description: Option<String>,
+    /// Where the generator puts it among its section's pages (`weight`, MkDocs `nav`), if
+    /// anywhere: those come first, in that order, then the rest by title.
+    pub order: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -239,6 +242,15 @@ impl Sources for Site {
     }
 }
 
+/// What a section page says of its section.
+#[derive(Debug, Clone)]
+struct SectionPage {
+    dir: String,
+    title: Option<String>,
+    description: Option<String>,
+    weight: Option<i64>,
+}
+
 /// A parsed and checked Markdown file before it is sorted into runbooks and sections.
 #[derive(Clone)]
 struct Parsed {
@@ -247,7 +259,7 @@ struct Parsed {
     doc: Doc,
     ok: bool,
     /// A section page: its folder, title and description.
-    section: Option<(String, Option<String>, Option<String>)>,
+    section: Option<SectionPage>,
     /// A runbook: its metadata and the schema's findings.
     runbook: Option<(Runbook, Vec<Diagnostic>)>,
 }
@@ -466,8 +478,13 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
     let mut section = None;
     let mut runbook = None;
     if let Some(dir) = ctx.index_files.get(&entry.rel) {
-        let (title, description) = section_front_matter(&fm);
-        section = Some((dir.clone(), title, description));
+        let (title, description, weight) = section_front_matter(&fm);
+        section = Some(SectionPage {
+            dir: dir.clone(),
+            title,
+            description,
+            weight,
+        });
     } else {
         let rel = &entry.rel;
         let stem = file_name(source::source_stem(rel));
@@ -764,6 +781,15 @@ impl Site {
             ..
         } = &mut site;
         let site_title = &project.config.site.title;
+        // MkDocs `nav`: a page's place in it orders it before any weight.
+        let nav: FastMap<&str, i64> = project
+            .generator
+            .nav
+            .iter()
+            .enumerate()
+            .map(|(i, rel)| (rel.as_str(), i as i64))
+            .collect();
+        let nav_position = |rel: &str| nav.get(rel).copied();
         let (_, (section_docs, schema_diagnostics)) = rayon::join(
             || {
                 diagnostics.reserve(files.iter().map(|(_, d, _)| d.len()).sum());
@@ -789,7 +815,13 @@ impl Site {
                         continue;
                     };
                     p.source = source;
-                    if let Some((dir, title, description)) = p.section {
+                    if let Some(SectionPage {
+                        dir,
+                        title,
+                        description,
+                        weight,
+                    }) = p.section
+                    {
                         let title = title
                             .or_else(|| p.doc.leading_h1.as_ref().map(|(t, _)| t.clone()))
                             .unwrap_or_else(|| {
@@ -809,6 +841,7 @@ impl Site {
                                 output: String::new(),
                                 title,
                                 description,
+                                order: weight,
                             },
                         );
                         continue;
@@ -827,6 +860,7 @@ impl Site {
                     runbooks.push(RunbookPage {
                         id: source::source_stem(&rel).to_string(),
                         document: Document {
+                            order: nav_position(&rel).or(meta.weight),
                             rel,
                             source: p.source,
                             title: meta.title.clone(),
@@ -930,10 +964,25 @@ impl Site {
             self.sections[s].runbooks.push(i);
         }
         let runbooks = &self.runbooks;
-        let sections_snapshot: Vec<String> = self
+        // A section's place: its section page's weight, else its first runbook's, then its
+        // title.
+        let sections_snapshot: Vec<(i64, String)> = self
             .sections
             .iter()
-            .map(|s| s.title.to_lowercase())
+            .map(|s| {
+                let order = s
+                    .index
+                    .as_ref()
+                    .and_then(|d| d.order)
+                    .or_else(|| {
+                        s.runbooks
+                            .iter()
+                            .filter_map(|&r| runbooks[r].document.order)
+                            .min()
+                    })
+                    .unwrap_or(i64::MAX);
+                (order, s.title.to_lowercase())
+            })
             .collect();
         for s in &mut self.sections {
             s.runbooks
@@ -1183,6 +1232,7 @@ impl Site {
             document: Document {
                 rel: old.document.rel.clone(),
                 source: old.document.source,
+                order: old.document.order,
                 title: meta.title.clone(),
                 description: meta.description.clone(),
                 doc: parsed.doc,
@@ -1422,8 +1472,14 @@ impl Site {
 }
 
 /// Where a runbook stands in its section: readers browse by title; ties keep the path order.
-fn section_order(rb: &RunbookPage) -> (String, &str) {
-    (rb.document.title.to_lowercase(), &rb.id)
+/// How a section's runbooks are listed: by the generator's order where it gives one, then by
+/// title.
+fn section_order(rb: &RunbookPage) -> (i64, String, &str) {
+    (
+        rb.document.order.unwrap_or(i64::MAX),
+        rb.document.title.to_lowercase(),
+        &rb.id,
+    )
 }
 
 /// What of a runbook no patch can follow: whether it is a draft, its aliases (redirect pages
@@ -1471,11 +1527,15 @@ impl RunbookPage {
     }
 }
 
-fn section_front_matter(fm: &[(yaml::Node, yaml::Node)]) -> (Option<String>, Option<String>) {
+/// A section page's title, description and weight.
+fn section_front_matter(
+    fm: &[(yaml::Node, yaml::Node)],
+) -> (Option<String>, Option<String>, Option<i64>) {
     let get = |name: &str| {
         fm.iter()
             .find(|(k, _)| k.value.as_scalar_text().as_deref() == Some(name))
             .and_then(|(_, v)| v.value.as_scalar_text())
     };
-    (get("title"), get("description"))
+    let weight = get("weight").and_then(|w| w.trim().parse().ok());
+    (get("title"), get("description"), weight)
 }

@@ -104,6 +104,8 @@ pub struct Runbook {
     pub draft: bool,
     /// Site-defined fields (`[schema.fields]`) as display text.
     pub extra: BTreeMap<String, String>,
+    /// Where the generator puts it among its section's pages (Hugo's and tech-docs' `weight`).
+    pub weight: Option<i64>,
 }
 
 /// What the schema needs to know about one source file.
@@ -355,6 +357,9 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
             r.invalid(key_node, "a key", "text");
             continue;
         };
+        if key == "weight" {
+            rb.weight = node.value.scalar_str().and_then(|w| w.trim().parse().ok());
+        }
         let Some(field) = schema.canonical(&key) else {
             if let Some(spec) = schema.config.fields.get(key.as_ref()) {
                 if let Some(text) = extra_field(&mut r, &key, node, spec) {

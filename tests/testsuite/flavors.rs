@@ -92,6 +92,12 @@ fn a_hugo_site_with_shortcodes_and_weights() {
         "{page}"
     );
     assert!(page.contains("href=\"#steps-1\""), "{page}");
+    // Pages in the order of their weights, not their titles.
+    let section = site.read("public/database/index.html");
+    assert!(
+        section.find("Replication lag").unwrap() < section.find("Database failover").unwrap(),
+        "{section}"
+    );
     // Hugo's static/ is served at the root; its themes/ are not opsbook's.
     assert!(site.exists("public/images/topology.png"));
     assert!(
@@ -130,6 +136,12 @@ fn an_mkdocs_site_with_docs_dir_and_python_markdown_ids() {
     built(&site);
     let page = site.read("public/runbooks/disk-full.html");
     assert!(page.contains("id=\"disk-full-what-fills-it\""), "{page}");
+    // Pages in nav's order, not their titles'.
+    let section = site.read("public/runbooks/index.html");
+    assert!(
+        section.find("Node down").unwrap() < section.find("Disk full").unwrap(),
+        "{section}"
+    );
     assert!(page.contains("id=\"symptoms\""));
     assert!(page.contains("id=\"cafe-notes\""));
     assert!(
