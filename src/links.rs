@@ -7,7 +7,8 @@
 
 use crate::diagnostics::{Diagnostic, Rule};
 use crate::markdown::{
-    Doc, IMAGE, LINK_CLOSE, LINK_MARK, LINK_OPEN, LinkRef, REF_CLOSE, REF_OPEN, normalize_heading,
+    Doc, IMAGE, ImageText, LINK_CLOSE, LINK_MARK, LINK_OPEN, LinkRef, REF_CLOSE, REF_OPEN,
+    normalize_heading,
 };
 use crate::site::{Document, Site};
 use crate::text::{escape_href, escape_into, path_url, percent_decode, scheme};
@@ -720,30 +721,37 @@ pub fn fill(html: &str, links: &[LinkRef], urls: &[Filled]) -> String {
             (Some(LINK_OPEN), Some((_, Filled::Text))) => out.push_str("<span class=\"link-text\""),
             (Some(LINK_CLOSE), Some((_, Filled::Href(_)))) => out.push_str("</a>"),
             (Some(LINK_CLOSE), Some(_)) => out.push_str("</span>"),
-            (Some(IMAGE), Some((link, url))) => match url {
-                Filled::Href(url) => {
-                    out.push_str("<img src=\"");
-                    out.push_str(url);
-                    out.push_str("\" alt=\"");
-                    escape_into(&mut out, &link.alt);
-                    out.push('"');
-                    if !link.title.is_empty() {
-                        out.push_str(" title=\"");
-                        escape_into(&mut out, &link.title);
+            (Some(IMAGE), Some((link, url))) => {
+                static NONE: ImageText = ImageText {
+                    alt: String::new(),
+                    title: String::new(),
+                };
+                let link = link.image_text.as_deref().unwrap_or(&NONE);
+                match url {
+                    Filled::Href(url) => {
+                        out.push_str("<img src=\"");
+                        out.push_str(url);
+                        out.push_str("\" alt=\"");
+                        escape_into(&mut out, &link.alt);
                         out.push('"');
+                        if !link.title.is_empty() {
+                            out.push_str(" title=\"");
+                            escape_into(&mut out, &link.title);
+                            out.push('"');
+                        }
+                        out.push_str(" loading=\"lazy\">");
                     }
-                    out.push_str(" loading=\"lazy\">");
+                    other => {
+                        out.push_str(if *other == Filled::Broken {
+                            "<span class=\"broken-link\">"
+                        } else {
+                            "<span class=\"link-text\">"
+                        });
+                        escape_into(&mut out, &link.alt);
+                        out.push_str("</span>");
+                    }
                 }
-                other => {
-                    out.push_str(if *other == Filled::Broken {
-                        "<span class=\"broken-link\">"
-                    } else {
-                        "<span class=\"link-text\">"
-                    });
-                    escape_into(&mut out, &link.alt);
-                    out.push_str("</span>");
-                }
-            },
+            }
             _ => out.push('\u{fffd}'),
         }
     }
@@ -1405,8 +1413,12 @@ mod tests {
             dest: String::new(),
             offset: 0,
             image,
-            alt: alt.into(),
-            title: String::new(),
+            image_text: image.then(|| {
+                Box::new(ImageText {
+                    alt: alt.into(),
+                    title: String::new(),
+                })
+            }),
         };
         let links = [
             link(false, ""),

@@ -101,7 +101,13 @@ pub struct LinkRef {
     pub offset: usize,
     pub image: bool,
     /// An image's alternative text and title (only when rendering HTML): the link pass writes
-    /// the whole `<img>`, or the text in its place when the image is missing.
+    /// the whole `<img>`, or the text in its place when the image is missing. Boxed: most links
+    /// are no image, and every link is kept until the site is written.
+    pub image_text: Option<Box<ImageText>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImageText {
     pub alt: String,
     pub title: String,
 }
@@ -473,8 +479,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     dest,
                     offset,
                     image: false,
-                    alt: String::new(),
-                    title: String::new(),
+                    image_text: None,
                 });
                 if let Some(item) = items.last_mut().filter(|i| i.capturing) {
                     item.has_link = true;
@@ -507,16 +512,14 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     dest: dest_url.to_string(),
                     offset,
                     image: true,
-                    alt: String::new(),
-                    title: String::new(),
+                    image_text: None,
                 });
                 image = Some((n, String::new(), title.to_string()));
             }
             Event::End(TagEnd::Image) => {
                 if let Some((n, alt, title)) = image.take().filter(|_| want_html) {
                     if let Some(link) = doc.links.get_mut(n) {
-                        link.alt = alt;
-                        link.title = title;
+                        link.image_text = Some(Box::new(ImageText { alt, title }));
                     }
                     let mut img = String::with_capacity(8);
                     push_link_mark(&mut img, IMAGE, n);
@@ -1162,7 +1165,7 @@ mod tests {
             doc.html
                 .contains("See \u{1}<0\u{1}>x\u{1}>0\u{1} and \u{1}!1\u{1}.")
         );
-        assert_eq!(doc.links[1].alt, "i");
+        assert_eq!(doc.links[1].image_text.as_ref().unwrap().alt, "i");
     }
 
     #[test]
