@@ -114,31 +114,46 @@ pub fn percent_decode(s: &str) -> Cow<'_, str> {
     percent_decode_strict(s).map_or(s.into(), Into::into)
 }
 
-/// Whether a byte is kept as it is in an encoded path segment: RFC 3986's
-/// unreserved characters. Everything else (`#`, `?`, `%`, `:`, spaces, quotes, non-ASCII) is
+/// The bytes kept as they are in an encoded path segment (1): RFC 3986's unreserved
+/// characters. Everything else (`#`, `?`, `%`, `:`, spaces, quotes, non-ASCII) is
 /// percent-encoded, so a file name can never end a path early, start a query or a fragment, or
-/// turn into a scheme.
-fn unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-}
+/// turn into a scheme. `/` is marked apart (2). A table: links to every page are built on every page, so this is in
+/// the hot path of rendering.
+const KEEP: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
+            t[b] = 1;
+        } else if c == b'/' {
+            t[b] = 2;
+        }
+        b += 1;
+    }
+    t
+};
 
 /// Appends `part` percent-encoded (UTF-8), keeping `/` when `keep_slash`.
 fn encode_into(out: &mut String, part: &str, keep_slash: bool) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let keep = |b: u8| KEEP[usize::from(b)] == 1 || (keep_slash && KEEP[usize::from(b)] == 2);
     let bytes = part.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if unreserved(b) || (keep_slash && b == b'/') {
-            continue;
+    while let Some(n) = bytes[start..].iter().position(|&b| !keep(b)) {
+        let i = start + n;
+        // What lies between two encoded bytes is kept ASCII (so both ends are boundaries).
+        if i > start {
+            out.push_str(&part[start..i]);
         }
-        // What lies between two encoded bytes is unreserved ASCII.
-        out.push_str(std::str::from_utf8(&bytes[start..i]).expect("ASCII"));
+        let b = bytes[i];
         out.push('%');
         out.push(char::from(HEX[usize::from(b >> 4)]));
         out.push(char::from(HEX[usize::from(b & 15)]));
         start = i + 1;
     }
-    out.push_str(std::str::from_utf8(&bytes[start..]).expect("ASCII"));
+    // `start` is 0 or follows an encoded byte; what follows is kept ASCII, so a boundary.
+    out.push_str(&part[start..]);
 }
 
 /// An output path (`/` separators) as a URL path: each segment percent-encoded.
@@ -489,6 +504,7 @@ mod tests {
             path_url("index.html", "ü b.html", false),
             "./%C3%BC%20b.html"
         );
+        assert_eq!(path_url("index.html", "aé/€", false), "./a%C3%A9/%E2%82%AC");
         for to in ["javascript:x.html", "x#y.html", "a b/c\"d.html"] {
             let url = path_url("index.html", to, false);
             assert_eq!(scheme(&url), None);
