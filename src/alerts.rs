@@ -136,7 +136,7 @@ pub fn check(site: &mut Site, files: &[std::path::PathBuf]) {
             rules.push((shown.clone(), rule));
         }
     }
-    let pretty = site.project.config.site.pretty_urls;
+    let pretty = site.project.pretty_urls();
     let base_url = site.project.config.site.base_url.clone();
     let mut pages: HashSet<String> = HashSet::new();
     let mut named: HashMap<&str, usize> = HashMap::new();

@@ -68,7 +68,9 @@ pub struct SiteConfig {
     pub output_dir: String,
     pub theme: String,
     pub edit_url: Option<String>,
-    pub pretty_urls: bool,
+    /// `NAME/index.html` pages linked as `NAME/`; unset, the generator's own layout (see
+    /// `Project::pretty_urls`).
+    pub pretty_urls: Option<bool>,
     /// The toolchain the runbooks were written for; detected from its config when not set.
     pub flavor: Option<crate::flavor::Flavor>,
     /// Where the repository is browsed (`https://github.com/acme/ops/blob/main/`): links to
@@ -84,7 +86,7 @@ impl Default for SiteConfig {
             output_dir: "public".to_string(),
             theme: "default".to_string(),
             edit_url: None,
-            pretty_urls: false,
+            pretty_urls: None,
             flavor: None,
             repo_url: None,
         }
@@ -451,6 +453,16 @@ impl Project {
             has_config_file,
             generator,
         })
+    }
+
+    /// Whether pages are `NAME/index.html`, linked as `NAME/`: `[site] pretty_urls`, else what
+    /// the repository's generator does (MkDocs `use_directory_urls`, Hugo unless `uglyURLs`), so
+    /// a site moved to opsbook keeps the addresses its readers bookmarked.
+    pub fn pretty_urls(&self) -> bool {
+        self.config
+            .site
+            .pretty_urls
+            .unwrap_or(self.generator.directory_urls)
     }
 
     /// The output folder: `--out` if given (relative to the current directory), else

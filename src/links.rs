@@ -452,7 +452,7 @@ impl Linker<'_> {
     }
 
     fn run(&self) -> Resolved {
-        let pretty = self.site.project.config.site.pretty_urls;
+        let pretty = self.site.project.pretty_urls();
         let base_dir = crate::site::parent_dir(self.rel);
         let mut res = Resolved {
             urls: Vec::with_capacity(self.doc.links.len()),
@@ -794,7 +794,7 @@ pub fn resolve_document(
     };
     let resolved = linker.run();
     if site.render_html {
-        let pretty = site.project.config.site.pretty_urls;
+        let pretty = site.project.pretty_urls();
         let filled = fill(unresolved, &document.doc.links, &resolved.urls);
         out.html = link_titles(filled, &document.doc.related_items, &out.refs, |to| {
             path_url(&document.output, &site.runbooks[to].document.output, pretty)

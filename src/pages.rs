@@ -177,7 +177,7 @@ impl Claims {
 /// Where every generated page goes (facet pages, alerts, calendar, completeness, wanted,
 /// redirects for aliases), and the `output-collision` findings of aliases.
 pub fn plan(site: &Site) -> (Plan, Vec<Diagnostic>) {
-    let pretty = site.project.config.site.pretty_urls;
+    let pretty = site.project.pretty_urls();
     let page = |stem: &str| {
         if pretty {
             format!("{stem}/index.html")

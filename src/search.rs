@@ -639,7 +639,7 @@ pub fn build(
     taken: Option<&[Mutex<Terms>]>,
     emit: &mut dyn FnMut(OutputFile) -> Result<(), String>,
 ) -> Result<usize, String> {
-    let pretty = site.project.config.site.pretty_urls;
+    let pretty = site.project.pretty_urls();
     // Documents in the order the section tree lists them, so ties rank in reading order.
     let mut order: Vec<usize> = (0..site.runbooks.len()).collect();
     order.sort_by_cached_key(|&i| {

@@ -993,7 +993,7 @@ impl Site {
 
     /// Output paths for every page and file, and `output-collision` where two sources meet.
     fn assign_outputs(&mut self, assets: Vec<Entry>, statics: Vec<Entry>) {
-        let pretty = self.project.config.site.pretty_urls;
+        let pretty = self.project.pretty_urls();
         // Files opsbook itself writes; a source that would write one of them collides. (The
         // theme's assets are not here: a site's static/ may replace them on purpose.)
         // Who claimed each output: mostly source paths, borrowed.

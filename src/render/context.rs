@@ -236,7 +236,7 @@ impl<'a> Builder<'a> {
             site,
             theme,
             findings,
-            pretty: site.project.config.site.pretty_urls,
+            pretty: site.project.pretty_urls(),
             order,
             site_values: Mutex::default(),
         }

@@ -207,7 +207,7 @@ fn sitemap(site: &Site) -> String {
     } else {
         format!("{base}/")
     };
-    let pretty = site.project.config.site.pretty_urls;
+    let pretty = site.project.pretty_urls();
     let mut outputs: Vec<&str> = site.sections.iter().map(|s| s.output.as_str()).collect();
     outputs.extend(site.runbooks.iter().map(|r| r.document.output.as_str()));
     outputs.sort_unstable();

@@ -72,7 +72,9 @@ fn a_hugo_site_with_shortcodes_and_weights() {
     site.run(&["check"])
         .stdout_has("flavor hugo (from hugo.toml), runbooks in ./content");
     built(&site);
-    let page = site.read("public/database/failover.html");
+    // Hugo's pretty URLs are kept, so readers' bookmarks still work.
+    assert!(!site.exists("public/database/failover.html"));
+    let page = site.read("public/database/failover/index.html");
     // {{< param >}} is filled in; a link through an unknown param is text, not broken.
     assert!(
         page.contains("href=\"https://grafana.example.org/d/postgres\""),
@@ -84,11 +86,11 @@ fn a_hugo_site_with_shortcodes_and_weights() {
     );
     // ref, relref and root-absolute page URLs lead to the page; duplicate headings get -1.
     assert!(
-        page.contains("href=\"../database/replication.html\""),
+        page.contains("href=\"../../database/replication/\""),
         "{page}"
     );
     assert!(
-        page.contains("href=\"../database/replication.html#steps\""),
+        page.contains("href=\"../../database/replication/#steps\""),
         "{page}"
     );
     assert!(page.contains("href=\"#steps-1\""), "{page}");
@@ -121,6 +123,11 @@ fn a_hugo_site_with_shortcodes_and_weights() {
         with_rule.iter().any(|f| f.0 == "unknown-field" && f.2 == 8),
         "{with_rule:?}"
     );
+    // The site's own pretty_urls wins over the generator's layout.
+    site.write("opsbook.toml", "[site]\npretty_urls = false\n");
+    built(&site);
+    assert!(site.exists("public/database/failover.html"));
+    assert!(!site.exists("public/database/failover/index.html"));
 }
 
 #[test]
@@ -134,7 +141,8 @@ fn an_mkdocs_site_with_docs_dir_and_python_markdown_ids() {
     site.run(&["check"])
         .stdout_has("flavor mkdocs (from mkdocs.yml), runbooks in ./docs");
     built(&site);
-    let page = site.read("public/runbooks/disk-full.html");
+    // use_directory_urls: the addresses MkDocs gave are kept.
+    let page = site.read("public/runbooks/disk-full/index.html");
     assert!(page.contains("id=\"disk-full-what-fills-it\""), "{page}");
     // Pages in nav's order, not their titles'.
     let section = site.read("public/runbooks/index.html");
@@ -145,7 +153,7 @@ fn an_mkdocs_site_with_docs_dir_and_python_markdown_ids() {
     assert!(page.contains("id=\"symptoms\""));
     assert!(page.contains("id=\"cafe-notes\""));
     assert!(
-        site.read("public/runbooks/node-down.html")
+        site.read("public/runbooks/node-down/index.html")
             .contains("id=\"symptoms_1\"")
     );
 }
