@@ -154,14 +154,16 @@ impl Rendered {
             if state.site.today != today {
                 return None;
             }
-            // Markdown files of the served site's content folder only.
+            // Sources of the served site's content folder only (`*.md`, and tech-docs'
+            // `*.html.md.erb`).
             let content = crate::output::absolute(&state.site.project.content_dir);
+            let flavor = state.site.project.generator.flavor;
             let rels = paths
                 .iter()
                 .map(|path| {
                     let rel = crate::output::absolute(path);
                     let rel = diagnostics::display_path(rel.strip_prefix(&content).ok()?);
-                    rel.ends_with(".md").then_some(rel)
+                    crate::source::is_source(&rel, flavor).then_some(rel)
                 })
                 .collect::<Option<Vec<_>>>()?;
             let patches = rels

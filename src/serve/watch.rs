@@ -24,7 +24,8 @@ fn is_editor_noise(name: &str) -> bool {
 }
 
 /// Whether a changed path can change the site: anything under the root except the output
-/// folder, opsbook's staging folders, hidden folders (`.git`) and editor temporaries.
+/// folder, opsbook's staging folders, hidden folders (`.git`) and editor temporaries; in hidden
+/// folders, only the CODEOWNERS files owners are read from.
 pub fn is_relevant(path: &Path, root: &Path, output: &Path) -> bool {
     if path.starts_with(output) {
         return false;
@@ -32,6 +33,9 @@ pub fn is_relevant(path: &Path, root: &Path, output: &Path) -> bool {
     let Ok(rel) = path.strip_prefix(root) else {
         return false;
     };
+    if rel == Path::new(".github/CODEOWNERS") || rel == Path::new(".gitlab/CODEOWNERS") {
+        return true;
+    }
     let mut parts = rel.components().peekable();
     while let Some(part) = parts.next() {
         let name = part.as_os_str().to_string_lossy();
@@ -182,6 +186,21 @@ mod tests {
             out
         ));
         assert!(is_relevant(Path::new("/site/opsbook.toml"), root, out));
+        assert!(is_relevant(
+            Path::new("/site/.github/CODEOWNERS"),
+            root,
+            out
+        ));
+        assert!(is_relevant(
+            Path::new("/site/.gitlab/CODEOWNERS"),
+            root,
+            out
+        ));
+        assert!(!is_relevant(
+            Path::new("/site/.github/workflows/ci.yml"),
+            root,
+            out
+        ));
         assert!(is_relevant(
             Path::new("/site/themes/default/templates/base.html"),
             root,

@@ -806,3 +806,38 @@ fn title_edits_are_patched_unless_another_runbook_or_reference_meets_them() {
         &["/runbook.html", "/drain.html", "/wanted.html"],
     );
 }
+
+#[test]
+fn repositories_of_other_generators_are_served_and_patched() {
+    // tech-docs: an edit to a `.html.md.erb` source is patched like any runbook.
+    let site = Site::fixture("flavors/tech-docs");
+    let server = Server::start(&site, &[]);
+    let rel = "source/manual/deploy.html.md.erb";
+    site.write(
+        rel,
+        site.read(rel).replace(
+            "The health check is green.",
+            "The health check is green again.",
+        ),
+    );
+    server.wait_for("/manual/deploy.html", "the edit", |_, b| {
+        b.contains("green again")
+    });
+    assert_eq!(update(&server), "patch");
+    same_as_a_fresh_server(&site, &server, &["/manual/deploy.html", "/index.html"]);
+    drop(server);
+
+    // GitLab: owners follow an edit to .gitlab/CODEOWNERS, hidden folder and all.
+    let site = Site::fixture("flavors/gitlab");
+    std::fs::create_dir_all(site.path().join(".git")).unwrap();
+    let server = Server::start(&site, &[]);
+    let page = "/runbooks/kubernetes/pod-pending.html";
+    assert!(server.body(page).contains("@acme/k8s"));
+    site.write(
+        ".gitlab/CODEOWNERS",
+        site.read(".gitlab/CODEOWNERS")
+            .replace("@acme/k8s", "@acme/kubernetes"),
+    );
+    server.wait_for(page, "the new owner", |_, b| b.contains("@acme/kubernetes"));
+    same_as_a_fresh_server(&site, &server, &[page]);
+}
