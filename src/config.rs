@@ -401,20 +401,29 @@ impl Project {
             )));
         }
         let config_path = root.join(CONFIG_FILE);
-        let (config, has_config_file) = if config_path.is_file() {
+        let (mut config, has_config_file, title_set) = if config_path.is_file() {
             let text = std::fs::read_to_string(&config_path).map_err(|e| {
                 ProjectError::Root(format!("cannot read {}: {e}", config_path.display()))
             })?;
             let shown = Path::new(CONFIG_FILE);
+            let title_set = toml::from_str::<toml::Table>(&text)
+                .ok()
+                .and_then(|t| t.get("site")?.get("title").cloned())
+                .is_some();
             (
                 Config::parse(&text, shown).map_err(ProjectError::Config)?,
                 true,
+                title_set,
             )
         } else {
-            (Config::default(), false)
+            (Config::default(), false, false)
         };
         let generator =
             crate::flavor::detect(root, config.site.flavor).map_err(ProjectError::Root)?;
+        // The name the site had under its generator, unless opsbook.toml names it.
+        if let Some(title) = generator.title.as_ref().filter(|_| !title_set) {
+            config.site.title = title.clone();
+        }
         // The generator's source folder (MkDocs `docs_dir`, Hugo `contentDir`, tech-docs
         // `source/`); else `content/`; else the folder itself, which with opsbook.toml keeps its
         // settings (so an existing repository of runbooks can add one without moving files).

@@ -210,6 +210,8 @@ pub struct Generator {
     pub params: BTreeMap<String, String>,
     /// MkDocs `nav`: the content paths of the pages it lists, in its order.
     pub nav: Vec<String>,
+    /// The site's name (MkDocs `site_name`, Hugo `title`, tech-docs `service_name`).
+    pub title: Option<String>,
 }
 
 /// Reads the generator config at `root`: `flavor` when the site sets one, else the first
@@ -288,6 +290,15 @@ pub fn detect(root: &Path, flavor: Option<Flavor>) -> Result<Generator, String> 
             if let Some(path) = hugo {
                 generator.source = Some(shown(&path));
                 read_hugo(&path, &mut generator)?;
+                // A split config keeps params in a file of their own.
+                let params = ["params.toml", "params.yaml", "params.yml", "params.json"]
+                    .map(|n| root.join("config/_default").join(n))
+                    .into_iter()
+                    .find(|p| p.is_file());
+                if let Some(params) = params {
+                    let value = read_hugo_value(&params)?;
+                    add_params(&value, &mut generator);
+                }
             }
         }
         Flavor::TechDocs => {
@@ -418,22 +429,61 @@ fn read_mkdocs(path: &Path, g: &mut Generator) -> Result<(), String> {
         g.host = host;
         g.base_path = base;
     }
+    g.title = keys.get("site_name").cloned();
     Ok(())
 }
 
-fn read_hugo(path: &Path, g: &mut Generator) -> Result<(), String> {
+/// A Hugo config file as JSON, whatever its format.
+fn read_hugo_value(path: &Path) -> Result<serde_json::Value, String> {
     let text = read(path)?;
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    let value: serde_json::Value = match ext {
+    Ok(match ext {
         "toml" => toml::from_str::<toml::Value>(&text)
             .map_err(|e| format!("{}: {}", path.display(), e.message()))
             .and_then(|v| serde_json::to_value(v).map_err(|e| e.to_string()))?,
         "json" => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?,
-        _ => {
-            let keys = top_level_scalars(&text);
-            serde_json::to_value(keys).unwrap_or_default()
-        }
+        // YAML: read whole; what opsbook's reader refuses, it reads a key per line of.
+        _ => match crate::yaml::parse_file_mapping(&text) {
+            Ok(map) => yaml_to_json(&crate::yaml::Value::Map(map)),
+            Err(_) => serde_json::to_value(top_level_scalars(&text)).unwrap_or_default(),
+        },
+    })
+}
+
+fn yaml_to_json(value: &crate::yaml::Value) -> serde_json::Value {
+    use crate::yaml::Value;
+    match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Number(n) => serde_json::from_str(n).unwrap_or(serde_json::Value::String(n.clone())),
+        Value::String(s) => serde_json::Value::String(s.clone()),
+        Value::Seq(items) => items.iter().map(|n| yaml_to_json(&n.value)).collect(),
+        Value::Map(entries) => entries
+            .iter()
+            .filter_map(|(k, v)| Some((k.value.as_scalar_text()?, yaml_to_json(&v.value))))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+    }
+}
+
+/// Hugo's `params` (keys are case-insensitive in Hugo), from a config or a params file.
+fn add_params(params: &serde_json::Value, g: &mut Generator) {
+    let Some(params) = params.as_object() else {
+        return;
     };
+    for (k, v) in params {
+        let text = match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            _ => continue,
+        };
+        g.params.insert(k.to_ascii_lowercase(), text);
+    }
+}
+
+fn read_hugo(path: &Path, g: &mut Generator) -> Result<(), String> {
+    let value = read_hugo_value(path)?;
     let get = |name: &str| {
         value
             .as_object()?
@@ -452,16 +502,9 @@ fn read_hugo(path: &Path, g: &mut Generator) -> Result<(), String> {
     if get("uglyURLs").and_then(|v| v.as_bool()) == Some(true) {
         g.directory_urls = false;
     }
-    if let Some(serde_json::Value::Object(params)) = get("params") {
-        for (k, v) in params {
-            let text = match v {
-                serde_json::Value::String(s) => s,
-                serde_json::Value::Number(n) => n.to_string(),
-                serde_json::Value::Bool(b) => b.to_string(),
-                _ => continue,
-            };
-            g.params.insert(k.to_ascii_lowercase(), text);
-        }
+    g.title = get("title").and_then(|v| v.as_str().map(str::to_string));
+    if let Some(params) = get("params") {
+        add_params(&params, g);
     }
     Ok(())
 }
@@ -475,6 +518,7 @@ fn read_tech_docs(path: &Path, g: &mut Generator) -> Result<(), String> {
         g.base_path = base;
     }
     g.default_owner = keys.get("default_owner_slack").cloned();
+    g.title = keys.get("service_name").cloned();
     // `redirects:` followed by indented `old: new` lines.
     let mut in_redirects = false;
     for line in text.lines() {
@@ -514,6 +558,7 @@ mod tests {
         assert_eq!(g.flavor, Flavor::Mkdocs);
         assert_eq!(g.content_dir, Some(PathBuf::from("pages")));
         assert!(!g.directory_urls);
+        assert_eq!(g.title.as_deref(), Some("Ops"));
         assert_eq!(g.base_path, "/runbooks/");
         assert_eq!(g.host.as_deref(), Some("ops.example.org"));
         assert!(g.nav.is_empty());
@@ -537,15 +582,40 @@ mod tests {
             g.params.get("grafana").map(String::as_str),
             Some("https://grafana.example.org")
         );
+        // A YAML config is read whole (nested params included), and a split config's
+        // params file too.
+        let yaml = site(&[
+            (
+                "config.yaml",
+                "baseURL: \"https://runbooks.example.org/\"\ntitle: \"Alert runbooks\"\ntheme: book\nparams:\n  BookRepo: \"https://github.com/acme/runbooks\"\n  BookSearch: true\n",
+            ),
+            (
+                "config/_default/params.toml",
+                "grafana = 'https://grafana.example.org'\n",
+            ),
+        ]);
+        let g = detect(yaml.path(), None).unwrap();
+        assert_eq!(g.flavor, Flavor::Hugo);
+        assert_eq!(g.title.as_deref(), Some("Alert runbooks"));
+        assert_eq!(
+            g.params.get("bookrepo").map(String::as_str),
+            Some("https://github.com/acme/runbooks")
+        );
+        assert_eq!(g.params.get("booksearch").map(String::as_str), Some("true"));
+        assert_eq!(
+            g.params.get("grafana").map(String::as_str),
+            Some("https://grafana.example.org")
+        );
 
         let td = site(&[(
             "config/tech-docs.yml",
-            "host: https://docs.example.service.gov.uk\ndefault_owner_slack: '#team-ops'\nredirects:\n  /old.html: /manual/new.html\n",
+            "host: https://docs.example.service.gov.uk\nservice_name: Ops manual\ndefault_owner_slack: '#team-ops'\nredirects:\n  /old.html: /manual/new.html\n",
         )]);
         let g = detect(td.path(), None).unwrap();
         assert_eq!(g.flavor, Flavor::TechDocs);
         assert_eq!(g.content_dir, Some(PathBuf::from("source")));
         assert_eq!(g.default_owner.as_deref(), Some("#team-ops"));
+        assert_eq!(g.title.as_deref(), Some("Ops manual"));
         assert_eq!(
             g.redirects,
             [("/old.html".into(), "/manual/new.html".into())]

@@ -123,11 +123,22 @@ fn a_hugo_site_with_shortcodes_and_weights() {
         with_rule.iter().any(|f| f.0 == "unknown-field" && f.2 == 8),
         "{with_rule:?}"
     );
-    // The site's own pretty_urls wins over the generator's layout.
+    // The site's own pretty_urls wins over the generator's layout; the site keeps the
+    // generator's title until opsbook.toml names one.
     site.write("opsbook.toml", "[site]\npretty_urls = false\n");
     built(&site);
     assert!(site.exists("public/database/failover.html"));
     assert!(!site.exists("public/database/failover/index.html"));
+    assert!(
+        site.read("public/index.html")
+            .contains("<title>Platform runbooks")
+    );
+    site.write("opsbook.toml", "[site]\ntitle = \"Our runbooks\"\n");
+    built(&site);
+    assert!(
+        site.read("public/index.html")
+            .contains("<title>Our runbooks")
+    );
 }
 
 #[test]
@@ -141,6 +152,10 @@ fn an_mkdocs_site_with_docs_dir_and_python_markdown_ids() {
     site.run(&["check"])
         .stdout_has("flavor mkdocs (from mkdocs.yml), runbooks in ./docs");
     built(&site);
+    assert!(
+        site.read("public/index.html")
+            .contains("<title>SRE runbooks")
+    );
     // use_directory_urls: the addresses MkDocs gave are kept.
     let page = site.read("public/runbooks/disk-full/index.html");
     assert!(page.contains("id=\"disk-full-what-fills-it\""), "{page}");
@@ -186,6 +201,10 @@ fn a_tech_docs_site_with_erb_sources_redirects_and_a_default_owner() {
     );
     let stderr = built(&site);
     assert!(!stderr.contains("look like documents"), "{stderr}");
+    assert!(
+        site.read("public/index.html")
+            .contains("<title>Platform operations manual")
+    );
     let page = site.read("public/manual/deploy.html");
     // The H1 made by ERB gives way to the front matter's title; ERB is never run.
     assert!(page.contains("<h1>Deploy the application"), "{page}");
