@@ -47,13 +47,14 @@ static ATTR_LIST: LazyLock<Regex> =
 
 /// Whether the body has anything this pass rewrites (a cheap test first).
 fn needed(body: &str) -> bool {
-    // `!!!`, `???`, `{{`, `{:` or `[[_TOC_]]`: the first three bytes are rare in prose.
+    // `!!!`, `???`, `{{`, `{:`, `[[_TOC_]]` or `[TOC]`: the first three bytes are rare in prose.
     let b = body.as_bytes();
     memchr::memchr3_iter(b'!', b'?', b'{', b).any(|i| match b[i] {
         b'!' => b[i..].starts_with(b"!!!"),
         b'?' => b[i..].starts_with(b"???"),
         _ => matches!(b.get(i + 1), Some(b'{' | b':')),
     }) || memchr::memmem::find(b, b"[[_TOC_]]").is_some()
+        || memchr::memmem::find(b, b"[TOC]").is_some()
 }
 
 fn alert_kind(kind: &str) -> &'static str {
@@ -270,6 +271,17 @@ mod tests {
         );
         assert!(r.text.contains(TOC_MARK));
         assert!(r.text.ends_with("## A\n"));
+    }
+
+    #[test]
+    fn both_gitlab_toc_markers_are_found_on_their_own() {
+        for marker in ["[[_TOC_]]", "[TOC]"] {
+            let r = rewrite_plain(&format!("# A\n\n{marker}\n\n## B\n")).unwrap();
+            assert!(r.text.contains(TOC_MARK), "{marker}");
+            assert!(!r.text.contains(marker), "{marker}");
+        }
+        // In a sentence it is text.
+        assert!(rewrite_plain("See [TOC] below.\n").is_none_or(|r| !r.text.contains(TOC_MARK)));
     }
 
     #[test]
