@@ -1,6 +1,6 @@
 //! The command line: commands and flags, with help text taken from these doc comments.
 
-use crate::diagnostics::ColorChoice;
+use crate::diagnostics::{ColorChoice, exit};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -151,4 +151,15 @@ pub struct ServeArgs {
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("`{s}` is not a date; write YYYY-MM-DD"))
+}
+
+/// Prints an error that stops the command; returns the exit code for it.
+pub fn fail(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    exit::FAILURE
+}
+
+/// The date review rules compare against: `--today`/`OPSBOOK_TODAY`, else the local date.
+pub fn today_or_now(today: Option<NaiveDate>) -> NaiveDate {
+    today.unwrap_or_else(|| chrono::Local::now().date_naive())
 }

@@ -3,14 +3,13 @@
 //! Messages for people go to stderr; a command's product (the `check` report, a completion
 //! script) goes to stdout.
 
-use crate::cli::{BuildArgs, CheckArgs, Cli, Command};
+use crate::cli::{BuildArgs, CheckArgs, Cli, Command, fail, today_or_now};
 use crate::config::Project;
 use crate::diagnostics::{self, Level, Located, exit};
 use crate::output;
 use crate::render::{self, Theme};
 use crate::report::{self, Baseline, Format};
 use crate::site::{Keep, LoadOptions, Site};
-use chrono::NaiveDate;
 use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -33,18 +32,8 @@ pub fn run(cli: Cli) -> u8 {
     }
 }
 
-/// Prints an error that stops the command.
-pub fn fail(message: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {message}");
-    exit::FAILURE
-}
-
 fn root_or_cwd(root: Option<PathBuf>) -> PathBuf {
     root.unwrap_or_else(|| PathBuf::from("."))
-}
-
-pub fn today_or_now(today: Option<NaiveDate>) -> NaiveDate {
-    today.unwrap_or_else(|| chrono::Local::now().date_naive())
 }
 
 /// Loads the site, or returns the exit code of the failure (already reported).

@@ -3,7 +3,7 @@
 //! Both only ever create files; an existing file is never overwritten.
 
 use crate::cli::{NewArgs, TemplateKind};
-use crate::commands::{fail, today_or_now};
+use crate::cli::{fail, today_or_now};
 use crate::config::{CONFIG_FILE, Project};
 use crate::diagnostics::exit;
 use crate::schema::Schema;

@@ -10,7 +10,7 @@ mod http;
 mod watch;
 
 use crate::cli::ServeArgs;
-use crate::commands::{fail, today_or_now};
+use crate::cli::{fail, today_or_now};
 use crate::config::Project;
 use crate::diagnostics::{self, Level, Located, exit};
 use crate::output::Content;
