@@ -207,6 +207,82 @@ await test("axe-core finds no serious or critical violation", async () => {
   }
 });
 
+// Phones: every page fits the screen, the runbook's title is on the first screen, the search box
+// keeps its width whatever the site title, and the section tree waits behind the menu button.
+function htmlPages(dir) {
+  const out = [];
+  (function walk(d) {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith(".html") && !fs.readFileSync(p, "utf8").includes('http-equiv="refresh"')) out.push(p);
+    }
+  })(dir);
+  return out.sort();
+}
+const phoneSites = [["example site", path.resolve(example)]];
+if (process.env.CORPUS_SITE) phoneSites.push(["shared corpus", path.resolve(process.env.CORPUS_SITE)]);
+for (const [label, dir] of phoneSites) {
+  await test(`on phones no page of the ${label} scrolls sideways; title and search in reach`, async () => {
+    const pages = htmlPages(dir);
+    assert(pages.length > 20, `${pages.length} pages`);
+    for (const [width, height] of [[360, 740], [375, 812]]) {
+      const ctx = await browser.newContext({ viewport: { width, height } });
+      const page = await ctx.newPage();
+      const wide = [], low = [];
+      for (const file of pages) {
+        step(`${width}px ${file}`);
+        await page.goto("file://" + file, { waitUntil: "load" });
+        const m = await page.evaluate(() => ({
+          scroll: document.documentElement.scrollWidth,
+          h1: document.querySelector("main h1") ? document.querySelector("main h1").getBoundingClientRect().top : 0,
+          runbook: document.body.classList.contains("kind-runbook") || document.body.classList.contains("kind-alert"),
+          search: document.getElementById("search-input").getBoundingClientRect().width,
+        }));
+        if (m.scroll > width) wide.push(`${path.relative(dir, file)} (${m.scroll}px)`);
+        if (m.runbook && m.h1 > 300) low.push(`${path.relative(dir, file)} (H1 at ${Math.round(m.h1)}px)`);
+        assert(m.search >= 160, `${path.relative(dir, file)}: search box ${m.search}px wide at ${width}px`);
+      }
+      await ctx.close();
+      assert(wide.length === 0, `${wide.length} pages wider than ${width}px: ${wide.slice(0, 5).join(", ")}`);
+      assert(low.length === 0, `${low.length} runbooks start below 300px at ${width}x${height}: ${low.slice(0, 5).join(", ")}`);
+    }
+  });
+}
+
+await test("the menu button opens the section tree, by touch and by keyboard; search stays in reach", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 375, height: 812 }, hasTouch: true, isMobile: true });
+  const page = await open(ctx, `${origin}/customer-portal/incident-response.html`);
+  const treeShown = () => page.evaluate(() => getComputedStyle(document.getElementById("sidebar")).display !== "none");
+  assert(!(await treeShown()), "the section tree is open on a phone before the menu is used");
+  assert((await page.getAttribute(".menu-button", "aria-expanded")) === "false", "aria-expanded before");
+  const box = await page.locator(".menu-button").boundingBox();
+  assert(box.width >= 24 && box.height >= 24, `menu button ${box.width}x${box.height}`);
+  await page.tap(".menu-button");
+  assert(await treeShown(), "a tap does not open the tree");
+  assert((await page.getAttribute(".menu-button", "aria-expanded")) === "true", "aria-expanded after a tap");
+  await page.tap(".menu-button");
+  assert(!(await treeShown()), "a second tap does not close the tree");
+  await page.focus(".menu-button");
+  await page.keyboard.press("Enter");
+  assert(await treeShown(), "Enter does not open the tree");
+  assert(await page.evaluate(() => document.getElementById("sidebar").contains(document.activeElement)), "focus does not move into the tree");
+  await page.focus(".menu-button");
+  await page.keyboard.press(" ");
+  assert(!(await treeShown()), "Space does not close the tree");
+  // Far down a long page the search box is still on screen.
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  const search = await page.locator("#search-input").boundingBox();
+  assert(search && search.y >= 0 && search.y < 80, `search box at ${search && search.y}px after scrolling`);
+  await ctx.close();
+  // At desktop width the tree is simply there and the button is not.
+  const wide = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const desk = await open(wide, `${origin}/customer-portal/incident-response.html`);
+  assert(await desk.evaluate(() => getComputedStyle(document.getElementById("sidebar")).display !== "none"), "tree hidden at 1280px");
+  assert(!(await desk.locator(".menu-button").isVisible()), "menu button shown at 1280px");
+  await wide.close();
+});
+
 await test("search works from file://", async () => {
   const page = await open(context, "file://" + path.resolve(example, "index.html"));
   const hits = await search(page, "BffHighErrorRate");

@@ -196,6 +196,14 @@ fn site_works_in_a_real_browser() {
             .expect_code(0);
         args.push(large.path().join("site").display().to_string());
     }
+    // Phone layout on a real collection: the shared corpus, built as it is.
+    let corpus = Site::empty();
+    let mut node = Command::new("node");
+    if let Some(shared) = shared() {
+        copy_dir(&shared.join("corpus/openshift-runbooks"), corpus.path());
+        corpus.run(&["build", "--out", "site"]).expect_code(0);
+        node.env("CORPUS_SITE", corpus.path().join("site"));
+    }
     // Live reload against the real server: the example site and 1,000 generated runbooks.
     let live = Site::empty();
     copy_dir(&repo().join("content"), &live.path().join("content"));
@@ -205,7 +213,6 @@ fn site_works_in_a_real_browser() {
     )
     .unwrap();
     let example_server = crate::serve::Server::start(&live, &[]);
-    let mut node = Command::new("node");
     node.env(
         "SERVE_EXAMPLE",
         format!(

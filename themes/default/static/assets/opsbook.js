@@ -82,6 +82,21 @@
   enhance(document);
   window.opsbookEnhance = enhance;
 
+  // The menu button (narrow screens) opens and closes the section tree in place.
+  var menu = document.querySelector(".menu-button"), tree = document.getElementById("sidebar");
+  if (menu && tree) {
+    menu.setAttribute("role", "button");
+    menu.setAttribute("aria-expanded", "false");
+    var toggle = function (e) {
+      e.preventDefault();
+      var open = tree.classList.toggle("open");
+      menu.setAttribute("aria-expanded", open ? "true" : "false");
+      if (open) { var first = tree.querySelector("a"); if (first) first.focus(); }
+    };
+    menu.addEventListener("click", toggle);
+    menu.addEventListener("keydown", function (e) { if (e.key === " ") toggle(e); });
+  }
+
   // Search: enabled once this script runs; the runtime and index load on first use.
   var box = document.querySelector(".search");
   var input = document.getElementById("search-input");
