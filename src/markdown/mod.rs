@@ -871,7 +871,8 @@ impl<'a> Events<'a> {
 }
 
 /// A code block: highlighted when we know its language, with a copy button (the theme's script
-/// copies the code; without JavaScript the button stays hidden).
+/// copies the code; without JavaScript the button stays hidden). The block scrolls sideways in
+/// its own box, which takes keyboard focus so it can be scrolled without a pointer.
 fn code_block(info: &str, code: &str, highlight: bool) -> String {
     let lang = info.split([' ', ',', '{']).next().unwrap_or("").trim();
     let body = if highlight {
@@ -882,7 +883,7 @@ fn code_block(info: &str, code: &str, highlight: bool) -> String {
     .unwrap_or_else(|| escape(code));
     let mut out = String::with_capacity(body.len() + lang.len() + 128);
     out.push_str(
-        "<div class=\"code\"><button type=\"button\" class=\"copy\" hidden>Copy</button><pre><code",
+        "<div class=\"code\"><button type=\"button\" class=\"copy\" hidden>Copy</button><pre tabindex=\"0\"><code",
     );
     if !lang.is_empty() {
         out.push_str(" class=\"language-");

@@ -173,7 +173,28 @@ await test("the copy button copies the code (commands only for console sessions)
   await page.waitForFunction(() => document.querySelector(".code .copy").textContent === "Copied");
   const copied = await page.evaluate(() => navigator.clipboard.readText());
   assert(copied === "wp sophmate diagnostics --redact --output=/tmp/sophmate-diagnostics.zip", `copied ${JSON.stringify(copied)}`);
+  // The button covers no code, at phone width too; the block takes keyboard focus.
+  for (const width of [375, 1280]) {
+    await page.setViewportSize({ width, height: 800 });
+    const [button, code] = await page.evaluate(() => [".code .copy", ".code pre code"].map((s) => {
+      const r = document.querySelector(s).getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, left: r.left, right: r.right };
+    }));
+    const firstLine = code.top + 16;
+    assert(button.bottom <= code.top + 2 || button.top >= firstLine, `at ${width}px the button (${JSON.stringify(button)}) covers the code (${JSON.stringify(code)})`);
+  }
+  assert((await page.getAttribute(".code pre", "tabindex")) === "0", "the code block cannot take focus");
   await ctx.close();
+  // When neither clipboard route works, the button says so instead of "Copied".
+  const denied = await browser.newContext();
+  const blocked = await open(denied, `${origin}/sophmate/diagnostics-and-support.html`);
+  await blocked.evaluate(() => {
+    Object.defineProperty(navigator, "clipboard", { value: { writeText: () => Promise.reject(new Error("denied")) } });
+    document.execCommand = () => false;
+  });
+  await blocked.click(".code .copy");
+  await blocked.waitForFunction(() => /failed/.test(document.querySelector(".code .copy").textContent));
+  await denied.close();
 });
 
 await test("pages make no request outside the site and log no errors", async () => {

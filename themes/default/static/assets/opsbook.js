@@ -8,6 +8,10 @@
   function enhance(root) {
     checklists(root);
     copyButtons(root);
+    // Tables in a runbook's body scroll sideways in their own box: reachable by keyboard.
+    Array.prototype.forEach.call(root.querySelectorAll("main table:not(.listing)"), function (t) {
+      t.tabIndex = 0;
+    });
   }
 
   // Checklists: ticks are kept per page in this browser, with a reset.
@@ -46,23 +50,25 @@
     });
     return out.length ? out.join("\n") : code.textContent;
   }
+  // Calls done(true) only when the text reached the clipboard, done(false) when both ways failed.
   function copy(text, done) {
     if (navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(text).then(done, function () { fallback(text, done); });
+      navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(fallback(text)); });
     } else {
-      fallback(text, done);
+      done(fallback(text));
     }
   }
-  function fallback(text, done) {
-    var area = document.createElement("textarea");
+  function fallback(text) {
+    var area = document.createElement("textarea"), ok = false;
     area.value = text;
     area.setAttribute("readonly", "");
     area.style.position = "fixed";
     area.style.opacity = "0";
     document.body.appendChild(area);
     area.select();
-    try { document.execCommand("copy"); done(); } catch (e) { /* nothing to do */ }
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
     document.body.removeChild(area);
+    return ok;
   }
   function copyButtons(root) {
     Array.prototype.forEach.call(root.querySelectorAll(".code .copy"), function (button) {
@@ -70,10 +76,11 @@
       button.setAttribute("aria-label", "Copy code to clipboard");
       button.addEventListener("click", function () {
         var code = button.parentNode.querySelector("code");
-        copy(codeText(code), function () {
-          button.textContent = "Copied";
-          button.classList.add("done");
-          setTimeout(function () { button.textContent = "Copy"; button.classList.remove("done"); }, 1500);
+        copy(codeText(code), function (ok) {
+          var state = ok ? "done" : "failed";
+          button.textContent = ok ? "Copied" : "Copy failed";
+          button.classList.add(state);
+          setTimeout(function () { button.textContent = "Copy"; button.classList.remove(state); }, ok ? 1500 : 3000);
         });
       });
     });
