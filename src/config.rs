@@ -76,6 +76,31 @@ pub struct SiteConfig {
     /// Where the repository is browsed (`https://github.com/acme/ops/blob/main/`): links to
     /// files outside the content folder point there.
     pub repo_url: Option<String>,
+    /// Who to call when a runbook's owner does not answer, for runbooks that do not say.
+    pub escalation: TextOrList,
+    /// The owners' chat channel, for runbooks that do not say.
+    pub chat: Option<String>,
+}
+
+/// A setting written as one text or a list of them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(from = "TextOrListRepr")]
+pub struct TextOrList(pub Vec<String>);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TextOrListRepr {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<TextOrListRepr> for TextOrList {
+    fn from(r: TextOrListRepr) -> Self {
+        TextOrList(match r {
+            TextOrListRepr::One(s) => vec![s],
+            TextOrListRepr::Many(v) => v,
+        })
+    }
 }
 
 impl Default for SiteConfig {
@@ -89,6 +114,8 @@ impl Default for SiteConfig {
             pretty_urls: None,
             flavor: None,
             repo_url: None,
+            escalation: TextOrList::default(),
+            chat: None,
         }
     }
 }
@@ -472,6 +499,20 @@ impl Project {
             .site
             .pretty_urls
             .unwrap_or(self.generator.directory_urls)
+    }
+
+    /// Who to call for `rb`: its own `escalation`, else the site's.
+    pub fn escalation<'a>(&'a self, rb: &'a crate::schema::Runbook) -> &'a [String] {
+        if rb.escalation.is_empty() {
+            &self.config.site.escalation.0
+        } else {
+            &rb.escalation
+        }
+    }
+
+    /// Where `rb`'s owners talk: its own `chat`, else the site's.
+    pub fn chat<'a>(&'a self, rb: &'a crate::schema::Runbook) -> Option<&'a str> {
+        rb.chat.as_deref().or(self.config.site.chat.as_deref())
     }
 
     /// The output folder: `--out` if given (relative to the current directory), else

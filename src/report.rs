@@ -32,6 +32,9 @@ struct RunbookEntry<'a> {
     owner: Option<&'a str>,
     /// Where the owner came from: front matter, body, OWNERS file, CODEOWNERS, site default.
     owner_from: Option<&'a str>,
+    /// Who to call when the owner does not answer (the runbook's, else the site's).
+    escalation: &'a [String],
+    chat: Option<&'a str>,
     cadence: Vec<&'a str>,
     last_reviewed: Option<&'a str>,
     next_review: Option<String>,
@@ -88,6 +91,8 @@ pub fn json(site: &Site, located: &[Located]) -> String {
                 title: &rb.document.title,
                 owner: rb.meta.owner.as_ref().map(|o| o.value.as_str()),
                 owner_from: rb.meta.owner.as_ref().map(|o| o.origin.name()),
+                escalation: site.project.escalation(&rb.meta),
+                chat: site.project.chat(&rb.meta),
                 cadence: rb.meta.cadence.entries.iter().map(|e| e.text()).collect(),
                 last_reviewed: rb.meta.last_reviewed.as_ref().map(|l| l.value.as_str()),
                 next_review: rb.meta.next_review.map(|d| d.to_string()),

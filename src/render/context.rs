@@ -61,6 +61,29 @@ struct ExtraField<'a> {
     value: &'a str,
 }
 
+/// An escalation or chat entry: a link when it is a web or mail URL, else text.
+#[derive(Serialize)]
+struct Contact<'a> {
+    text: &'a str,
+    url: Option<&'a str>,
+}
+
+impl<'a> Contact<'a> {
+    fn new(text: &'a str) -> Self {
+        let t = text.trim();
+        let linkable = matches!(
+            crate::text::scheme(t)
+                .map(|s| s.to_ascii_lowercase())
+                .as_deref(),
+            Some("http" | "https" | "mailto")
+        );
+        Contact {
+            text: t,
+            url: linkable.then_some(t),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct RunbookCtx<'a> {
     id: &'a str,
@@ -69,6 +92,8 @@ struct RunbookCtx<'a> {
     toc: Vec<TocEntry<'a>>,
     owner: Option<&'a str>,
     owner_from: Option<&'static str>,
+    escalation: Vec<Contact<'a>>,
+    chat: Option<Contact<'a>>,
     cadence: &'a [String],
     last_reviewed: Option<&'a str>,
     next_review: Option<String>,
@@ -456,6 +481,14 @@ impl<'a> Builder<'a> {
                 .collect(),
             owner: meta.owner.as_ref().map(|o| o.value.as_str()),
             owner_from: meta.owner.as_ref().map(|o| o.origin.name()),
+            escalation: self
+                .site
+                .project
+                .escalation(meta)
+                .iter()
+                .map(|e| Contact::new(e))
+                .collect(),
+            chat: self.site.project.chat(meta).map(Contact::new),
             cadence: &meta.cadence_text,
             last_reviewed: meta.last_reviewed.as_ref().map(|l| l.value.as_str()),
             next_review: meta.next_review.map(|d| d.to_string()),
@@ -697,9 +730,31 @@ impl<'a> Builder<'a> {
             "redirect",
             &(runbooks.len() == 1).then(|| runbooks[0].url.clone()),
         );
+        // Who answers for each: owner, escalation and chat, as on the runbook's card.
+        let entries: Vec<serde_json::Value> = alert
+            .runbooks
+            .iter()
+            .zip(&runbooks)
+            .map(|(&r, link)| {
+                let meta = &self.site.runbooks[r].meta;
+                let project = &self.site.project;
+                let escalation: Vec<Contact> = project
+                    .escalation(meta)
+                    .iter()
+                    .map(|e| Contact::new(e))
+                    .collect();
+                serde_json::json!({
+                    "title": link.title,
+                    "url": link.url,
+                    "owner": meta.owner.as_ref().map(|o| o.value.as_str()),
+                    "escalation": escalation,
+                    "chat": project.chat(meta).map(Contact::new),
+                })
+            })
+            .collect();
         c.insert(
             "alert",
-            &serde_json::json!({ "name": alert.name, "runbooks": runbooks }),
+            &serde_json::json!({ "name": alert.name, "runbooks": entries }),
         );
         Ok(Some((output, c)))
     }

@@ -26,6 +26,12 @@ fn builtin(field: &str) -> Value {
         "severity" => text("Severity of the situation this runbook answers."),
         "service" => text("The service this runbook is about."),
         "team" => text("The team this runbook belongs to."),
+        "escalation" => text_or_list(
+            "Who to call when the owner does not answer, in order: on-call schedule, escalation policy, pager (URLs or text). Default: `[site] escalation`.",
+        ),
+        "chat" => text(
+            "Where the owner talks: a channel name (#payments-oncall) or URL. Default: `[site] chat`.",
+        ),
         "description" => text("One sentence shown in listings and search results."),
         "tags" => list("Labels for browsing and search."),
         "alerts" => list("Alert names this runbook answers."),

@@ -33,6 +33,8 @@ pub const BUILTIN_FIELDS: &[&str] = &[
     "aliases",
     "description",
     "draft",
+    "escalation",
+    "chat",
 ];
 
 /// Aliases every site gets without configuration: (alias, built-in field).
@@ -106,6 +108,11 @@ pub struct Runbook {
     pub extra: BTreeMap<String, String>,
     /// Where the generator puts it among its section's pages (Hugo's and tech-docs' `weight`).
     pub weight: Option<i64>,
+    /// Who to call when the owner does not answer: on-call schedule, escalation policy, pager
+    /// (URLs or text), in order.
+    pub escalation: Vec<String>,
+    /// Where the owner talks: a channel name or URL.
+    pub chat: Option<String>,
 }
 
 /// What the schema needs to know about one source file.
@@ -425,6 +432,8 @@ pub fn read(input: &Input, schema: &Schema) -> (Runbook, Vec<Diagnostic>) {
             "severity" => rb.severity = r.scalar(&key, node),
             "service" => rb.service = r.scalar(&key, node),
             "team" => rb.team = r.scalar(&key, node),
+            "escalation" => rb.escalation = values(r.list(&key, node)),
+            "chat" => rb.chat = r.scalar(&key, node),
             "description" => rb.description = r.scalar(&key, node),
             "tags" => rb.tags = values(r.list(&key, node)),
             "alerts" => {
@@ -934,6 +943,8 @@ fn check_required_fields(r: &mut Reader, rb: &Runbook, schema: &Schema) {
             "severity" => rb.severity.is_some(),
             "service" => rb.service.is_some(),
             "team" => rb.team.is_some(),
+            "escalation" => !rb.escalation.is_empty(),
+            "chat" => rb.chat.is_some(),
             "description" => rb.description.is_some(),
             "tags" => !rb.tags.is_empty(),
             "alerts" => !rb.alerts.is_empty(),

@@ -31,6 +31,8 @@ fn json_report_has_the_spec_shape() {
             "title",
             "owner",
             "owner_from",
+            "escalation",
+            "chat",
             "cadence",
             "last_reviewed",
             "next_review",

@@ -380,3 +380,101 @@ fn page_size_stays_flat_as_the_site_grows() {
         "page size grows with the site: {per_page:?}"
     );
 }
+
+#[test]
+fn escalation_and_chat_stand_with_the_owner_on_cards_alert_pages_and_in_the_report() {
+    let site = Site::empty();
+    site.write(
+        "opsbook.toml",
+        "[site]\nescalation = [\"https://pager.example.org/schedules/PLATFORM\", \"Duty manager: +44 20 7946 0000\"]\nchat = \"#platform\"\n",
+    );
+    let runbook = |title: &str, extra: &str| {
+        format!(
+            "---\ntitle: {title}\nowner: platform-team\ncadence: quarterly\nlast_reviewed: 2026-11-01\nalerts: [DiskFull]\n{extra}---\n\n## Steps\n\nFree space.\n\n## Acceptance checks\n\n- Usage is below 80%.\n"
+        )
+    };
+    site.write(
+        "content/disk.md",
+        runbook(
+            "Disk full",
+            "escalation:\n  - https://pager.example.org/policies/STORAGE\n  - \"javascript:alert(1)\"\nchat: https://chat.example.org/archives/C042\n",
+        ),
+    );
+    site.write("content/inodes.md", runbook("Inodes exhausted", ""));
+
+    // The JSON report: each runbook's own values, else the site's.
+    let run = site.run(&["check", "--format", "json", "--today", "2026-12-03"]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let by_id = |id: &str| {
+        report["runbooks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        by_id("disk")["escalation"],
+        serde_json::json!([
+            "https://pager.example.org/policies/STORAGE",
+            "javascript:alert(1)"
+        ])
+    );
+    assert_eq!(
+        by_id("disk")["chat"],
+        "https://chat.example.org/archives/C042"
+    );
+    assert_eq!(
+        by_id("inodes")["escalation"],
+        serde_json::json!([
+            "https://pager.example.org/schedules/PLATFORM",
+            "Duty manager: +44 20 7946 0000"
+        ])
+    );
+    assert_eq!(by_id("inodes")["chat"], "#platform");
+
+    // The card: web links are links; anything else, a javascript: URL included, is text.
+    site.run(&["build", "--today", "2026-12-03"]).expect_code(0);
+    let disk = site.read("public/disk.html");
+    let card = &disk[disk.find("meta-card").unwrap()..disk.find("Review cadence").unwrap()];
+    assert!(card.contains("<dt>Owner</dt>"), "{card}");
+    assert!(
+        card.contains("<a href=\"https://pager.example.org/policies/STORAGE\">"),
+        "{card}"
+    );
+    assert!(card.contains("<li>javascript:alert(1)</li>"), "{card}");
+    assert!(!card.contains("href=\"javascript"), "{card}");
+    assert!(
+        card.contains("<a href=\"https://chat.example.org/archives/C042\">"),
+        "{card}"
+    );
+    let inodes = site.read("public/inodes.html");
+    assert!(
+        inodes.contains("Duty manager: +44 20 7946 0000"),
+        "{inodes}"
+    );
+    assert!(
+        inodes.contains("<dt>Chat</dt><dd>#platform</dd>"),
+        "{inodes}"
+    );
+    // Two runbooks answer DiskFull: its page names who answers for each.
+    let alert = site.read("public/alerts/DiskFull.html");
+    assert!(
+        alert.contains("https://pager.example.org/policies/STORAGE"),
+        "{alert}"
+    );
+    assert!(alert.contains("#platform"), "{alert}");
+    assert_eq!(
+        alert
+            .matches("<dt>Owner</dt><dd>platform-team</dd>")
+            .count(),
+        2,
+        "{alert}"
+    );
+
+    // The JSON Schema knows both fields.
+    let schema: serde_json::Value = serde_json::from_str(&site.run(&["schema"]).stdout).unwrap();
+    assert!(schema["properties"]["escalation"]["anyOf"].is_array());
+    assert_eq!(schema["properties"]["chat"]["type"], "string");
+}
