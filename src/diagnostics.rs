@@ -91,6 +91,7 @@ rules! {
     MissingLastReviewed = "missing-last-reviewed", Warning, "an interval cadence but no last_reviewed";
     ReviewOverdue = "review-overdue", Warning, "the next review date is before today";
     EmptySection = "empty-section", Warning, "a heading with nothing under it";
+    MissingRollback = "missing-rollback", Warning, "a destructive step but no Rollback, Revert, Undo or Back out section";
     Orphan = "orphan", Off, "no other runbook or section page links to it";
     UnclosedFence = "unclosed-fence", Warning, "a code fence that runs to the end of the file";
     UnsafeHtml = "unsafe-html", Warning, "raw HTML that the sanitizer removed";
@@ -920,6 +921,6 @@ mod tests {
         for rule in Rule::ALL {
             assert_eq!(Rule::from_code(rule.code()), Some(*rule));
         }
-        assert_eq!(Rule::ALL.len(), 33);
+        assert_eq!(Rule::ALL.len(), 34);
     }
 }

@@ -474,6 +474,7 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
     drop(file);
     schema::text::empty_sections(&path, &doc, &mut found);
     schema::text::unclosed_fences(&path, &doc, &mut found);
+    schema::text::missing_rollback(&path, &doc, &mut found);
     out.diagnostics.extend(found);
     let mut section = None;
     let mut runbook = None;

@@ -145,6 +145,8 @@ pub struct Doc {
     /// Code fences that are never closed: (offset, whether they run to the end of the file
     /// rather than to the end of their list item or quote).
     pub unclosed_fences: Vec<(usize, bool)>,
+    /// Offsets of the code fences marked `destructive` (steps that change the system).
+    pub destructive: Vec<usize>,
     /// Words of the body (prose and code) for the search index, only when rendering HTML.
     pub terms: crate::search::Terms,
     /// Offsets of the related-operations items wrapped in `REF_OPEN`/`REF_CLOSE`, in order.
@@ -594,6 +596,11 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 first_block = false;
                 in_code += 1;
                 doc.non_prose.push(offset..at(range.end));
+                if let CodeBlockKind::Fenced(info) = &kind
+                    && is_destructive(info)
+                {
+                    doc.destructive.push(offset);
+                }
                 if matches!(kind, CodeBlockKind::Fenced(_))
                     && !fence_is_closed(&body[range.clone()])
                 {
@@ -870,9 +877,18 @@ impl<'a> Events<'a> {
     }
 }
 
+/// Whether a fence's info string marks a step that changes the system: the word `destructive`
+/// after the language (```` ```sh destructive ````, ```` ```bash {destructive} ````).
+pub fn is_destructive(info: &str) -> bool {
+    info.split([' ', '\t', ',', '{', '}', '.'])
+        .skip(1)
+        .any(|w| w.eq_ignore_ascii_case("destructive"))
+}
+
 /// A code block: highlighted when we know its language, with a copy button (the theme's script
 /// copies the code; without JavaScript the button stays hidden). The block scrolls sideways in
-/// its own box, which takes keyboard focus so it can be scrolled without a pointer.
+/// its own box, which takes keyboard focus so it can be scrolled without a pointer. A
+/// destructive step is framed and labelled, and its copy button asks for a second tap.
 fn code_block(info: &str, code: &str, highlight: bool) -> String {
     let lang = info.split([' ', ',', '{']).next().unwrap_or("").trim();
     let body = if highlight {
@@ -881,9 +897,16 @@ fn code_block(info: &str, code: &str, highlight: bool) -> String {
         None
     }
     .unwrap_or_else(|| escape(code));
-    let mut out = String::with_capacity(body.len() + lang.len() + 128);
+    let mut out = String::with_capacity(body.len() + lang.len() + 192);
+    if is_destructive(info) {
+        out.push_str(
+            "<div class=\"code destructive\" role=\"group\" aria-label=\"Step that changes the system\"><p class=\"destructive-label\">Changes the system: check before you run it</p>",
+        );
+    } else {
+        out.push_str("<div class=\"code\">");
+    }
     out.push_str(
-        "<div class=\"code\"><button type=\"button\" class=\"copy\" hidden>Copy</button><pre tabindex=\"0\"><code",
+        "<button type=\"button\" class=\"copy\" hidden>Copy</button><pre tabindex=\"0\"><code",
     );
     if !lang.is_empty() {
         out.push_str(" class=\"language-");

@@ -649,6 +649,41 @@ pub fn empty_sections(path: &str, doc: &Doc, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// A runbook with a step that changes the system (a `destructive` fence) and no section saying
+/// how to undo it: `missing-rollback` at its first such step.
+pub fn missing_rollback(path: &str, doc: &Doc, out: &mut Vec<Diagnostic>) {
+    let Some(&first) = doc.destructive.first() else {
+        return;
+    };
+    let undoes = |text: &str| {
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        words.iter().enumerate().any(|(i, w)| {
+            let next = words.get(i + 1).map(String::as_str);
+            matches!(
+                w.as_str(),
+                "rollback" | "revert" | "reverting" | "undo" | "backout"
+            ) || (matches!(w.as_str(), "roll" | "rolling" | "rolled") && next == Some("back"))
+                || (w == "back" && next == Some("out"))
+        })
+    };
+    if doc.headings.iter().any(|h| undoes(&h.text)) {
+        return;
+    }
+    out.push(
+        Diagnostic::new(
+            Rule::MissingRollback,
+            path,
+            first,
+            "this step changes the system, and the runbook does not say how to undo it",
+        )
+        .with_help("add a \"## Rollback\" section (or Revert, Undo, Back out) with the steps that put things back"),
+    );
+}
+
 pub fn unclosed_fences(path: &str, doc: &Doc, out: &mut Vec<Diagnostic>) {
     for &(offset, to_end) in &doc.unclosed_fences {
         let message = if to_end {
@@ -668,6 +703,44 @@ pub fn unclosed_fences(path: &str, doc: &Doc, out: &mut Vec<Diagnostic>) {
 mod tests {
     use super::*;
     use crate::markdown::render;
+
+    #[test]
+    fn a_destructive_step_wants_a_way_back() {
+        let findings = |md: &str| {
+            let doc = render(md, 0, None);
+            let mut out = Vec::new();
+            missing_rollback("r.md", &doc, &mut out);
+            out.len()
+        };
+        let step = "## Steps\n\n```sh destructive\nkubectl delete ns old\n```\n\n";
+        assert_eq!(findings(step), 1);
+        for heading in [
+            "Rollback",
+            "Roll back",
+            "Rolling back the change",
+            "Revert",
+            "Undo",
+            "Back out",
+            "If it goes wrong: backout",
+        ] {
+            assert_eq!(
+                findings(&format!("{step}## {heading}\n\nRecreate it.\n")),
+                0,
+                "{heading}"
+            );
+        }
+        // Words that only look alike, and fences that are not destructive.
+        assert_eq!(findings(&format!("{step}## Background\n\nText.\n")), 1);
+        assert_eq!(findings("```sh\nrm -rf /tmp/x\n```\n"), 0);
+        assert_eq!(
+            findings("```destructive\nrm x\n```\n"),
+            0,
+            "the word is the language"
+        );
+        assert!(crate::markdown::is_destructive("bash {destructive}"));
+        assert!(crate::markdown::is_destructive("sh destructive title=x"));
+        assert!(!crate::markdown::is_destructive("sh non-destructive"));
+    }
 
     fn secret_messages(text: &str) -> Vec<String> {
         let mut out = Vec::new();

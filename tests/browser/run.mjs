@@ -197,6 +197,26 @@ await test("the copy button copies the code (commands only for console sessions)
   await denied.close();
 });
 
+await test("a destructive step is framed and copies only on a second tap", async () => {
+  const ctx = await browser.newContext({ permissions: ["clipboard-read", "clipboard-write"], viewport: { width: 375, height: 812 }, hasTouch: true });
+  const page = await open(ctx, `${origin}/customer-portal/alerts/redis-down.html`);
+  const block = page.locator(".code.destructive");
+  assert((await block.count()) === 1, `${await block.count()} destructive blocks`);
+  assert(/changes the system/i.test(await block.locator(".destructive-label").textContent()), "no label");
+  await page.evaluate(() => navigator.clipboard.writeText("before"));
+  await block.locator(".copy").tap();
+  assert((await block.locator(".copy").textContent()) === "Tap again to copy", "the first tap did not arm the button");
+  assert((await page.evaluate(() => navigator.clipboard.readText())) === "before", "the first tap copied");
+  await block.locator(".copy").tap();
+  await page.waitForFunction(() => document.querySelector(".code.destructive .copy").textContent === "Copied");
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  assert(copied.includes("redis-cli UNLINK"), `copied ${JSON.stringify(copied)}`);
+  // The label and button sit above the code, never over it.
+  const [button, code] = await page.evaluate(() => [".code.destructive .copy", ".code.destructive pre code"].map((s) => document.querySelector(s).getBoundingClientRect().toJSON()));
+  assert(button.bottom <= code.top + 2, `button ${JSON.stringify(button)} over code ${JSON.stringify(code)}`);
+  await ctx.close();
+});
+
 await test("pages make no request outside the site and log no errors", async () => {
   for (const p of ["index.html", "customer-portal/incident-response.html", "review-calendar.html", "completeness.html", "tags/index.html", "alerts/RedisDown.html"]) {
     const page = await open(context, `${origin}/${p}`);

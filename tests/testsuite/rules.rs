@@ -35,6 +35,7 @@ const WARNING_CASES: &[(&str, &str)] = &[
     ("duplicate-title", "content/runbook.md:1:1"),
     ("missing-last-reviewed", "content/runbook.md:1:1"),
     ("review-overdue", "content/runbook.md:5:16"),
+    ("missing-rollback", "content/runbook.md:12:1"),
 ];
 
 #[test]

@@ -74,7 +74,16 @@
     Array.prototype.forEach.call(root.querySelectorAll(".code .copy"), function (button) {
       button.hidden = false;
       button.setAttribute("aria-label", "Copy code to clipboard");
+      // A step that changes the system: the first tap arms the button, a second one copies.
+      var destructive = button.parentNode.classList.contains("destructive"), armed = null;
       button.addEventListener("click", function () {
+        if (destructive && !armed) {
+          button.textContent = "Tap again to copy";
+          button.classList.add("armed");
+          armed = setTimeout(function () { armed = null; button.textContent = "Copy"; button.classList.remove("armed"); }, 4000);
+          return;
+        }
+        if (armed) { clearTimeout(armed); armed = null; button.classList.remove("armed"); }
         var code = button.parentNode.querySelector("code");
         copy(codeText(code), function (ok) {
           var state = ok ? "done" : "failed";
