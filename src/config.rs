@@ -63,7 +63,8 @@ pub struct BuildConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SiteConfig {
-    pub title: String,
+    /// Unset, the generator's name for the site, else "Runbooks" (see `Project::title`).
+    pub title: Option<String>,
     pub base_url: String,
     pub output_dir: String,
     pub theme: String,
@@ -106,7 +107,7 @@ impl From<TextOrListRepr> for TextOrList {
 impl Default for SiteConfig {
     fn default() -> Self {
         SiteConfig {
-            title: "Runbooks".to_string(),
+            title: None,
             base_url: "/".to_string(),
             output_dir: "public".to_string(),
             theme: "default".to_string(),
@@ -428,29 +429,20 @@ impl Project {
             )));
         }
         let config_path = root.join(CONFIG_FILE);
-        let (mut config, has_config_file, title_set) = if config_path.is_file() {
+        let (config, has_config_file) = if config_path.is_file() {
             let text = std::fs::read_to_string(&config_path).map_err(|e| {
                 ProjectError::Root(format!("cannot read {}: {e}", config_path.display()))
             })?;
             let shown = Path::new(CONFIG_FILE);
-            let title_set = toml::from_str::<toml::Table>(&text)
-                .ok()
-                .and_then(|t| t.get("site")?.get("title").cloned())
-                .is_some();
             (
                 Config::parse(&text, shown).map_err(ProjectError::Config)?,
                 true,
-                title_set,
             )
         } else {
-            (Config::default(), false, false)
+            (Config::default(), false)
         };
         let generator =
             crate::flavor::detect(root, config.site.flavor).map_err(ProjectError::Root)?;
-        // The name the site had under its generator, unless opsbook.toml names it.
-        if let Some(title) = generator.title.as_ref().filter(|_| !title_set) {
-            config.site.title = title.clone();
-        }
         // The generator's source folder (MkDocs `docs_dir`, Hugo `contentDir`, tech-docs
         // `source/`); else `content/`; else the folder itself, which with opsbook.toml keeps its
         // settings (so an existing repository of runbooks can add one without moving files).
@@ -489,6 +481,17 @@ impl Project {
             has_config_file,
             generator,
         })
+    }
+
+    /// The site's name: `[site] title`, else the name it had under its generator (MkDocs
+    /// `site_name`, Hugo `title`, tech-docs `service_name`), else "Runbooks".
+    pub fn title(&self) -> &str {
+        self.config
+            .site
+            .title
+            .as_deref()
+            .or(self.generator.title.as_deref())
+            .unwrap_or("Runbooks")
     }
 
     /// Whether pages are `NAME/index.html`, linked as `NAME/`: `[site] pretty_urls`, else what

@@ -781,7 +781,7 @@ impl Site {
             project,
             ..
         } = &mut site;
-        let site_title = &project.config.site.title;
+        let site_title = project.title();
         // MkDocs `nav`: a page's place in it orders it before any weight.
         let nav: FastMap<&str, i64> = project
             .generator
@@ -827,7 +827,7 @@ impl Site {
                             .or_else(|| p.doc.leading_h1.as_ref().map(|(t, _)| t.clone()))
                             .unwrap_or_else(|| {
                                 if dir.is_empty() {
-                                    site_title.clone()
+                                    site_title.to_string()
                                 } else {
                                     humanize(file_name(&dir))
                                 }
@@ -930,7 +930,7 @@ impl Site {
         for dir in docs.keys() {
             add_ancestors(dir);
         }
-        let site_title = self.project.config.site.title.clone();
+        let site_title = self.project.title().to_string();
         let mut by_dir: FastMap<String, usize> = FastMap::default();
         for dir in &dirs {
             let index = docs.remove(dir);

@@ -358,7 +358,7 @@ impl<'a> Builder<'a> {
         }));
         let mut ctx = SiteCtx {
             sidebar: String::new(),
-            title: self.site.project.config.site.title.clone(),
+            title: self.site.project.title().to_string(),
             assets: format!("{root}assets/"),
             home,
             root,
