@@ -20,6 +20,11 @@ pub struct Config {
     pub markdown: MarkdownConfig,
     pub build: BuildConfig,
     pub rules: BTreeMap<String, RuleSetting>,
+    /// Site-wide variables (`[variables]`), as declared; checked into `site_variables`.
+    pub variables: BTreeMap<String, crate::variables::Declaration>,
+    /// The same, checked: every runbook may refer to them.
+    #[serde(skip)]
+    pub site_variables: Vec<crate::variables::Variable>,
     /// `[rules.secret] allow`, compiled.
     #[serde(skip)]
     pub secret_allow: Vec<regex::Regex>,
@@ -304,6 +309,16 @@ impl Config {
                 }
             }
         }
+        for (name, declaration) in &config.variables {
+            let v = declaration.clone().into_variable(name);
+            if let Some((why, _)) = crate::variables::problem(&v) {
+                let offset = find_key(text, "variables", name)
+                    .or_else(|| text.find(&format!("variables.{name}")))
+                    .unwrap_or(0);
+                return Err(at(offset, format!("[variables] {why}")));
+            }
+            config.site_variables.push(v);
+        }
         for (name, spec) in &config.schema.fields {
             if spec.kind == FieldType::Enum && spec.values.is_empty() {
                 let offset = find_key(text, &format!("schema.fields.{name}"), "type").unwrap_or(0);
@@ -560,6 +575,38 @@ mod tests {
         let err = Config::parse(text, Path::new("opsbook.toml")).unwrap_err();
         assert_eq!((err.line, err.column), (3, 1), "{err}");
         assert!(err.message.contains("titel"), "{err}");
+    }
+
+    #[test]
+    fn site_variables_are_checked_with_position() {
+        let ok = "[variables]\ncluster = \"Kubernetes context\"\n[variables.ns]\ndescription = \"Namespace\"\ndefault = \"db\"\npattern = \"^[a-z]+$\"\n";
+        let c = Config::parse(ok, Path::new("opsbook.toml")).unwrap();
+        let names: Vec<_> = c.site_variables.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["cluster", "ns"]);
+        assert_eq!(c.site_variables[1].default.as_deref(), Some("db"));
+        for (text, line, says) in [
+            (
+                "[site]\n\n[variables]\nns = { pattern = \"[a-z\" }\n",
+                4,
+                "not a regular expression",
+            ),
+            (
+                "[variables]\nns = { default = \"DB\", pattern = \"^[a-z]+$\" }\n",
+                2,
+                "does not match",
+            ),
+            ("[variables]\n\"my ns\" = \"x\"\n", 2, "bad name"),
+        ] {
+            let err = Config::parse(text, Path::new("opsbook.toml")).unwrap_err();
+            assert_eq!(err.line, line, "{err}");
+            assert!(err.message.contains(says), "{err}");
+        }
+        let err = Config::parse(
+            "[variables]\nns = { desc = \"x\" }\n",
+            Path::new("opsbook.toml"),
+        )
+        .unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
     }
 
     #[test]

@@ -91,6 +91,8 @@ rules! {
     MissingLastReviewed = "missing-last-reviewed", Warning, "an interval cadence but no last_reviewed";
     ReviewOverdue = "review-overdue", Warning, "the next review date is before today";
     EmptySection = "empty-section", Warning, "a heading with nothing under it";
+    InvalidVariable = "invalid-variable", Error, "a declared variable with a bad name, an invalid pattern, or a default that fails its pattern";
+    UnusedVariable = "unused-variable", Warning, "a declared variable that no code block, inline code or link URL references";
     MissingRollback = "missing-rollback", Warning, "a destructive step but no Rollback, Revert, Undo or Back out section";
     Orphan = "orphan", Off, "no other runbook or section page links to it";
     UnclosedFence = "unclosed-fence", Warning, "a code fence that runs to the end of the file";
@@ -141,6 +143,7 @@ impl Rule {
                 | Rule::MissingField
                 | Rule::InvalidCadence
                 | Rule::InvalidField
+                | Rule::InvalidVariable
                 | Rule::ConflictingField
         )
     }
@@ -921,6 +924,6 @@ mod tests {
         for rule in Rule::ALL {
             assert_eq!(Rule::from_code(rule.code()), Some(*rule));
         }
-        assert_eq!(Rule::ALL.len(), 34);
+        assert_eq!(Rule::ALL.len(), 36);
     }
 }

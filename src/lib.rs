@@ -20,4 +20,5 @@ pub mod serve;
 pub mod site;
 pub mod source;
 pub mod text;
+pub mod variables;
 pub mod yaml;

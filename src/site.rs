@@ -10,9 +10,11 @@ use crate::diagnostics::{Diagnostic, Level, LineIndex, Rule, Sources, Suppressio
 use crate::markdown::{self, Doc};
 use crate::schema::{self, Runbook, Schema};
 use crate::source::{self, Entry, SECTION_INDEX_NAMES, front_matter};
+use crate::variables;
 use crate::yaml;
 use chrono::NaiveDate;
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use unicode_normalization::UnicodeNormalization;
@@ -454,6 +456,21 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
         .iter()
         .find(|(k, _)| k.value.scalar_str().as_deref() == Some("title"))
         .and_then(|(_, v)| v.value.as_scalar_text());
+    // Variables first: the body's references to them are marked as it is rendered. A section
+    // page has none (the form belongs to runbooks).
+    let is_section = ctx.index_files.contains_key(&entry.rel);
+    let declared = match fm
+        .iter()
+        .find(|(k, _)| k.value.scalar_str().as_deref() == Some("variables"))
+    {
+        Some((_, node)) if !is_section => variables::from_front_matter(node, &path, &mut found),
+        _ => Vec::new(),
+    };
+    let in_scope = if is_section {
+        Cow::Borrowed(&[][..])
+    } else {
+        variables::in_scope(&declared, &project.config.site_variables)
+    };
     let markdown_config = &project.config.markdown;
     let mut doc = markdown::analyze(
         split.body,
@@ -466,8 +483,10 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
             path: &path,
             ids: project.generator.flavor.ids(),
             params: Some(&project.generator.params),
+            variables: &in_scope,
         },
     );
+    variables::unused(&declared, &doc.variables, &path, &mut found);
     found.append(&mut doc.findings);
     let file = schema::text::Text::with_lower(&text, lower);
     schema::text::placeholders(&path, &file, split.body_offset, &doc, &mut found);
@@ -501,7 +520,8 @@ fn parse_file(ctx: &FileContext, entry: Entry) -> FileOutcome {
             stem,
             owner_fallback,
         };
-        let (meta, diagnostics) = schema::read(&input, &schema);
+        let (mut meta, diagnostics) = schema::read(&input, &schema);
+        meta.variables = doc.variables.iter().map(|&i| in_scope[i].clone()).collect();
         runbook = Some((meta, diagnostics));
     }
     {

@@ -9,6 +9,7 @@
 pub mod compat;
 
 use crate::text::{HeadingIds, escape, escape_into, heading_slug};
+use crate::variables::Variable;
 use pulldown_cmark::{
     BlockQuoteKind, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html,
 };
@@ -149,6 +150,8 @@ pub struct Doc {
     pub destructive: Vec<usize>,
     /// Words of the body (prose and code) for the search index, only when rendering HTML.
     pub terms: crate::search::Terms,
+    /// The variables referred to (indices into `RenderOptions::variables`), in order of first use.
+    pub variables: Vec<usize>,
     /// Offsets of the related-operations items wrapped in `REF_OPEN`/`REF_CLOSE`, in order.
     pub related_items: Vec<usize>,
     /// Findings made while rendering (removed raw HTML, unknown shortcodes).
@@ -295,6 +298,8 @@ pub struct RenderOptions<'a> {
     pub ids: crate::text::IdStyle,
     /// Hugo `params`, which `{{< param x >}}` stands for.
     pub params: Option<&'a std::collections::BTreeMap<String, String>>,
+    /// The variables the page may refer to as `<name>` (its own, then the site's).
+    pub variables: &'a [Variable],
 }
 
 static NO_PARAMS: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
@@ -309,6 +314,7 @@ impl Default for RenderOptions<'_> {
             path: "",
             ids: crate::text::IdStyle::Github,
             params: None,
+            variables: &[],
         }
     }
 }
@@ -317,6 +323,7 @@ impl Default for RenderOptions<'_> {
 pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
     let title = opts.title;
     let want_html = opts.html;
+    let vars = opts.variables;
     let rewritten = compat::rewrite(original, opts.params.unwrap_or(&NO_PARAMS));
     let body = rewritten
         .as_ref()
@@ -477,6 +484,11 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 } else {
                     dest_url.to_string()
                 };
+                if !vars.is_empty() {
+                    crate::variables::url_references(&dest, vars, |i| {
+                        note_variable(&mut doc.variables, i)
+                    });
+                }
                 doc.links.push(LinkRef {
                     dest,
                     offset,
@@ -623,6 +635,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                         &info,
                         &text,
                         opts.highlight,
+                        vars,
                     ))));
                 }
             }
@@ -676,6 +689,11 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 events.push(Event::End(TagEnd::Item));
             }
             Event::Text(text) if code.is_some() => {
+                if !vars.is_empty() {
+                    crate::variables::references(&text, vars, |_, i| {
+                        note_variable(&mut doc.variables, i)
+                    });
+                }
                 if want_html {
                     if let Some((_, buf)) = code.as_mut() {
                         buf.push_str(&text);
@@ -713,7 +731,21 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     text_buf.push_str(&text);
                     text_buf.push(' ');
                 }
-                events.push(Event::Code(text));
+                let mut marked = None;
+                if !vars.is_empty() {
+                    crate::variables::references(&text, vars, |_, i| {
+                        note_variable(&mut doc.variables, i)
+                    });
+                    if want_html {
+                        marked = mark_variables(&text, vars, |t, out| escape_into(out, t));
+                    }
+                }
+                match marked {
+                    Some(html) => events.push(Event::InlineHtml(CowStr::from(concat(&[
+                        "<code>", &html, "</code>",
+                    ])))),
+                    None => events.push(Event::Code(text)),
+                }
             }
             Event::SoftBreak | Event::HardBreak => {
                 if let Some(item) = items.last_mut().filter(|i| i.capturing) {
@@ -889,14 +921,20 @@ pub fn is_destructive(info: &str) -> bool {
 /// copies the code; without JavaScript the button stays hidden). The block scrolls sideways in
 /// its own box, which takes keyboard focus so it can be scrolled without a pointer. A
 /// destructive step is framed and labelled, and its copy button asks for a second tap.
-fn code_block(info: &str, code: &str, highlight: bool) -> String {
+fn code_block(info: &str, code: &str, highlight: bool, vars: &[Variable]) -> String {
     let lang = info.split([' ', ',', '{']).next().unwrap_or("").trim();
-    let body = if highlight {
-        crate::highlight::highlight(lang, code)
-    } else {
-        None
-    }
-    .unwrap_or_else(|| escape(code));
+    let render = |code: &str, out: &mut String| match highlight
+        .then(|| crate::highlight::highlight(lang, code))
+        .flatten()
+    {
+        Some(html) => out.push_str(&html),
+        None => escape_into(out, code),
+    };
+    let body = mark_variables(code, vars, render).unwrap_or_else(|| {
+        let mut out = String::new();
+        render(code, &mut out);
+        out
+    });
     let mut out = String::with_capacity(body.len() + lang.len() + 192);
     if is_destructive(info) {
         out.push_str(
@@ -917,6 +955,64 @@ fn code_block(info: &str, code: &str, highlight: bool) -> String {
     out.push_str(&body);
     out.push_str("</code></pre></div>\n");
     out
+}
+
+/// Records that variable `i` is used (the first use decides its place in the form).
+fn note_variable(used: &mut Vec<usize>, i: usize) {
+    if !used.contains(&i) {
+        used.push(i);
+    }
+}
+
+/// First of the private-use code points that stand for variable references while code is
+/// highlighted: one character each, so no token boundary can fall inside a reference.
+const VAR_CHAR: u32 = 0xF0000;
+
+/// `code` rendered by `render` (highlighting or escaping) with every reference to one of `vars`
+/// wrapped as `<span class="var" data-var="name">&lt;name&gt;</span>`, which the theme's script
+/// fills in; `None` when there is no reference (or the code already holds the stand-ins).
+fn mark_variables(
+    code: &str,
+    vars: &[Variable],
+    render: impl Fn(&str, &mut String),
+) -> Option<String> {
+    if vars.is_empty() || !code.contains('<') {
+        return None;
+    }
+    let mut standin = String::with_capacity(code.len());
+    let mut last = 0;
+    crate::variables::references(code, vars, |r, i| {
+        standin.push_str(&code[last..r.start]);
+        standin.push(char::from_u32(VAR_CHAR + i as u32).unwrap_or('\u{fffd}'));
+        last = r.end;
+    });
+    if last == 0
+        || code
+            .chars()
+            .any(|c| (VAR_CHAR..VAR_CHAR + vars.len() as u32).contains(&(c as u32)))
+    {
+        return None;
+    }
+    standin.push_str(&code[last..]);
+    let mut html = String::with_capacity(standin.len() * 2);
+    render(&standin, &mut html);
+    let mut out = String::with_capacity(html.len() + 64);
+    for c in html.chars() {
+        match (c as u32)
+            .checked_sub(VAR_CHAR)
+            .map(|i| vars.get(i as usize))
+        {
+            Some(Some(v)) => {
+                out.push_str("<span class=\"var\" data-var=\"");
+                out.push_str(&v.name);
+                out.push_str("\">&lt;");
+                out.push_str(&v.name);
+                out.push_str("&gt;</span>");
+            }
+            _ => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 /// The table of contents for `[[_TOC_]]`: level 2 and 3 headings.
@@ -1201,6 +1297,68 @@ mod tests {
         );
         let items: Vec<_> = doc.section_items(0).map(|i| i.text.as_str()).collect();
         assert_eq!(items, ["one", "two"]);
+    }
+
+    #[test]
+    fn variable_references_are_marked_in_code_and_counted_in_links() {
+        let vars = [
+            Variable {
+                name: "cluster".into(),
+                ..Variable::default()
+            },
+            Variable {
+                name: "ns".into(),
+                ..Variable::default()
+            },
+            Variable {
+                name: "unused".into(),
+                ..Variable::default()
+            },
+        ];
+        let body = "Run `kubectl --context <cluster>` on <ns>.\n\n```sh\nkubectl -n \"<ns>\" get pods <other> # <cluster>\n```\n\n[logs](https://<unused>.example.com/?ns=<ns>)\n";
+        let opts = RenderOptions {
+            variables: &vars,
+            ..RenderOptions::default()
+        };
+        let doc = analyze(body, 0, &opts);
+        let span = |n: &str| format!("<span class=\"var\" data-var=\"{n}\">&lt;{n}&gt;</span>");
+        assert!(
+            doc.html.contains(&format!(
+                "<code>kubectl --context {}</code>",
+                span("cluster")
+            )),
+            "{}",
+            doc.html
+        );
+        // Prose is not a reference; highlighting stays around the references.
+        assert!(doc.html.contains("on &lt;ns&gt;."), "{}", doc.html);
+        assert!(
+            doc.html.contains(&format!(
+                "<span class=\"hl-s\">&quot;{}&quot;</span>",
+                span("ns")
+            )),
+            "{}",
+            doc.html
+        );
+        assert!(doc.html.contains(&format!(
+            "<span class=\"hl-c\"># {}</span>",
+            span("cluster")
+        )));
+        assert!(doc.html.contains("get pods &lt;other&gt;"));
+        // First use decides the order; a reference in a link's host is none.
+        assert_eq!(doc.variables, [0, 1]);
+        // `check` counts the same references without rendering.
+        let checked = analyze(
+            body,
+            0,
+            &RenderOptions {
+                html: false,
+                ..opts
+            },
+        );
+        assert_eq!(checked.variables, [0, 1]);
+        // Without declarations nothing is marked.
+        assert!(!render(body, 0, None).html.contains("class=\"var\""));
     }
 
     #[test]

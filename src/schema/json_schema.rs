@@ -40,6 +40,20 @@ fn builtin(field: &str) -> Value {
         "draft" => {
             json!({"type": "boolean", "description": "Left out of the site unless `build --drafts`."})
         }
+        "variables" => json!({
+            "type": "object",
+            "description": "Values the reader types once for this runbook's commands, referred to as `<name>` in code blocks, inline code and link URLs. `name: description`, or a mapping.",
+            "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_-]{0,63}$"},
+            "additionalProperties": {"anyOf": [
+                {"type": ["string", "null"]},
+                {"type": "object", "additionalProperties": false, "properties": {
+                    "description": {"type": "string"},
+                    "default": {"type": ["string", "number", "boolean"], "description": "The value until the reader types another; must match `pattern`."},
+                    "pattern": {"type": "string", "format": "regex", "description": "A regular expression a value must match to be used."},
+                    "secret": {"type": "boolean", "description": "Never stored, never taken from or put in a URL, fills code only."}
+                }}
+            ]}
+        }),
         _ => json!({}),
     }
 }
@@ -105,5 +119,11 @@ mod tests {
         assert_eq!(s["properties"]["runbook_type"]["enum"][1], "incident");
         assert_eq!(s["additionalProperties"], false);
         assert!(s["properties"]["owner_slack"].is_object());
+        let variables = &s["properties"]["variables"];
+        assert_eq!(variables["type"], "object");
+        assert_eq!(
+            variables["additionalProperties"]["anyOf"][1]["properties"]["secret"]["type"],
+            "boolean"
+        );
     }
 }

@@ -35,6 +35,7 @@ pub const BUILTIN_FIELDS: &[&str] = &[
     "draft",
     "escalation",
     "chat",
+    "variables",
 ];
 
 /// Aliases every site gets without configuration: (alias, built-in field).
@@ -113,6 +114,8 @@ pub struct Runbook {
     pub escalation: Vec<String>,
     /// Where the owner talks: a channel name or URL.
     pub chat: Option<String>,
+    /// The variables the page refers to (its own and the site's), in the order of first use.
+    pub variables: Vec<crate::variables::Variable>,
 }
 
 /// What the schema needs to know about one source file.
@@ -950,7 +953,8 @@ fn check_required_fields(r: &mut Reader, rb: &Runbook, schema: &Schema) {
             "alerts" => !rb.alerts.is_empty(),
             "related" => !rb.related.is_empty(),
             "aliases" => !rb.aliases.is_empty(),
-            "draft" => true,
+            // Declared variables are read before the body is rendered (`variables`).
+            "draft" | "variables" => true,
             other => rb.extra.contains_key(other),
         };
         if !present {

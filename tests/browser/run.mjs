@@ -38,7 +38,9 @@ const results = [];
 const TEST_LIMIT_MS = 120000;
 let lastStep = "";
 function step(label) { lastStep = label; }
+// ONLY=words runs only the tests whose name holds them (while working on one).
 async function test(name, fn) {
+  if (process.env.ONLY && !name.includes(process.env.ONLY)) return;
   const started = Date.now();
   step("start");
   let timer;
@@ -210,12 +212,147 @@ await test("a destructive step is framed and copies only on a second tap", async
   await block.locator(".copy").tap();
   await page.waitForFunction(() => document.querySelector(".code.destructive .copy").textContent === "Copied");
   const copied = await page.evaluate(() => navigator.clipboard.readText());
-  assert(copied.includes("redis-cli UNLINK"), `copied ${JSON.stringify(copied)}`);
+  // Copied as filled in: the host's default value, not `<redis_host>`.
+  assert(copied.includes("redis-cli -h redis.portal.internal UNLINK"), `copied ${JSON.stringify(copied)}`);
   // The label and button sit above the code, never over it.
   const [button, code] = await page.evaluate(() => [".code.destructive .copy", ".code.destructive pre code"].map((s) => document.querySelector(s).getBoundingClientRect().toJSON()));
   assert(button.bottom <= code.top + 2, `button ${JSON.stringify(button)} over code ${JSON.stringify(code)}`);
   await ctx.close();
 });
+
+// Variables, on a site made to attack them (tests/fixtures/variables).
+if (process.env.VARIABLES_SITE) {
+  const vs = await serve(path.resolve(process.env.VARIABLES_SITE));
+  const failover = `${vs.origin}/db/failover.html`;
+  const state = (page) => page.evaluate(() => ({
+    spans: Array.from(document.querySelectorAll(".body .var")).map((s) => [s.getAttribute("data-var"), s.textContent]),
+    links: Array.from(document.querySelectorAll(".body a[href^=http]")).map((a) => a.href),
+    fields: Array.from(document.querySelectorAll("form.variables input")).map((i) => [i.getAttribute("data-var"), i.value, i.getAttribute("aria-invalid")]),
+    stored: JSON.stringify(Object.assign({}, sessionStorage)) + JSON.stringify(Object.assign({}, localStorage)),
+    images: document.querySelectorAll(".body img").length,
+    pwned: window.__pwned === 1,
+  }));
+  const spanText = (st, name) => st.spans.filter(([n]) => n === name).map(([, t]) => t);
+
+  await test("variables fill code and links as text; a value cannot inject markup or move a link", async () => {
+    const ctx = await browser.newContext({ permissions: ["clipboard-read", "clipboard-write"], viewport: { width: 375, height: 812 } });
+    const page = await open(ctx, failover);
+    assert(await page.isVisible("form.variables"), "the form is hidden");
+    let st = await state(page);
+    // One field per referenced variable, in order of first use, the site's included.
+    assert(JSON.stringify(st.fields.map((f) => f[0])) === JSON.stringify(["cluster", "namespace", "api_token", "region"]), `fields ${JSON.stringify(st.fields)}`);
+    assert(spanText(st, "namespace").every((t) => t === "monitoring"), `default not filled: ${JSON.stringify(st.spans)}`);
+    assert(spanText(st, "cluster").every((t) => t === "<cluster>"), "an empty field changed its references");
+    // The form sits above the steps.
+    const [formTop, stepsTop] = await page.evaluate(() => [document.querySelector("form.variables"), document.querySelector(".body h2")].map((e) => e.getBoundingClientRect().top));
+    assert(formTop < stepsTop, "the form is below the steps");
+    // Markup through the form stays text, in code, inline code and the link's query.
+    const attack = '"><img src=x onerror="window.__pwned=1"><b>x</b>';
+    await page.fill("#var-cluster", attack);
+    st = await state(page);
+    assert(spanText(st, "cluster").length === 2 && spanText(st, "cluster").every((t) => t === attack), `cluster spans ${JSON.stringify(st.spans)}`);
+    assert(st.images === 0 && !st.pwned && (await page.locator(".body b").count()) === 0, "the value became markup");
+    const logs = new URL(st.links[0]);
+    assert(logs.host === "logs.example.com" && logs.searchParams.get("cluster") === attack && logs.searchParams.get("ns") === "monitoring", `logs link ${st.links[0]}`);
+    // A value cannot change a link's scheme, host or structure.
+    for (const v of ["evil.example/@x?y=1#z", "javascript:alert(1)", "//evil.example", "a&region=eu-west-1"]) {
+      await page.fill("#var-cluster", v);
+      st = await state(page);
+      const u = new URL(st.links[0]);
+      assert(u.protocol === "https:" && u.host === "logs.example.com" && u.pathname === "/app" && u.searchParams.get("cluster") === v && u.searchParams.getAll("region").length === 1, `${v}: ${st.links[0]}`);
+      assert(st.links[1] === "https://%3Ccluster%3E.example.com/status", `${v} reached a host: ${st.links[1]}`);
+    }
+    await page.fill("#var-cluster", "prod-eu-1");
+    // A value that fails its pattern is an error and is not used.
+    await page.fill("#var-namespace", "Not A Namespace");
+    st = await state(page);
+    assert(st.fields[1][2] === "true" && /must match/.test(await page.textContent("#var-namespace-error")), "no error shown");
+    assert(spanText(st, "namespace").every((t) => t === "<namespace>") && st.links[0].includes("ns=%3Cnamespace%3E"), `invalid value used: ${JSON.stringify(st)}`);
+    await page.fill("#var-namespace", "db");
+    // A secret fills code only, shown as dots, copied in full; never a link, never stored.
+    await page.fill("#var-api_token", "s3cr3t-TOKEN");
+    st = await state(page);
+    assert(spanText(st, "api_token").every((t) => t === "\u2022\u2022\u2022"), `secret shown: ${JSON.stringify(st.spans)}`);
+    assert(st.links[2] === "https://api.example.com/check?token=%3Capi_token%3E", `secret in a link: ${st.links[2]}`);
+    assert(!st.stored.includes("s3cr3t") && !page.url().includes("s3cr3t"), `secret stored: ${st.stored}`);
+    // Highlighting is kept around the reference (the token sits inside a string).
+    assert(await page.evaluate(() => !!document.querySelector(".hl-s .var[data-var=api_token]")), "highlighting lost");
+    await page.click(".code .copy");
+    await page.waitForFunction(() => document.querySelector(".code .copy").textContent === "Copied");
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert(copied === 'kubectl --context prod-eu-1 -n db get pods\ncurl -H "Authorization: Bearer s3cr3t-TOKEN" https://api.example.com/v1/db/status\n', `copied ${JSON.stringify(copied)}`);
+    assert(page.errors.length === 0, page.errors.join(" | "));
+    await ctx.close();
+  });
+
+  await test("values last the session across runbooks and come from the URL and alert pages; secrets never", async () => {
+    const ctx = await browser.newContext();
+    const page = await open(ctx, failover);
+    await page.fill("#var-cluster", "prod-eu-1");
+    await page.fill("#var-api_token", "s3cr3t");
+    await page.goto(`${vs.origin}/db/restore.html`);
+    let st = await state(page);
+    assert(JSON.stringify(st.fields) === JSON.stringify([["cluster", "prod-eu-1", "false"], ["api_token", "", "false"]]), `carried ${JSON.stringify(st.fields)}`);
+    assert(!st.stored.includes("s3cr3t"), "secret stored");
+    // The query wins over the session; a secret in the query is ignored.
+    await page.goto(`${failover}?cluster=from-url&namespace=db&api_token=leaked&region=eu-west-1`);
+    st = await state(page);
+    assert(JSON.stringify(st.fields.map((f) => f[1])) === JSON.stringify(["from-url", "db", "", "eu-west-1"]), `from the URL ${JSON.stringify(st.fields)}`);
+    assert(!st.stored.includes("leaked"), "secret from the URL stored");
+    // An alert page forwards its query to its runbook, or to each of its runbooks.
+    await page.goto(`${vs.origin}/alerts/DatabaseDown.html?cluster=via-alert&namespace=kube-system`);
+    await page.waitForURL(/failover\.html\?cluster=via-alert&namespace=kube-system$/, { timeout: 10000 });
+    await page.waitForSelector("form.variables:not([hidden])");
+    st = await state(page);
+    assert(st.fields[0][1] === "via-alert" && st.fields[1][1] === "kube-system", `after the alert page ${JSON.stringify(st.fields)}`);
+    await page.goto(`${vs.origin}/alerts/DatabaseSlow.html?cluster=two`);
+    const hrefs = await page.$$eval(".alert-runbooks > li > a", (as) => as.map((a) => a.href));
+    assert(hrefs.length === 2 && hrefs.every((h) => h.endsWith(".html?cluster=two")), `alert links ${hrefs}`);
+    await ctx.close();
+  });
+
+  await test("the incident note has the runbook, its values and the ticks with their times", async () => {
+    const ctx = await browser.newContext({ permissions: ["clipboard-read", "clipboard-write"], timezoneId: "Europe/Berlin" });
+    const page = await open(ctx, `${failover}?cluster=prod-eu-1`);
+    await page.fill("#var-api_token", "s3cr3t");
+    await page.check("input.task[data-task='0']");
+    await page.reload();
+    await page.fill("#var-api_token", "s3cr3t");
+    await page.click("[data-incident-note]");
+    await page.waitForFunction(() => document.querySelector("[data-incident-note]").textContent === "Copied");
+    const note = await page.evaluate(() => navigator.clipboard.readText());
+    const lines = note.split("\n");
+    assert(lines[0] === "**Database failover**" && lines[1] === `${failover}?cluster=prod-eu-1&namespace=monitoring`, `head ${JSON.stringify(lines.slice(0, 2))}`);
+    for (const want of ["- cluster: `prod-eu-1`", "- namespace: `monitoring`", "- api_token: \u2022\u2022\u2022", "- region: (not set)", "- [ ] Promoted the replica"]) {
+      assert(lines.includes(want), `no ${JSON.stringify(want)} in ${JSON.stringify(note)}`);
+    }
+    assert(lines.some((l) => /^- \[x\] Drained the primary \(\d{4}-\d\d-\d\d \d\d:\d\d \(UTC\+01:00\)\)$/.test(l)), `tick time missing: ${JSON.stringify(note)}`);
+    assert(!note.includes("s3cr3t"), "the note carries the secret");
+    await ctx.close();
+  });
+
+  await test("without JavaScript the page shows the references as written", async () => {
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const page = await ctx.newPage();
+    await page.goto(failover);
+    assert(!(await page.isVisible("form.variables")) && !(await page.isVisible("[data-incident-note]")), "dead controls shown");
+    const code = await page.textContent(".code code");
+    assert(code.startsWith("kubectl --context <cluster> -n <namespace> get pods"), code);
+    await ctx.close();
+  });
+
+  await test("axe-core finds no violation on a runbook with variables, at 375 and 1280 px, light and dark", async () => {
+    for (const width of [375, 1280]) {
+      for (const scheme of ["light", "dark"]) {
+        const ctx = await browser.newContext({ viewport: { width, height: 800 }, colorScheme: scheme, bypassCSP: true });
+        const page = await open(ctx, `${failover}?namespace=NOT+VALID`);
+        await axe(page, `variables at ${width}px (${scheme})`);
+        await ctx.close();
+      }
+    }
+  });
+  vs.server.close();
+}
 
 await test("pages make no request outside the site and log no errors", async () => {
   for (const p of ["index.html", "customer-portal/incident-response.html", "review-calendar.html", "completeness.html", "tags/index.html", "alerts/RedisDown.html"]) {
@@ -418,7 +555,8 @@ for (const key of ["SERVE_EXAMPLE", "SERVE_LARGE"]) {
     assert(label && label.includes(task), `new checkbox not set up (aria-label ${label})`);
     await box.check();
     const stored = await page.evaluate(() => JSON.stringify(localStorage));
-    assert(stored.includes("opsbook:tasks:") && stored.includes("true"), `tick not stored: ${stored}`);
+    // Kept with the time it was ticked (for the incident note).
+    assert(stored.includes("opsbook:tasks:") && /\\"\d+\\":\d{12,}/.test(stored), `tick not stored: ${stored}`);
     // A bad edit shows the overlay, with the file and line.
     step("live reload: overlay");
     const good = fs.readFileSync(file, "utf8");

@@ -67,13 +67,13 @@ function fail(page, what) {
 
 // What the theme itself puts on a page, and may: everything else of these kinds is a failure.
 const FORBIDDEN = [
-  "iframe", "frame", "frameset", "object", "embed", "applet", "base", "form", "svg", "math", "style",
+  "iframe", "frame", "frameset", "object", "embed", "applet", "base", "form:not(.variables)", "svg", "math", "style",
   "template", "noscript", "portal", "marquee", "video", "audio", "source", "track", "isindex", "keygen",
   "xml", "dialog", "textarea", "area", "map",
   "select:not([data-facet])",
   "script:not([src])",
-  "input:not(#search-input):not(input.task[type=checkbox])",
-  "button:not(.copy):not([data-reset-tasks])",
+  "input:not(#search-input):not(input.task[type=checkbox]):not(form.variables input[data-var])",
+  "button:not(.copy):not([data-reset-tasks]):not([data-incident-note])",
   'link:not([rel="stylesheet"]):not([rel="canonical"]):not([rel="icon"][href="data:,"])',
   'meta[http-equiv]:not([http-equiv="refresh"])',
 ].join(", ");

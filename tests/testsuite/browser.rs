@@ -90,9 +90,12 @@ pub fn vector_site() -> (Site, serde_json::Map<String, serde_json::Value>) {
         format!(
             "---\ntitle: {}\nowner: {}\nteam: {}\nservice: {}\nseverity: {}\ndescription: {}\n\
              cadence: {}\nlast_reviewed: {}\ntags: [{}, {}]\nalerts: [{}, {}]\nrelated: [{}]\n\
-             aliases: [{}]\nacceptance_checks: [{}]\nx_note: {}\nrunbook_type: {}\n---\n\n[[_TOC_]]\n\n## {}\n\ntext\n",
+             aliases: [{}]\nacceptance_checks: [{}]\nx_note: {}\nrunbook_type: {}\n\
+             escalation: [{}, {}]\nchat: {}\nvariables:\n  one: {{description: {}, default: {}}}\n  two: {}\n\
+             ---\n\n[[_TOC_]]\n\n## {}\n\ntext `<one>` and [a link](https://example.com/?a=<one>&b=<two>)\n\n\
+             ```sh\necho \"<two>\" <one>\n```\n",
             v(1), v(2), v(3), v(4), v(5), v(6), v(7), v(8), v(9), v(10), v(11), v(12), v(13),
-            v(14), v(15), v(16), v(17), v(18)
+            v(14), v(15), v(16), v(17), v(19), v(20), v(21), v(22), v(23), v(24), v(18)
         ),
     );
     labels.insert("fields.html".into(), "every front-matter field".into());
@@ -143,6 +146,12 @@ fn no_vector_runs_script_in_a_real_browser_without_the_csp() {
     }
     let (site, labels) = vector_site();
     site.run(&["build"]).expect_code(0);
+    // The page of fields has its variables' form and references (vectors in their values).
+    let fields = site.read("public/fields.html");
+    assert!(
+        fields.contains("<form class=\"variables\"") && fields.contains("data-var=\"two\""),
+        "no variables on the fields page"
+    );
     let labels_file = site.path().join("labels.json");
     std::fs::write(&labels_file, serde_json::to_string(&labels).unwrap()).unwrap();
     let out = Command::new("node")
@@ -204,6 +213,11 @@ fn site_works_in_a_real_browser() {
         corpus.run(&["build", "--out", "site"]).expect_code(0);
         node.env("CORPUS_SITE", corpus.path().join("site"));
     }
+    // Variables, on a site made to attack them.
+    let variables = Site::empty();
+    copy_dir(&repo().join("tests/fixtures/variables"), variables.path());
+    variables.run(&["build", "--out", "site"]).expect_code(0);
+    node.env("VARIABLES_SITE", variables.path().join("site"));
     // Live reload against the real server: the example site and 1,000 generated runbooks.
     let live = Site::empty();
     copy_dir(&repo().join("content"), &live.path().join("content"));

@@ -22,6 +22,7 @@ const CASES: &[(&str, &str)] = &[
     ("invalid-field", "content/runbook.md:4:11"),
     ("unknown-related", "content/runbook.md:4:11"),
     ("too-large", "content/runbook.md:4:24"),
+    ("invalid-variable", "content/runbook.md:7:3"),
 ];
 
 /// Rules whose default level is warning: (rule, position).
@@ -36,6 +37,7 @@ const WARNING_CASES: &[(&str, &str)] = &[
     ("missing-last-reviewed", "content/runbook.md:1:1"),
     ("review-overdue", "content/runbook.md:5:16"),
     ("missing-rollback", "content/runbook.md:12:1"),
+    ("unused-variable", "content/runbook.md:8:3"),
 ];
 
 #[test]

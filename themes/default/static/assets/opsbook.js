@@ -1,5 +1,6 @@
-// opsbook default theme: checklists that remember their ticks, copy buttons, keyboard access,
-// and the search box (its runtime is loaded on first use).
+// opsbook default theme: checklists that remember their ticks, variables filled into commands,
+// copy buttons, the incident note, keyboard access, and the search box (its runtime is loaded on
+// first use).
 (function () {
   "use strict";
 
@@ -7,41 +8,100 @@
   // content it swaps in after an edit (window.opsbookEnhance).
   function enhance(root) {
     checklists(root);
+    variables(root);
     copyButtons(root);
+    incidentNote(root);
     // Tables in a runbook's body scroll sideways in their own box: reachable by keyboard.
     Array.prototype.forEach.call(root.querySelectorAll("main table:not(.listing)"), function (t) {
       t.tabIndex = 0;
     });
   }
 
-  // Checklists: ticks are kept per page in this browser, with a reset.
+  // Checklists: ticks are kept per page in this browser, each with when it was ticked (for the
+  // incident note), with a reset.
+  var ticks = {};
   function checklists(root) {
     var key = "opsbook:tasks:" + location.pathname;
     var boxes = Array.prototype.slice.call(root.querySelectorAll("input.task"));
     if (boxes.length) {
       var stored = {};
       try { stored = JSON.parse(localStorage.getItem(key) || "{}") || {}; } catch (e) { stored = {}; }
+      ticks = stored;
       boxes.forEach(function (box) {
         var id = box.getAttribute("data-task");
         var label = box.parentNode ? box.parentNode.textContent.trim().slice(0, 80) : id;
         box.setAttribute("aria-label", label || "Checklist item");
         if (Object.prototype.hasOwnProperty.call(stored, id)) box.checked = !!stored[id];
         box.addEventListener("change", function () {
-          stored[id] = box.checked;
+          stored[id] = box.checked && Date.now();
           try { localStorage.setItem(key, JSON.stringify(stored)); } catch (e) { /* storage off */ }
         });
       });
       var reset = root.querySelector("[data-reset-tasks]");
       if (reset) reset.addEventListener("click", function () {
         try { localStorage.removeItem(key); } catch (e) { /* storage off */ }
-        stored = {};
+        stored = ticks = {};
         boxes.forEach(function (box) { box.checked = box.defaultChecked; });
       });
     }
   }
 
-  // Copy buttons: shell sessions copy their commands, not the prompts or the output.
+  // Variables: a value typed once shows in every `<name>` of the page. Values enter as text,
+  // never markup; in links they are percent-encoded and only after the host. A value that fails
+  // its pattern is not used. Secrets fill code only (shown as dots, copied in full), and are
+  // never stored or taken from the URL; other values last the browser session, across runbooks.
+  var values = {}, secrets = {}, KEPT = "opsbook:variables";
+  function variables(root) {
+    var form = root.querySelector("form.variables");
+    if (!form) return;
+    form.hidden = false;
+    var fields = Array.prototype.slice.call(form.querySelectorAll("input[data-var]"));
+    var links = Array.prototype.slice.call(root.querySelectorAll(".body a[href*='%3C']"));
+    var query = new URLSearchParams(location.search), kept = {};
+    try { kept = JSON.parse(sessionStorage.getItem(KEPT) || "{}") || {}; } catch (e) { kept = {}; }
+    links.forEach(function (a) { a.setAttribute("data-template", a.getAttribute("href")); });
+    fields.forEach(function (input) {
+      var name = input.getAttribute("data-var");
+      if (input.type === "password") secrets[name] = true;
+      else if (query.has(name)) input.value = query.get(name);
+      else if (typeof kept[name] === "string") input.value = kept[name];
+    });
+    var apply = function () {
+      values = {};
+      fields.forEach(function (input) {
+        var name = input.getAttribute("data-var"), v = input.value, re = input.getAttribute("data-pattern"), ok = true;
+        if (v && re) { try { ok = new RegExp(re).test(v); } catch (e) { ok = true; } }
+        input.setAttribute("aria-invalid", ok ? "false" : "true");
+        document.getElementById(input.id + "-error").textContent = ok ? "" : "Not used: the value must match " + re;
+        if (ok && v) values[name] = v;
+        if (!secrets[name] && ok) { if (v) kept[name] = v; else delete kept[name]; }
+      });
+      try { sessionStorage.setItem(KEPT, JSON.stringify(kept)); } catch (e) { /* storage off */ }
+      Array.prototype.forEach.call(root.querySelectorAll(".body .var"), function (span) {
+        var name = span.getAttribute("data-var"), v = values[name];
+        span.textContent = v === undefined ? "<" + name + ">" : secrets[name] ? "\u2022\u2022\u2022" : v;
+        span.classList.toggle("filled", v !== undefined);
+      });
+      links.forEach(function (a) {
+        var t = a.getAttribute("data-template"), head = /^https?:\/\/[^\/?#]*/i.exec(t);
+        if (head) a.href = head[0] + t.slice(head[0].length).replace(/%3C([A-Za-z_][\w-]*)%3E/g, function (m, name) {
+          return values[name] === undefined || secrets[name] ? m : encodeURIComponent(values[name]);
+        });
+      });
+    };
+    form.addEventListener("input", apply);
+    form.addEventListener("submit", function (e) { e.preventDefault(); });
+    apply();
+  }
+
+  // Copy buttons copy the commands as filled in; shell sessions copy their commands, not the
+  // prompts or the output.
   function codeText(code) {
+    code = code.cloneNode(true);
+    Array.prototype.forEach.call(code.querySelectorAll(".var"), function (span) {
+      var v = values[span.getAttribute("data-var")];
+      if (v !== undefined) span.textContent = v;
+    });
     if (!code.classList.contains("language-console")) return code.textContent;
     var lines = code.textContent.split("\n"), out = [], cont = false;
     lines.forEach(function (line) {
@@ -84,14 +144,63 @@
           return;
         }
         if (armed) { clearTimeout(armed); armed = null; button.classList.remove("armed"); }
-        var code = button.parentNode.querySelector("code");
-        copy(codeText(code), function (ok) {
-          var state = ok ? "done" : "failed";
-          button.textContent = ok ? "Copied" : "Copy failed";
-          button.classList.add(state);
-          setTimeout(function () { button.textContent = "Copy"; button.classList.remove(state); }, ok ? 1500 : 3000);
-        });
+        copy(codeText(button.parentNode.querySelector("code")), copied(button, "Copy"));
       });
+    });
+  }
+  // What a copy button says when the copy is done (or failed), for a moment.
+  function copied(button, label) {
+    return function (ok) {
+      var state = ok ? "done" : "failed";
+      button.textContent = ok ? "Copied" : "Copy failed";
+      button.classList.add(state);
+      setTimeout(function () { button.textContent = label; button.classList.remove(state); }, ok ? 1500 : 3000);
+    };
+  }
+
+  // The incident note: Markdown for the incident channel with the runbook, the values used
+  // (secrets as dots) and every checklist item with when it was ticked. Built in the browser.
+  function incidentNote(root) {
+    var button = root.querySelector("[data-incident-note]");
+    if (!button) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var h1 = document.querySelector("main h1"), query = [];
+      Object.keys(values).forEach(function (n) {
+        if (!secrets[n]) query.push(encodeURIComponent(n) + "=" + encodeURIComponent(values[n]));
+      });
+      var lines = ["**" + (h1 ? h1.textContent.trim() : document.title) + "**",
+        location.href.split(/[?#]/)[0] + (query.length ? "?" + query.join("&") : "")];
+      var fields = root.querySelectorAll("form.variables input[data-var]");
+      if (fields.length) lines.push("", "Values:");
+      Array.prototype.forEach.call(fields, function (input) {
+        var n = input.getAttribute("data-var"), v = values[n];
+        lines.push("- " + n + ": " + (v === undefined ? "(not set)" : secrets[n] ? "\u2022\u2022\u2022" : "`" + v.replace(/`/g, "'") + "`"));
+      });
+      var boxes = root.querySelectorAll("input.task");
+      if (boxes.length) lines.push("", "Checklist:");
+      Array.prototype.forEach.call(boxes, function (box) {
+        var t = ticks[box.getAttribute("data-task")], text = box.parentNode.textContent.trim().split("\n")[0];
+        lines.push("- [" + (box.checked ? "x" : " ") + "] " + text + (box.checked && typeof t === "number" ? " (" + stamp(t) + ")" : ""));
+      });
+      copy(lines.join("\n") + "\n", copied(button, "Copy incident note"));
+    });
+  }
+  // Local time with its UTC offset: 2026-12-03 14:05 (UTC+01:00).
+  function stamp(ms) {
+    var d = new Date(ms), off = -d.getTimezoneOffset(), a = Math.abs(off);
+    var p = function (n) { return (n < 10 ? "0" : "") + n; };
+    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" +
+      p(d.getMinutes()) + " (UTC" + (off < 0 ? "-" : "+") + p(Math.floor(a / 60)) + ":" + p(a % 60) + ")";
+  }
+
+  // An alert page passes its query (`?cluster=…` from the alert's labels) on to its runbooks,
+  // before its refresh to the only one comes due.
+  if (location.search && document.body.classList.contains("kind-alert")) {
+    var target = document.querySelector("link[rel=canonical]");
+    if (target) location.replace(target.href.split(/[?#]/)[0] + location.search);
+    Array.prototype.forEach.call(document.querySelectorAll(".alert-runbooks > li > a"), function (a) {
+      a.href = a.href.split(/[?#]/)[0] + location.search;
     });
   }
 
