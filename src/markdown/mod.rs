@@ -1301,20 +1301,10 @@ mod tests {
 
     #[test]
     fn variable_references_are_marked_in_code_and_counted_in_links() {
-        let vars = [
-            Variable {
-                name: "cluster".into(),
-                ..Variable::default()
-            },
-            Variable {
-                name: "ns".into(),
-                ..Variable::default()
-            },
-            Variable {
-                name: "unused".into(),
-                ..Variable::default()
-            },
-        ];
+        let vars = ["cluster", "ns", "unused"].map(|name| Variable {
+            name: name.into(),
+            ..Variable::default()
+        });
         let body = "Run `kubectl --context <cluster>` on <ns>.\n\n```sh\nkubectl -n \"<ns>\" get pods <other> # <cluster>\n```\n\n[logs](https://<unused>.example.com/?ns=<ns>)\n";
         let opts = RenderOptions {
             variables: &vars,
@@ -1322,29 +1312,19 @@ mod tests {
         };
         let doc = analyze(body, 0, &opts);
         let span = |n: &str| format!("<span class=\"var\" data-var=\"{n}\">&lt;{n}&gt;</span>");
-        assert!(
-            doc.html.contains(&format!(
-                "<code>kubectl --context {}</code>",
-                span("cluster")
-            )),
-            "{}",
-            doc.html
-        );
-        // Prose is not a reference; highlighting stays around the references.
-        assert!(doc.html.contains("on &lt;ns&gt;."), "{}", doc.html);
-        assert!(
-            doc.html.contains(&format!(
-                "<span class=\"hl-s\">&quot;{}&quot;</span>",
-                span("ns")
-            )),
-            "{}",
-            doc.html
-        );
-        assert!(doc.html.contains(&format!(
-            "<span class=\"hl-c\"># {}</span>",
+        let has = |html: String| assert!(doc.html.contains(&html), "no {html} in {}", doc.html);
+        has(format!(
+            "<code>kubectl --context {}</code>",
             span("cluster")
-        )));
-        assert!(doc.html.contains("get pods &lt;other&gt;"));
+        ));
+        // Prose is not a reference; highlighting stays around the references.
+        has("on &lt;ns&gt;.".into());
+        has(format!(
+            "<span class=\"hl-s\">&quot;{}&quot;</span>",
+            span("ns")
+        ));
+        has(format!("<span class=\"hl-c\"># {}</span>", span("cluster")));
+        has("get pods &lt;other&gt;".into());
         // First use decides the order; a reference in a link's host is none.
         assert_eq!(doc.variables, [0, 1]);
         // `check` counts the same references without rendering.
