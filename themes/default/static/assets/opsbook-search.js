@@ -151,20 +151,11 @@
     return result || {};
   }
 
-  function run() {
-    if (dismissed) return;
-    // After `forget`, the new index's layout comes first.
-    if (!S.metaData) { need("meta", "meta.js", run); return; }
-    var q = input.value, gen = ++generation;
+  // Ranks the runbooks for query `q` (the filters applied) and calls back with the display data
+  // of the best `limit` and how many matched; `opsbookSearch.search` for tests and benchmarks.
+  function search(q, limit, cb) {
     var toks = tokens(q);
     var activeFilters = Object.keys(filters).filter(function (f) { return filters[f]; });
-    panel.hidden = false;
-    if (!toks.length && !activeFilters.length) {
-      status.setAttribute("data-query", q);
-      list.textContent = "";
-      status.textContent = q.trim() ? "Keep typing…" : "Type to search titles, alert names, owners, headings and text.";
-      return;
-    }
     var prefixLast = !/\s$/.test(q) && Array.from(toks[toks.length - 1] || "").length >= 3;
     var keys = toks.map(function (t) { var k = shardKey(t); return ["t:" + k, "t-" + hex(k) + ".js"]; });
     if (prefixLast) {
@@ -172,7 +163,6 @@
     }
     activeFilters.forEach(function (f) { keys.push(["f:" + filters[f], "f-" + filters[f] + ".js"]); });
     all(keys, function () {
-      if (gen !== generation) return;
       var scores;
       if (toks.length) {
         scores = score(toks, prefixLast);
@@ -187,13 +177,33 @@
       });
       var ids = Object.keys(scores).map(Number).sort(function (a, b) { return scores[b] - scores[a] || a - b; });
       var total = ids.length;
-      ids = ids.slice(0, 12);
+      ids = ids.slice(0, limit);
       var per = S.metaData.per, shards = {};
       ids.forEach(function (d) { shards[Math.floor(d / per)] = 1; });
       all(Object.keys(shards).map(function (n) { return ["d:" + n, "d-" + n + ".js"]; }), function () {
-        if (gen !== generation) return;
-        show(ids.map(function (d) { return S.docs[Math.floor(d / per)][d % per]; }), total, q);
+        cb(ids.map(function (d) { return S.docs[Math.floor(d / per)][d % per]; }), total);
       });
+    });
+  }
+  S.search = function (q, limit, cb) {
+    if (!S.metaData) { need("meta", "meta.js", function () { S.search(q, limit, cb); }); return; }
+    search(q, limit, cb);
+  };
+
+  function run() {
+    if (dismissed) return;
+    // After `forget`, the new index's layout comes first.
+    if (!S.metaData) { need("meta", "meta.js", run); return; }
+    var q = input.value, gen = ++generation;
+    panel.hidden = false;
+    if (!tokens(q).length && !Object.keys(filters).some(function (f) { return filters[f]; })) {
+      status.setAttribute("data-query", q);
+      list.textContent = "";
+      status.textContent = q.trim() ? "Keep typing…" : "Type to search titles, alert names, owners, headings and text.";
+      return;
+    }
+    search(q, 12, function (docs, total) {
+      if (gen === generation) show(docs, total, q);
     });
   }
 
