@@ -109,16 +109,26 @@ fn is_stopword_bytes(w: &[u8]) -> bool {
 /// already in lower case are borrowed, not copied.
 pub fn tokens(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
     let mut scratch = String::new();
-    Words { text, pos: 0 }.filter_map(move |w| match normalize(w, &mut scratch)? {
-        false => Some(Cow::Borrowed(w)),
-        true => Some(Cow::Owned(scratch.clone())),
-    })
+    Words { text, pos: 0 }
+        .map(cut)
+        .filter_map(move |w| match normalize(w, &mut scratch)? {
+            false => Some(Cow::Borrowed(w)),
+            true => Some(Cow::Owned(scratch.clone())),
+        })
+}
+
+/// A word cut to `MAX_WORD` characters, as the runtime cuts it.
+fn cut(w: &str) -> &str {
+    match w.char_indices().nth(MAX_WORD) {
+        Some((end, _)) => &w[..end],
+        None => w,
+    }
 }
 
 /// Whether a run of letters and digits is a search word, and if so whether its lower-case form
 /// had to be written into `scratch` (true) or is the run itself (false).
 fn normalize(w: &str, scratch: &mut String) -> Option<bool> {
-    if w.len() < 2 || w.len() > 40 {
+    if w.len() < 2 {
         return None;
     }
     let (mut ascii, mut upper) = (true, false);
@@ -255,13 +265,9 @@ impl Terms {
 /// The words of a runbook's title, alert names, metadata, headings and description, each with
 /// its weight, handed to `add`. The index merges them into the runbook's body words.
 fn field_words(meta: &crate::schema::Runbook, headings: &[Heading], add: &mut dyn FnMut(&str, u8)) {
-    for t in tokens(&meta.title) {
-        add(&t, W_TITLE);
-    }
+    field_tokens(&meta.title, &mut |t| add(t, W_TITLE));
     for a in &meta.alerts {
-        for t in alert_tokens(&a.value) {
-            add(&t, W_TITLE);
-        }
+        field_tokens(&a.value, &mut |t| add(t, W_TITLE));
     }
     let fields = [&meta.service, &meta.team, &meta.severity]
         .into_iter()
@@ -269,17 +275,13 @@ fn field_words(meta: &crate::schema::Runbook, headings: &[Heading], add: &mut dy
         .chain(meta.owner.as_ref().map(|o| &o.value))
         .chain(meta.tags.iter());
     for field in fields {
-        for t in tokens(field) {
-            add(&t, W_META);
-        }
+        field_tokens(field, &mut |t| add(t, W_META));
     }
     for h in headings {
-        for t in tokens(&h.text) {
-            add(&t, W_HEADING);
-        }
+        field_tokens(&h.text, &mut |t| add(t, W_HEADING));
     }
-    for t in meta.description.iter().flat_map(|d| tokens(d)) {
-        add(&t, 1);
+    if let Some(d) = &meta.description {
+        field_tokens(d, &mut |t| add(t, 1));
     }
 }
 
@@ -312,7 +314,7 @@ impl CountTable {
     fn add_text(&mut self, text: &str) {
         let bytes = text.as_bytes();
         let n = bytes.len();
-        let mut word = [0u8; 40];
+        let mut word = [0u8; MAX_WORD];
         let mut scratch = String::new();
         let mut i = 0;
         while i < n {
@@ -327,8 +329,8 @@ impl CountTable {
                 end += 1;
             }
             if end == n || ASCII_WORD[bytes[end] as usize] == 0 {
-                let w = &bytes[start..end];
-                if (2..=40).contains(&w.len()) && !is_stopword_bytes(w) {
+                let w = &bytes[start..end.min(start + MAX_WORD)];
+                if w.len() >= 2 && !is_stopword_bytes(w) {
                     self.add(w, 1);
                 }
                 i = end;
@@ -362,14 +364,15 @@ impl CountTable {
                 continue;
             }
             if ascii {
-                if (2..=40).contains(&len) && !is_stopword_bytes(&word[..len]) {
-                    self.add(&word[..len], 1);
+                let w = &word[..len.min(MAX_WORD)];
+                if w.len() >= 2 && !is_stopword_bytes(w) {
+                    self.add(w, 1);
                 }
-            } else if let Some(in_scratch) = normalize(&text[start..i], &mut scratch) {
+            } else if let Some(in_scratch) = normalize(cut(&text[start..i]), &mut scratch) {
                 let w = if in_scratch {
                     scratch.as_bytes()
                 } else {
-                    &bytes[start..i]
+                    cut(&text[start..i]).as_bytes()
                 };
                 self.add(w, 1);
             }
@@ -484,31 +487,76 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// An alert name as typed (`KubeAPIDown`) and its camel-case parts (`kube`, `api`, `down`).
-fn alert_tokens(name: &str) -> Vec<String> {
-    let mut out: Vec<String> = tokens(name).map(Cow::into_owned).collect();
-    let mut part = String::new();
-    let chars: Vec<char> = name.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        let boundary = c.is_uppercase()
+/// Longest search word, in characters: a longer word is cut to this on both sides (index and
+/// query), so a long alert name still finds itself.
+const MAX_WORD: usize = 40;
+
+/// The search words of a field (title, alert name, heading, metadata), the way the runtime
+/// tokenizes a query: each run of letters and digits joined by `_`, `-` or `.` as one compound
+/// (`KubePodCrashLooping` -> `kubepodcrashlooping`, `etcd_disk` -> `etcddisk`), and, when it has
+/// several, its parts: split at those marks, at case changes (camelCase, PascalCase and acronym
+/// runs: `CPUThrottlingHigh` -> cpu, throttling, high) and between letters and digits. Words
+/// are lower case, two characters or more, cut to `MAX_WORD` characters; stopwords are dropped.
+pub fn field_tokens(text: &str, add: &mut dyn FnMut(&str)) {
+    let chars: Vec<char> = text.chars().collect();
+    let joiner = |i: usize| {
+        matches!(chars[i], '_' | '-' | '.')
             && i > 0
-            && (chars[i - 1].is_lowercase() || chars.get(i + 1).is_some_and(|n| n.is_lowercase()));
-        if boundary || !c.is_alphanumeric() {
-            if part.chars().count() >= 2 {
-                out.push(part.to_lowercase());
+            && chars[i - 1].is_alphanumeric()
+            && chars.get(i + 1).is_some_and(|c| c.is_alphanumeric())
+    };
+    let mut i = 0;
+    let mut word = String::new();
+    while i < chars.len() {
+        if !chars[i].is_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && (chars[i].is_alphanumeric() || joiner(i)) {
+            i += 1;
+        }
+        let run = &chars[start..i];
+        // Part boundaries: the marks, case changes, letters against digits.
+        let mut parts: Vec<&[char]> = Vec::new();
+        let mut from = 0;
+        for k in 0..=run.len() {
+            let cut = k == run.len()
+                || !run[k].is_alphanumeric()
+                || k > from && {
+                    let (p, c) = (run[k - 1], run[k]);
+                    p.is_alphanumeric()
+                        && ((c.is_uppercase() && (p.is_lowercase() || p.is_numeric()))
+                            || (c.is_uppercase()
+                                && p.is_uppercase()
+                                && run.get(k + 1).is_some_and(|n| n.is_lowercase()))
+                            || (c.is_numeric() != p.is_numeric()))
+                };
+            if cut {
+                if k > from {
+                    parts.push(&run[from..k]);
+                }
+                from = if k < run.len() && !run[k].is_alphanumeric() {
+                    k + 1
+                } else {
+                    k
+                };
             }
-            part.clear();
         }
-        if c.is_alphanumeric() {
-            part.push(c);
+        let mut emit = |piece: &mut dyn Iterator<Item = &char>| {
+            word.clear();
+            word.extend(piece.flat_map(|c| c.to_lowercase()).take(MAX_WORD));
+            if word.chars().nth(1).is_some() && !is_stopword(&word) {
+                add(&word);
+            }
+        };
+        emit(&mut parts.iter().flat_map(|p| p.iter()));
+        if parts.len() > 1 {
+            for part in &parts {
+                emit(&mut part.iter());
+            }
         }
     }
-    if part.chars().count() >= 2 {
-        out.push(part.to_lowercase());
-    }
-    out.sort();
-    out.dedup();
-    out
 }
 
 const FINAL: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
@@ -881,7 +929,8 @@ mod tests {
     }
 
     /// The words and counts of `Terms` are those of the plain definition: std's split on
-    /// non-alphanumerics, two characters or more, at most 40 bytes, lower-cased, no stopwords.
+    /// non-alphanumerics, two characters or more, cut to 40 characters, lower-cased, no
+    /// stopwords.
     #[test]
     fn terms_follow_the_plain_definition() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
@@ -897,10 +946,10 @@ mod tests {
         for text in &texts {
             let mut expected: Vec<(String, u8)> = Vec::new();
             for w in text.split(|c: char| !c.is_alphanumeric()) {
-                if w.chars().count() < 2 || w.len() > 40 {
+                if w.chars().count() < 2 {
                     continue;
                 }
-                let w = w.to_lowercase();
+                let w = w.chars().take(MAX_WORD).collect::<String>().to_lowercase();
                 if is_stopword(&w) {
                     continue;
                 }
@@ -915,8 +964,8 @@ mod tests {
             let toks: Vec<String> = tokens(text).map(Cow::into_owned).collect();
             let plain: Vec<String> = text
                 .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| w.chars().count() >= 2 && w.len() <= 40)
-                .map(str::to_lowercase)
+                .filter(|w| w.chars().count() >= 2)
+                .map(|w| w.chars().take(MAX_WORD).collect::<String>().to_lowercase())
                 .filter(|w| !is_stopword(w))
                 .collect();
             assert_eq!(toks, plain);
@@ -1013,21 +1062,59 @@ mod tests {
         );
     }
 
+    fn field(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        field_tokens(text, &mut |t| out.push(t.to_string()));
+        out
+    }
+
     #[test]
-    fn alert_names_split_on_case() {
+    fn field_words_are_compounds_and_their_parts() {
+        assert_eq!(field("KubeAPIDown"), ["kubeapidown", "kube", "api", "down"]);
         assert_eq!(
-            alert_tokens("KubeAPIDown"),
-            ["api", "down", "kube", "kubeapidown"]
+            field("CPUThrottlingHigh"),
+            ["cputhrottlinghigh", "cpu", "throttling", "high"]
         );
         assert_eq!(
-            alert_tokens("etcdDatabaseQuotaLowSpace"),
+            field("etcdDatabaseQuotaLowSpace"),
             [
-                "database",
-                "etcd",
                 "etcddatabasequotalowspace",
-                "low",
+                "etcd",
+                "database",
                 "quota",
+                "low",
                 "space"
+            ]
+        );
+        assert_eq!(
+            field("Restart kube-state-metrics, then etcd_disk2."),
+            [
+                "restart",
+                "kubestatemetrics",
+                "kube",
+                "state",
+                "metrics",
+                "etcddisk2",
+                "etcd",
+                "disk"
+            ]
+        );
+        // Plain words stay whole; stopwords and single characters go.
+        assert_eq!(field("The pod is not ready"), ["pod", "ready"]);
+        assert_eq!(field("x-ray a-b"), ["xray", "ray", "ab"]);
+        // Long names are cut, not dropped.
+        let long = field("ACMUWLMetricsCollectorForwardRemoteWriteError");
+        assert_eq!(long[0], "acmuwlmetricscollectorforwardremotewrite");
+        assert_eq!(
+            long[1..],
+            [
+                "acmuwl",
+                "metrics",
+                "collector",
+                "forward",
+                "remote",
+                "write",
+                "error"
             ]
         );
     }

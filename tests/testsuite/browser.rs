@@ -272,3 +272,84 @@ fn site_works_in_a_real_browser() {
     );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
+
+/// The runtime groups a query's words exactly as the index splits fields
+/// (`opsbook::search::field_tokens`): the compound first, then its parts. Checked on
+/// hand-picked names and on every title of the shared corpus.
+#[test]
+fn the_runtime_tokenizes_queries_as_the_index_splits_fields() {
+    if Command::new("node").arg("--version").output().is_err() {
+        if std::env::var_os("OPSBOOK_REQUIRE_BROWSER").is_some() {
+            panic!("node is required");
+        }
+        return;
+    }
+    let mut texts: Vec<String> = [
+        "KubeAPIDown",
+        "CPUThrottlingHigh",
+        "etcdDatabaseQuotaLowSpace",
+        "Restart kube-state-metrics, then etcd_disk2.",
+        "The pod is NOT ready",
+        "x-ray a-b IPv6 HTTP2Errors 5xxRate k8s",
+        "ACMUWLMetricsCollectorForwardRemoteWriteError",
+        "ÉtéÉTÉ straße Σίσυφος 日本語テスト node.kubernetes.io/role",
+    ]
+    .map(String::from)
+    .to_vec();
+    if let Some(shared) = shared() {
+        for e in walkdir::WalkDir::new(shared.join("corpus"))
+            .into_iter()
+            .flatten()
+        {
+            if e.path().extension().is_some_and(|x| x == "md") {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                texts.extend(
+                    text.lines()
+                        .filter(|l| l.starts_with('#'))
+                        .map(String::from),
+                );
+            }
+        }
+    }
+    assert!(texts.len() > 100 || shared().is_none());
+    let expected: Vec<Vec<String>> = texts
+        .iter()
+        .map(|t| {
+            let mut out = Vec::new();
+            opsbook::search::field_tokens(t, &mut |w| out.push(w.to_string()));
+            out
+        })
+        .collect();
+    let script = r#"
+const s = require("fs").readFileSync(process.argv[1], "utf8");
+const STOP = {};
+const list = s.slice(s.indexOf("var STOP = {};")).split(".split(")[0].split('"').filter((_, i) => i % 2).join("");
+list.split(" ").forEach((w) => { if (w) STOP[w] = 1; });
+const tokens = new Function("STOP", s.slice(s.indexOf("  var AN ="), s.indexOf("  // Every word of the groups")) + "; return tokens;")(STOP);
+const texts = JSON.parse(require("fs").readFileSync(0, "utf8"));
+console.log(JSON.stringify(texts.map((t) => tokens(t).flatMap((g) => (g.w ? [g.w] : []).concat(g.parts)))));
+"#;
+    let mut child = Command::new("node")
+        .args(["-e", script])
+        .arg(repo().join("themes/default/static/assets/opsbook-search.js"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&texts).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Vec<Vec<String>> = serde_json::from_slice(&out.stdout).unwrap();
+    for ((text, want), got) in texts.iter().zip(&expected).zip(&got) {
+        assert_eq!(got, want, "{text}");
+    }
+}

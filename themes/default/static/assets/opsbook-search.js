@@ -1,6 +1,6 @@
 // opsbook search runtime. Loads the index written at build time with <script> tags (so it works
 // from file:// as well as from a server) and ranks results in the browser. Tokenization must
-// match src/search.rs.
+// match src/search.rs (`field_tokens`, and `Terms` for the body).
 (function () {
   "use strict";
   var box = document.querySelector(".search");
@@ -69,10 +69,47 @@
     }
     return out;
   }
+  // The query's words in groups, as the index has them: each run of letters and digits joined by
+  // `_`, `-` or `.` is a compound (`KubePodCrashLooping` -> kubepodcrashlooping) with its parts,
+  // split there, at case changes and between letters and digits (kube pod crash looping). A
+  // runbook matches a group by the compound or by all of its parts. Words are lower case, two
+  // characters or more, cut to 40 characters, stopwords dropped.
+  var AN = /[\p{L}\p{N}]/u, UP = /\p{Lu}/u, LOW = /\p{Ll}/u, NUM = /\p{N}/u;
+  function an(c) { return c !== undefined && AN.test(c); }
+  function word(cs) {
+    var w = Array.from(cs.join("").toLowerCase()).slice(0, 40);
+    return w.length >= 2 && !STOP[w.join("")] ? w.join("") : null;
+  }
   function tokens(q) {
-    return q.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(function (w) {
-      return Array.from(w).length >= 2 && !STOP[w];
-    });
+    var groups = [], cs = Array.from(q), i = 0;
+    while (i < cs.length) {
+      if (!an(cs[i])) { i++; continue; }
+      var start = i;
+      while (i < cs.length && (an(cs[i]) || ("_-.".indexOf(cs[i]) >= 0 && an(cs[i - 1]) && an(cs[i + 1])))) i++;
+      var run = cs.slice(start, i), parts = [], from = 0;
+      for (var k = 0; k <= run.length; k++) {
+        var p = run[k - 1], c = run[k];
+        var cut = k === run.length || !an(c) || (k > from && an(p) &&
+          ((UP.test(c) && (LOW.test(p) || NUM.test(p))) || (UP.test(c) && UP.test(p) && LOW.test(run[k + 1] || "")) ||
+            NUM.test(c) !== NUM.test(p)));
+        if (cut) {
+          if (k > from) parts.push(run.slice(from, k));
+          from = k < run.length && !an(c) ? k + 1 : k;
+        }
+      }
+      var g = { w: word([].concat.apply([], parts)), parts: [] };
+      if (parts.length > 1) parts.forEach(function (part) { var w = word(part); if (w) g.parts.push(w); });
+      if (g.w || g.parts.length) groups.push(g);
+    }
+    return groups;
+  }
+  // Every word of the groups, and the one the reader may still be typing (the last).
+  function words(groups) {
+    return groups.reduce(function (out, g) { return out.concat(g.w ? [g.w] : [], g.parts); }, []);
+  }
+  function typing(groups) {
+    var g = groups[groups.length - 1];
+    return g ? [g.w, g.parts[g.parts.length - 1]].filter(Boolean) : [];
   }
   function hex(s) {
     return Array.prototype.map.call(new TextEncoder().encode(s), function (b) {
@@ -125,30 +162,46 @@
     return found.length <= 12 ? found : [];
   }
 
-  function score(toks, prefixLast) {
-    var result = null;
-    toks.forEach(function (t, i) {
-      var prefix = prefixLast && i === toks.length - 1;
-      var shard = {}, best = {};
-      [shardKey(t)].concat(prefix ? deeper(t) : []).forEach(function (k) {
-        var part = S.shards[k] || {};
-        Object.keys(part).forEach(function (term) { shard[term] = part[term]; });
-      });
-      Object.keys(shard).forEach(function (term) {
-        var exact = term === t;
-        if (!exact && !(prefix && term.lastIndexOf(t, 0) === 0)) return;
-        var p = decode(shard[term], true);
-        for (var j = 0; j < p.length; j += 2) {
-          var w = p[j + 1] * 2 + (exact ? 1 : 0);
-          if (!(best[p[j]] >= w)) best[p[j]] = w;
-        }
-      });
-      if (result === null) { result = best; return; }
+  // Each runbook's best weight for word `t` (exact matches above prefix matches).
+  function weights(t, prefix) {
+    var shard = {}, best = {};
+    [shardKey(t)].concat(prefix ? deeper(t) : []).forEach(function (k) {
+      var part = S.shards[k] || {};
+      Object.keys(part).forEach(function (term) { shard[term] = part[term]; });
+    });
+    Object.keys(shard).forEach(function (term) {
+      var exact = term === t;
+      if (!exact && !(prefix && term.lastIndexOf(t, 0) === 0)) return;
+      var p = decode(shard[term], true);
+      for (var j = 0; j < p.length; j += 2) {
+        var w = p[j + 1] * 2 + (exact ? 1 : 0);
+        if (!(best[p[j]] >= w)) best[p[j]] = w;
+      }
+    });
+    return best;
+  }
+  // Runbooks with every one of `maps`, their weights summed.
+  function every(maps) {
+    return maps.reduce(function (result, best) {
+      if (result === null) return best;
       var next = {};
       Object.keys(result).forEach(function (d) { if (best[d] !== undefined) next[d] = result[d] + best[d]; });
-      result = next;
-    });
-    return result || {};
+      return next;
+    }, null) || {};
+  }
+  function score(groups, prefixLast) {
+    return every(groups.map(function (g, i) {
+      var last = prefixLast && i === groups.length - 1;
+      var best = g.w ? weights(g.w, last) : {};
+      if (!g.parts.length) return best;
+      // By its parts: their mean weight, when the runbook has them all.
+      var parts = every(g.parts.map(function (t, j) { return weights(t, last && j === g.parts.length - 1); }));
+      Object.keys(parts).forEach(function (d) {
+        var w = parts[d] / g.parts.length;
+        if (!(best[d] >= w)) best[d] = w;
+      });
+      return best;
+    }));
   }
 
   // Ranks the runbooks for query `q` (the filters applied) and calls back with the display data
@@ -156,10 +209,12 @@
   function search(q, limit, cb) {
     var toks = tokens(q);
     var activeFilters = Object.keys(filters).filter(function (f) { return filters[f]; });
-    var prefixLast = !/\s$/.test(q) && Array.from(toks[toks.length - 1] || "").length >= 3;
-    var keys = toks.map(function (t) { var k = shardKey(t); return ["t:" + k, "t-" + hex(k) + ".js"]; });
+    var prefixLast = !/\s$/.test(q) && typing(toks).some(function (t) { return Array.from(t).length >= 3; });
+    var keys = words(toks).map(function (t) { var k = shardKey(t); return ["t:" + k, "t-" + hex(k) + ".js"]; });
     if (prefixLast) {
-      deeper(toks[toks.length - 1]).forEach(function (k) { keys.push(["t:" + k, "t-" + hex(k) + ".js"]); });
+      typing(toks).forEach(function (t) {
+        deeper(t).forEach(function (k) { keys.push(["t:" + k, "t-" + hex(k) + ".js"]); });
+      });
     }
     activeFilters.forEach(function (f) { keys.push(["f:" + filters[f], "f-" + filters[f] + ".js"]); });
     all(keys, function () {
