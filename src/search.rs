@@ -17,7 +17,7 @@ use crate::output::{Content, OutputFile};
 use crate::site::Site;
 use foldhash::fast::FixedState;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 /// Moves every runbook's words out of the site, for `build` to drop as it indexes them.
@@ -593,6 +593,7 @@ fn push_posting(out: &mut String, last: &mut u32, doc: u32, w: u8) {
 fn index_document(
     term_ids: &mut HashMap<Box<str>, u32, FixedState>,
     postings: &mut Vec<(String, u32)>,
+    vocabulary: &mut HashSet<u32, FixedState>,
     d: u32,
     terms: &Terms,
     meta: &crate::schema::Runbook,
@@ -603,10 +604,18 @@ fn index_document(
         push_posting(list, last, d, w);
     }
     field_words(meta, headings, &mut |t, w| {
-        let (list, last) = postings_of(term_ids, postings, t);
+        let id = term_id(term_ids, postings, t);
+        if w > 1 && t.len() >= MIN_FUZZY {
+            vocabulary.insert(id);
+        }
+        let (list, last) = &mut postings[id as usize];
         add_posting(list, last, d, w);
     });
 }
+
+/// Shortest word (in bytes) that a misspelling may find (SPEC: a word of four characters or more
+/// matches terms one edit away).
+const MIN_FUZZY: usize = 4;
 
 /// A term's postings (encoded list, last document), a new term getting the next id.
 fn postings_of<'p>(
@@ -614,7 +623,17 @@ fn postings_of<'p>(
     postings: &'p mut Vec<(String, u32)>,
     term: &str,
 ) -> &'p mut (String, u32) {
-    let id = match term_ids.get(term) {
+    let id = term_id(term_ids, postings, term);
+    &mut postings[id as usize]
+}
+
+/// A term's id, a new term getting the next one.
+fn term_id(
+    term_ids: &mut HashMap<Box<str>, u32, FixedState>,
+    postings: &mut Vec<(String, u32)>,
+    term: &str,
+) -> u32 {
+    match term_ids.get(term) {
         Some(&id) => id,
         None => {
             let id = postings.len() as u32;
@@ -622,8 +641,7 @@ fn postings_of<'p>(
             postings.push((String::new(), 0));
             id
         }
-    };
-    &mut postings[id as usize]
+    }
 }
 
 /// Adds weight `w` of document `doc` to a term's postings: merged into `doc`'s posting when it
@@ -701,6 +719,9 @@ pub fn build(
     // are encoded as they come: (encoded list, last document).
     let mut term_ids: HashMap<Box<str>, u32, FixedState> = HashMap::default();
     let mut postings: Vec<(String, u32)> = Vec::new();
+    // Words of titles, alert names, headings and metadata (by term id): what a misspelt query
+    // word is matched against.
+    let mut vocabulary: HashSet<u32, FixedState> = HashSet::default();
     let mut count = 0;
     let mut failed: Result<(), String> = Ok(());
     let mut file = |path: String, text: String| {
@@ -732,7 +753,15 @@ pub fn build(
         let taken_terms = taken.map(|t| std::mem::take(&mut *t[i].lock().expect("terms lock")));
         let terms = taken_terms.as_ref().unwrap_or(&rb.document.doc.terms);
         let headings = &rb.document.doc.headings;
-        index_document(&mut term_ids, &mut postings, d, terms, meta, headings);
+        index_document(
+            &mut term_ids,
+            &mut postings,
+            &mut vocabulary,
+            d,
+            terms,
+            meta,
+            headings,
+        );
         drop(taken_terms);
         let section = &site.sections[rb.section];
         let url = crate::text::path_url("index.html", &rb.document.output, pretty);
@@ -777,6 +806,21 @@ pub fn build(
             }
         }
     }
+
+    // The vocabulary for misspellings, one file loaded only when a query word is not in the
+    // index: words by length, then alphabetically.
+    let mut words: Vec<&str> = term_ids
+        .iter()
+        .filter(|(_, id)| vocabulary.contains(id))
+        .map(|(t, _)| &**t)
+        .collect();
+    words.sort_unstable_by_key(|w| (w.chars().count(), *w));
+    file(
+        "opsbook-search/v.js".to_string(),
+        format!("opsbookSearch.v({});\n", js_string(&words.join(" "))),
+    );
+    drop(words);
+    drop(vocabulary);
 
     // Term shards: group by two letters, split groups that are too big by one more letter.
     let mut encoded: BTreeMap<String, String> = term_ids
@@ -989,6 +1033,7 @@ mod tests {
             index_document(
                 &mut term_ids,
                 &mut postings,
+                &mut HashSet::default(),
                 n as u32,
                 &terms,
                 meta,

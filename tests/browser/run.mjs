@@ -127,6 +127,20 @@ await test("search finds a runbook by a phrase from its body", async () => {
   await page.close();
 });
 
+await test("search finds through a misspelling, and says when no runbook has every word", async () => {
+  const page = await open(context, `${origin}/index.html`);
+  for (const q of ["RedisMemoryHgh", "redis memroy high", "Redis Dwon"]) {
+    const hits = await search(page, q);
+    assert(hits.length > 0 && hits[0].title === "RedisDown", `${q}: got ${JSON.stringify(hits)}`);
+  }
+  const partial = await search(page, "redis unicornfarm");
+  assert(partial.length > 0 && partial[0].title === "RedisDown", `partial: ${JSON.stringify(partial)}`);
+  assert(/no runbook has all the words/i.test(await page.textContent("#search-status")), "partial matches not said as such");
+  const none = await search(page, "zzqxjv");
+  assert(none.length === 0 && /no runbook matches/i.test(await page.textContent("#search-status")), "nonsense found something");
+  await page.close();
+});
+
 await test("search filters by owner", async () => {
   const page = await open(context, `${origin}/index.html`);
   await search(page, "incident");

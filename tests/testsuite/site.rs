@@ -164,6 +164,19 @@ fn every_generated_page_is_written() {
             "{page} missing"
         );
     }
+    // The vocabulary for misspelt queries: words of titles, alert names and headings (four
+    // characters or more, by length), not words found only in bodies.
+    let vocabulary = site.read("public/opsbook-search/v.js");
+    let words: Vec<&str> = vocabulary
+        .trim_start_matches("opsbookSearch.v(\"")
+        .trim_end_matches("\");\n")
+        .split(' ')
+        .collect();
+    for w in ["redisdown", "redis", "memory", "rollback", "acceptance"] {
+        assert!(words.contains(&w), "{w} not in the vocabulary");
+    }
+    assert!(!words.contains(&"unlinked") && !words.contains(&"db"), "{vocabulary}");
+    assert!(words.windows(2).all(|p| p[0].len() <= p[1].len()));
     // The alert page sends the reader straight to its runbook.
     let alert = site.read("public/alerts/RedisMemoryHigh.html");
     assert!(

@@ -24,7 +24,7 @@
     cbs.forEach(function (cb) { cb(); });
   }
   function need(key, path, cb) {
-    var have = key === "meta" ? S.metaData : key.charAt(0) === "t" ? S.shards[key.slice(2)] :
+    var have = key === "meta" ? S.metaData : key === "v" ? S.vocab : key.charAt(0) === "t" ? S.shards[key.slice(2)] :
       key.charAt(0) === "d" ? S.docs[key.slice(2)] : S.facets[key.slice(2)];
     if (have) { cb(); return; }
     (waiting[key] = waiting[key] || []).push(cb);
@@ -50,12 +50,20 @@
   // the new index. A query still loading the old one is dropped (its parts are gone) and, if
   // its results are open, runs again on the new index.
   S.forget = function () {
-    S.shards = {}; S.docs = {}; S.facets = {}; S.metaData = null; S.splits = {};
+    S.shards = {}; S.docs = {}; S.facets = {}; S.metaData = null; S.splits = {}; S.vocab = null;
+    near = {};
     requested = {};
     generation++;
     if (!panel.hidden && !dismissed) run();
   };
   S.d = function (n, docs) { S.docs[n] = docs; resolve("d:" + n); };
+  // The words of titles, alert names, headings and metadata, by length: what a misspelt word
+  // is matched against (loaded only then).
+  S.v = function (text) {
+    S.vocab = {};
+    text.split(" ").forEach(function (w) { var n = Array.from(w).length; (S.vocab[n] = S.vocab[n] || []).push(w); });
+    resolve("v");
+  };
   S.f = function (key, enc) { S.facets[key] = decode(enc, false); resolve("f:" + key); };
 
   function decode(s, weighted) {
@@ -162,8 +170,21 @@
     return found.length <= 12 ? found : [];
   }
 
-  // Each runbook's best weight for word `t` (exact matches above prefix matches).
+  // Each runbook's best weight for word `t`: exact matches above prefix matches, and for a word
+  // the index does not have, its near spellings (`near`) below both.
+  var near = {};
   function weights(t, prefix) {
+    if (near[t]) {
+      var alt = {};
+      near[t].forEach(function (c) {
+        var b = weights(c, false);
+        Object.keys(b).forEach(function (d) { var w = b[d] - 2; if (!(alt[d] >= w)) alt[d] = w; });
+      });
+      return alt;
+    }
+    return own(t, prefix);
+  }
+  function own(t, prefix) {
     var shard = {}, best = {};
     [shardKey(t)].concat(prefix ? deeper(t) : []).forEach(function (k) {
       var part = S.shards[k] || {};
@@ -189,8 +210,43 @@
       return next;
     }, null) || {};
   }
+  // Whether the index has word `t` (or, while it is being typed, a word starting with it).
+  function known(t, prefix) {
+    var keys = [shardKey(t)].concat(prefix ? deeper(t) : []);
+    return keys.some(function (k) {
+      var part = S.shards[k] || {};
+      return part[t] !== undefined || (prefix && Object.keys(part).some(function (term) { return term.lastIndexOf(t, 0) === 0; }));
+    });
+  }
+  // Words of the vocabulary one edit from `t` (two from a word of eight or more): a letter
+  // added, dropped, replaced, or two swapped.
+  function spellings(t) {
+    var a = Array.from(t), max = a.length >= 8 ? 2 : 1, out = [];
+    for (var n = a.length - max; n <= a.length + max; n++) {
+      (S.vocab[n] || []).forEach(function (w) { if (distance(a, Array.from(w), max) <= max) out.push(w); });
+    }
+    return out;
+  }
+  function distance(a, b, max) {
+    var prev2 = null, prev = [], i, j;
+    for (j = 0; j <= b.length; j++) prev.push(j);
+    for (i = 1; i <= a.length; i++) {
+      var row = [i], low = i;
+      for (j = 1; j <= b.length; j++) {
+        var v = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        if (prev2 && i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2] + 1);
+        row.push(v);
+        if (v < low) low = v;
+      }
+      if (low > max) return max + 1;
+      prev2 = prev; prev = row;
+    }
+    return prev[b.length];
+  }
+  // Runbooks ranked for the query's groups. When none has every group, the runbooks with the
+  // most of them, marked as partial.
   function score(groups, prefixLast) {
-    return every(groups.map(function (g, i) {
+    var maps = groups.map(function (g, i) {
       var last = prefixLast && i === groups.length - 1;
       var best = g.w ? weights(g.w, last) : {};
       if (!g.parts.length) return best;
@@ -201,11 +257,22 @@
         if (!(best[d] >= w)) best[d] = w;
       });
       return best;
-    }));
+    });
+    var scores = every(maps);
+    if (maps.length < 2 || Object.keys(scores).length) return { scores: scores };
+    var count = {};
+    scores = {};
+    maps.forEach(function (best) {
+      Object.keys(best).forEach(function (d) { count[d] = (count[d] || 0) + 1; scores[d] = (scores[d] || 0) + best[d]; });
+    });
+    // Matching more of the words comes first.
+    Object.keys(scores).forEach(function (d) { scores[d] += 1000 * count[d]; });
+    return { scores: scores, partial: true };
   }
 
   // Ranks the runbooks for query `q` (the filters applied) and calls back with the display data
-  // of the best `limit` and how many matched; `opsbookSearch.search` for tests and benchmarks.
+  // of the best `limit`, how many matched, and whether they have only some of the words;
+  // `opsbookSearch.search` for tests and benchmarks.
   function search(q, limit, cb) {
     var toks = tokens(q);
     var activeFilters = Object.keys(filters).filter(function (f) { return filters[f]; });
@@ -218,9 +285,26 @@
     }
     activeFilters.forEach(function (f) { keys.push(["f:" + filters[f], "f-" + filters[f] + ".js"]); });
     all(keys, function () {
-      var scores;
+      // Words the index does not have: their near spellings, from the vocabulary.
+      var last = typing(toks), missing = words(toks).filter(function (t) {
+        return Array.from(t).length >= 4 && !near[t] && !known(t, prefixLast && last.indexOf(t) >= 0);
+      });
+      if (!missing.length) { rank(); return; }
+      need("v", "v.js", function () {
+        var more = [];
+        missing.forEach(function (t) {
+          near[t] = spellings(t);
+          near[t].forEach(function (c) { var k = shardKey(c); more.push(["t:" + k, "t-" + hex(k) + ".js"]); });
+        });
+        all(more, rank);
+      });
+    });
+    function rank() {
+      var scores, partial = false;
       if (toks.length) {
-        scores = score(toks, prefixLast);
+        var r = score(toks, prefixLast);
+        scores = r.scores;
+        partial = !!r.partial;
       } else {
         scores = {};
         for (var d = 0; d < S.metaData.docs; d++) scores[d] = 0;
@@ -236,9 +320,9 @@
       var per = S.metaData.per, shards = {};
       ids.forEach(function (d) { shards[Math.floor(d / per)] = 1; });
       all(Object.keys(shards).map(function (n) { return ["d:" + n, "d-" + n + ".js"]; }), function () {
-        cb(ids.map(function (d) { return S.docs[Math.floor(d / per)][d % per]; }), total);
+        cb(ids.map(function (d) { return S.docs[Math.floor(d / per)][d % per]; }), total, partial);
       });
-    });
+    }
   }
   S.search = function (q, limit, cb) {
     if (!S.metaData) { need("meta", "meta.js", function () { S.search(q, limit, cb); }); return; }
@@ -257,12 +341,12 @@
       status.textContent = q.trim() ? "Keep typing…" : "Type to search titles, alert names, owners, headings and text.";
       return;
     }
-    search(q, 12, function (docs, total) {
-      if (gen === generation) show(docs, total, q);
+    search(q, 12, function (docs, total, partial) {
+      if (gen === generation) show(docs, total, q, partial);
     });
   }
 
-  function show(docs, total, q) {
+  function show(docs, total, q, partial) {
     status.setAttribute("data-query", q);
     list.textContent = "";
     active = -1;
@@ -292,6 +376,7 @@
       shown.push(a);
     });
     status.textContent = total === 0 ? "No runbook matches \u201c" + q.trim() + "\u201d." :
+      partial ? "No runbook has all the words; closest:" :
       total > docs.length ? total + " runbooks match; showing the best " + docs.length + "." :
       total + (total === 1 ? " runbook matches." : " runbooks match.");
   }
