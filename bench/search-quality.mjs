@@ -1,6 +1,7 @@
 // Search quality on a runbook collection: does the reader's first result open the runbook?
 //
 //   node bench/search-quality.mjs ROOT [--opsbook BIN] [--json] [--min KIND=HIT1 ...]
+//   (MISSES=1 lists the misses; RUNTIME=path uses that search runtime instead of the built one)
 //
 // Builds ROOT with opsbook, generates queries from its runbooks (deterministic), runs each in
 // headless Chromium through the site's own search runtime (`opsbookSearch.search`, the code the
@@ -119,6 +120,8 @@ function queries(report) {
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-quality-"));
 const site = path.join(work, "site");
 execFileSync(opsbook, ["build", root, "--out", site], { stdio: ["ignore", "ignore", "inherit"] });
+// RUNTIME=path: try a changed search runtime without rebuilding opsbook.
+if (process.env.RUNTIME) fs.copyFileSync(process.env.RUNTIME, path.join(site, "assets/opsbook-search.js"));
 let reportText;
 try {
   reportText = execFileSync(opsbook, ["check", root, "--format", "json"], { maxBuffer: 1 << 28 }).toString();

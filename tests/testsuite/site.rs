@@ -175,7 +175,10 @@ fn every_generated_page_is_written() {
     for w in ["redisdown", "redis", "memory", "rollback", "acceptance"] {
         assert!(words.contains(&w), "{w} not in the vocabulary");
     }
-    assert!(!words.contains(&"unlinked") && !words.contains(&"db"), "{vocabulary}");
+    assert!(
+        !words.contains(&"unlinked") && !words.contains(&"db"),
+        "{vocabulary}"
+    );
     assert!(words.windows(2).all(|p| p[0].len() <= p[1].len()));
     // The alert page sends the reader straight to its runbook.
     let alert = site.read("public/alerts/RedisMemoryHigh.html");

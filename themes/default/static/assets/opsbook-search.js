@@ -27,6 +27,8 @@
     var have = key === "meta" ? S.metaData : key === "v" ? S.vocab : key.charAt(0) === "t" ? S.shards[key.slice(2)] :
       key.charAt(0) === "d" ? S.docs[key.slice(2)] : S.facets[key.slice(2)];
     if (have) { cb(); return; }
+    // No shard holds words starting so: nothing to ask the server for.
+    if (key.charAt(0) === "t" && S.metaData && !S.has[key.slice(2)]) { S.shards[key.slice(2)] = {}; cb(); return; }
     (waiting[key] = waiting[key] || []).push(cb);
     if (requested[key]) return;
     requested[key] = true;
@@ -42,6 +44,8 @@
   }
   S.meta = function (m) {
     m.splits.forEach(function (k) { S.splits[k] = 1; });
+    S.has = {};
+    m.shards.forEach(function (k) { S.has[k] = 1; });
     S.metaData = m;
     resolve("meta");
   };
@@ -111,6 +115,12 @@
     }
     return groups;
   }
+  // Whether two texts are the same words (`KubePodCrashLooping` and "kube pod crash looping").
+  function same(a, b) {
+    var flat = function (s) { return tokens(s).map(function (g) { return g.w || g.parts.join(""); }).join(" "); };
+    var x = flat(a);
+    return x !== "" && (x === flat(b) || x.replace(/ /g, "") === flat(b).replace(/ /g, ""));
+  }
   // Every word of the groups, and the one the reader may still be typing (the last).
   function words(groups) {
     return groups.reduce(function (out, g) { return out.concat(g.w ? [g.w] : [], g.parts); }, []);
@@ -178,7 +188,7 @@
       var alt = {};
       near[t].forEach(function (c) {
         var b = weights(c, false);
-        Object.keys(b).forEach(function (d) { var w = b[d] - 2; if (!(alt[d] >= w)) alt[d] = w; });
+        Object.keys(b).forEach(function (d) { var w = b[d] * 0.8; if (!(alt[d] >= w)) alt[d] = w; });
       });
       return alt;
     }
@@ -193,9 +203,10 @@
     Object.keys(shard).forEach(function (term) {
       var exact = term === t;
       if (!exact && !(prefix && term.lastIndexOf(t, 0) === 0)) return;
-      var p = decode(shard[term], true);
+      // A rare word counts for more than a common one (BM25's inverse document frequency).
+      var p = decode(shard[term], true), idf = Math.log(1 + S.metaData.docs / (p.length / 2));
       for (var j = 0; j < p.length; j += 2) {
-        var w = p[j + 1] * 2 + (exact ? 1 : 0);
+        var w = (p[j + 1] * 2 + (exact ? 1 : 0)) * idf;
         if (!(best[p[j]] >= w)) best[p[j]] = w;
       }
     });
@@ -320,7 +331,12 @@
       var per = S.metaData.per, shards = {};
       ids.forEach(function (d) { shards[Math.floor(d / per)] = 1; });
       all(Object.keys(shards).map(function (n) { return ["d:" + n, "d-" + n + ".js"]; }), function () {
-        cb(ids.map(function (d) { return S.docs[Math.floor(d / per)][d % per]; }), total, partial);
+        var docs = ids.map(function (d) { return S.docs[Math.floor(d / per)][d % per]; });
+        // A runbook whose title or alert name is the query comes first.
+        var exact = function (doc) {
+          return [doc[0]].concat(doc[7] ? doc[7].split(", ") : []).some(function (name) { return same(name, q); });
+        };
+        cb(docs.filter(exact).concat(docs.filter(function (doc) { return !exact(doc); })), total, partial);
       });
     }
   }
