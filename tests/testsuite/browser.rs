@@ -49,6 +49,20 @@ fn browser_available() -> bool {
     false
 }
 
+/// Runs a Node script, shows its output past the test harness's capture, and fails saying
+/// `what` when the script fails; returns its output.
+fn node_passes(node: &mut Command, what: &str) -> String {
+    let out = node.output().expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let _ = writeln!(std::io::stderr().lock(), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{what}:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// A YAML double-quoted scalar holding `s` (JSON's string syntax is YAML's).
 fn yaml_string(s: &str) -> String {
     serde_json::to_string(s).unwrap()
@@ -154,19 +168,11 @@ fn no_vector_runs_script_in_a_real_browser_without_the_csp() {
     );
     let labels_file = site.path().join("labels.json");
     std::fs::write(&labels_file, serde_json::to_string(&labels).unwrap()).unwrap();
-    let out = Command::new("node")
-        .arg(repo().join("tests/browser/xss.mjs"))
+    let mut node = Command::new("node");
+    node.arg(repo().join("tests/browser/xss.mjs"))
         .arg(site.path().join("public"))
-        .arg(&labels_file)
-        .output()
-        .expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let _ = writeln!(std::io::stderr().lock(), "{stdout}");
-    assert!(
-        out.status.success(),
-        "vectors ran in the browser:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(&labels_file);
+    let stdout = node_passes(&mut node, "vectors ran in the browser");
     assert!(stdout.contains("ok   no vector ran script"), "{stdout}");
 }
 
@@ -262,14 +268,7 @@ fn site_works_in_a_real_browser() {
         );
         server
     });
-    let out = node.args(&args).output().expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let _ = writeln!(std::io::stderr().lock(), "{stdout}");
-    assert!(
-        out.status.success(),
-        "browser tests failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = node_passes(node.args(&args), "browser tests failed");
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
 
@@ -366,8 +365,8 @@ fn search_finds_the_runbook_first_on_the_openshift_corpus() {
     if !browser_available() {
         return;
     }
-    let out = Command::new("node")
-        .arg(repo().join("bench/search-quality.mjs"))
+    let mut node = Command::new("node");
+    node.arg(repo().join("bench/search-quality.mjs"))
         .arg(shared.join("corpus/openshift-runbooks"))
         .arg("--opsbook")
         .arg(crate::helpers::binary())
@@ -379,21 +378,7 @@ fn search_finds_the_runbook_first_on_the_openshift_corpus() {
             "--min",
             "typo=0.80",
         ])
-        .args([
-            "--min",
-            "title=0.98",
-            "--min",
-            "symptom=0.60",
-            "--min",
-            "no-result=0.02",
-        ])
-        .output()
-        .expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let _ = writeln!(std::io::stderr().lock(), "{stdout}");
-    assert!(
-        out.status.success(),
-        "search quality below target:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .args(["--min", "title=0.98", "--min", "symptom=0.60"])
+        .args(["--min", "no-result=0.02"]);
+    node_passes(&mut node, "search quality below target");
 }
