@@ -82,10 +82,12 @@ impl ParseCache {
         let mut index_files: Vec<_> = ctx.index_files.iter().collect();
         index_files.sort();
         let key = format!(
-            "{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{}|{:?}|{:?}",
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{}|{:?}|{:?}",
             ctx.project.config.markdown,
             ctx.project.config.schema,
             ctx.project.config.rules,
+            // Site-wide variables are marked in every body.
+            ctx.project.config.site_variables,
             ctx.project.generator,
             ctx.render_html,
             ctx.keep,

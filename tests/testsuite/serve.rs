@@ -841,3 +841,27 @@ fn repositories_of_other_generators_are_served_and_patched() {
     server.wait_for(page, "the new owner", |_, b| b.contains("@acme/kubernetes"));
     same_as_a_fresh_server(&site, &server, &[page]);
 }
+
+/// A site-wide variable declared while serving marks the references already on the page (the
+/// parse cache is keyed on `[variables]` too).
+#[test]
+fn a_site_variable_declared_while_serving_reaches_the_pages() {
+    let site = site();
+    site.write(
+        "content/scale.md",
+        "---\ntitle: Scale the API\nowner: platform-team\ncadence: quarterly\nlast_reviewed: 2026-10-01\n---\n\n## Steps\n\n```sh\nkubectl --context <cluster> scale deploy/api --replicas=6\n```\n\n## Acceptance checks\n\n- Six replicas run.\n",
+    );
+    let server = Server::start(&site, &[]);
+    assert!(!server.body("/scale.html").contains("data-var=\"cluster\""));
+    site.write(
+        "opsbook.toml",
+        "[variables]\ncluster = \"Kubernetes context\"\n",
+    );
+    server.wait_for("/scale.html", "the variable's form", |_, b| {
+        b.contains("<span class=\"var\" data-var=\"cluster\">") && b.contains("id=\"var-cluster\"")
+    });
+    site.write("opsbook.toml", "");
+    server.wait_for("/scale.html", "the variable gone", |_, b| {
+        !b.contains("data-var=\"cluster\"")
+    });
+}
