@@ -114,7 +114,12 @@ await test("search finds a runbook by its alert name", async () => {
   const hits = await search(page, "RedisMemoryHigh");
   assert(hits.length > 0 && hits[0].title === "RedisDown", `got ${JSON.stringify(hits)}`);
   await page.click("#search-results .result-title");
-  await page.waitForURL(/redis-down\.html$/);
+  // The runbook opens with the words searched for marked in its body.
+  await page.waitForURL(/redis-down\.html\?h=RedisMemoryHigh$/);
+  await page.waitForSelector("main .body mark.hit");
+  const marked = await page.$$eval("main .body mark.hit", (ms) => ms.map((m) => m.textContent.toLowerCase()));
+  assert(marked.includes("memory") && marked.every((m) => /^(redis|memory|high)/.test(m)), `marked ${JSON.stringify(marked)}`);
+  assert(page.errors.length === 0, page.errors.join(" | "));
   await page.close();
 });
 
@@ -562,7 +567,7 @@ for (const key of ["SERVE_EXAMPLE", "SERVE_LARGE"]) {
     assert(after === scrolled, `scroll position ${scrolled} became ${after}`);
     // Search sees the edit: the index loaded before it was dropped.
     const hits = await search(page, stamp);
-    assert(hits.some((h) => h.href.endsWith(path.basename(pagePath))), `search for the edit found ${JSON.stringify(hits)}`);
+    assert(hits.some((h) => h.href.split("?")[0].endsWith(path.basename(pagePath))), `search for the edit found ${JSON.stringify(hits)}`);
     // A checklist item added by an edit works like one that was there at load.
     step("live reload: checklist");
     // Under a heading of its own: an item in a related-operations list is also a finding.

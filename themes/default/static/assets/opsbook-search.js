@@ -371,7 +371,8 @@
       var li = document.createElement("li");
       li.id = "search-result-" + i;
       var a = document.createElement("a");
-      a.href = root + doc[1];
+      // The runbook opens with the query's words marked (`?h=`, as MkDocs Material does).
+      a.href = root + doc[1] + "?h=" + encodeURIComponent(q.trim());
       a.className = "result-title";
       a.textContent = doc[0];
       li.appendChild(a);
