@@ -368,13 +368,16 @@ impl CountTable {
                 if w.len() >= 2 && !is_stopword_bytes(w) {
                     self.add(w, 1);
                 }
-            } else if let Some(in_scratch) = normalize(cut(&text[start..i]), &mut scratch) {
-                let w = if in_scratch {
-                    scratch.as_bytes()
-                } else {
-                    cut(&text[start..i]).as_bytes()
-                };
-                self.add(w, 1);
+            } else {
+                let cut_word = cut(&text[start..i]);
+                if let Some(in_scratch) = normalize(cut_word, &mut scratch) {
+                    let w = if in_scratch {
+                        scratch.as_bytes()
+                    } else {
+                        cut_word.as_bytes()
+                    };
+                    self.add(w, 1);
+                }
             }
         }
     }
@@ -613,8 +616,8 @@ fn index_document(
     });
 }
 
-/// Shortest word (in bytes) that a misspelling may find (SPEC: a word of four characters or more
-/// matches terms one edit away).
+/// Shortest word (in bytes) that a misspelling may find (issue 18: a word of four characters or
+/// more matches terms one edit away).
 const MIN_FUZZY: usize = 4;
 
 /// A term's postings (encoded list, last document), a new term getting the next id.

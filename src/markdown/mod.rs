@@ -484,11 +484,9 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 } else {
                     dest_url.to_string()
                 };
-                if !vars.is_empty() {
-                    crate::variables::url_references(&dest, vars, |i| {
-                        note_variable(&mut doc.variables, i)
-                    });
-                }
+                crate::variables::url_references(&dest, vars, |i| {
+                    note_variable(&mut doc.variables, i)
+                });
                 doc.links.push(LinkRef {
                     dest,
                     offset,
@@ -636,6 +634,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                         &text,
                         opts.highlight,
                         vars,
+                        &mut doc.variables,
                     ))));
                 }
             }
@@ -689,10 +688,9 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                 events.push(Event::End(TagEnd::Item));
             }
             Event::Text(text) if code.is_some() => {
-                if !vars.is_empty() {
-                    crate::variables::references(&text, vars, |_, i| {
-                        note_variable(&mut doc.variables, i)
-                    });
+                // `check` counts the references here; `build` when it marks them (`code_block`).
+                if !want_html {
+                    note_references(&text, vars, &mut doc.variables);
                 }
                 if want_html {
                     if let Some((_, buf)) = code.as_mut() {
@@ -731,15 +729,14 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
                     text_buf.push_str(&text);
                     text_buf.push(' ');
                 }
-                let mut marked = None;
-                if !vars.is_empty() {
-                    crate::variables::references(&text, vars, |_, i| {
-                        note_variable(&mut doc.variables, i)
-                    });
-                    if want_html {
-                        marked = mark_variables(&text, vars, |t, out| escape_into(out, t));
-                    }
-                }
+                let marked = if want_html {
+                    mark_variables(&text, vars, &mut doc.variables, |t, out| {
+                        escape_into(out, t)
+                    })
+                } else {
+                    note_references(&text, vars, &mut doc.variables);
+                    None
+                };
                 match marked {
                     Some(html) => events.push(Event::InlineHtml(CowStr::from(concat(&[
                         "<code>", &html, "</code>",
@@ -921,7 +918,13 @@ pub fn is_destructive(info: &str) -> bool {
 /// copies the code; without JavaScript the button stays hidden). The block scrolls sideways in
 /// its own box, which takes keyboard focus so it can be scrolled without a pointer. A
 /// destructive step is framed and labelled, and its copy button asks for a second tap.
-fn code_block(info: &str, code: &str, highlight: bool, vars: &[Variable]) -> String {
+fn code_block(
+    info: &str,
+    code: &str,
+    highlight: bool,
+    vars: &[Variable],
+    used: &mut Vec<usize>,
+) -> String {
     let lang = info.split([' ', ',', '{']).next().unwrap_or("").trim();
     let render = |code: &str, out: &mut String| match highlight
         .then(|| crate::highlight::highlight(lang, code))
@@ -930,7 +933,7 @@ fn code_block(info: &str, code: &str, highlight: bool, vars: &[Variable]) -> Str
         Some(html) => out.push_str(&html),
         None => escape_into(out, code),
     };
-    let body = mark_variables(code, vars, render).unwrap_or_else(|| {
+    let body = mark_variables(code, vars, used, render).unwrap_or_else(|| {
         let mut out = String::new();
         render(code, &mut out);
         out
@@ -964,16 +967,23 @@ fn note_variable(used: &mut Vec<usize>, i: usize) {
     }
 }
 
+/// Records the variables that `text` (code) refers to.
+fn note_references(text: &str, vars: &[Variable], used: &mut Vec<usize>) {
+    crate::variables::references(text, vars, |_, i| note_variable(used, i));
+}
+
 /// First of the private-use code points that stand for variable references while code is
 /// highlighted: one character each, so no token boundary can fall inside a reference.
 const VAR_CHAR: u32 = 0xF0000;
 
 /// `code` rendered by `render` (highlighting or escaping) with every reference to one of `vars`
 /// wrapped as `<span class="var" data-var="name">&lt;name&gt;</span>`, which the theme's script
-/// fills in; `None` when there is no reference (or the code already holds the stand-ins).
+/// fills in, and recorded in `used`; `None` when there is no reference (or the code already
+/// holds the stand-ins).
 fn mark_variables(
     code: &str,
     vars: &[Variable],
+    used: &mut Vec<usize>,
     render: impl Fn(&str, &mut String),
 ) -> Option<String> {
     if vars.is_empty() || !code.contains('<') {
@@ -982,6 +992,7 @@ fn mark_variables(
     let mut standin = String::with_capacity(code.len());
     let mut last = 0;
     crate::variables::references(code, vars, |r, i| {
+        note_variable(used, i);
         standin.push_str(&code[last..r.start]);
         standin.push(char::from_u32(VAR_CHAR + i as u32).unwrap_or('\u{fffd}'));
         last = r.end;

@@ -69,6 +69,19 @@ struct Contact<'a> {
 }
 
 impl<'a> Contact<'a> {
+    /// Who to call for `meta` and where its owners talk (its own, else the site's).
+    fn of(
+        project: &'a crate::config::Project,
+        meta: &'a crate::schema::Runbook,
+    ) -> (Vec<Contact<'a>>, Option<Contact<'a>>) {
+        let escalation = project
+            .escalation(meta)
+            .iter()
+            .map(|e| Contact::new(e))
+            .collect();
+        (escalation, project.chat(meta).map(Contact::new))
+    }
+
     fn new(text: &'a str) -> Self {
         let t = text.trim();
         let linkable = matches!(
@@ -464,6 +477,7 @@ impl<'a> Builder<'a> {
         let (prev, next) = self.order.prev_next[i];
         let related = rb.related.iter().map(|&t| self.link_to(from, t)).collect();
         let meta = &rb.meta;
+        let (escalation, chat) = Contact::of(&self.site.project, meta);
         let ctx = RunbookCtx {
             id: &rb.id,
             title: &rb.document.title,
@@ -482,14 +496,8 @@ impl<'a> Builder<'a> {
                 .collect(),
             owner: meta.owner.as_ref().map(|o| o.value.as_str()),
             owner_from: meta.owner.as_ref().map(|o| o.origin.name()),
-            escalation: self
-                .site
-                .project
-                .escalation(meta)
-                .iter()
-                .map(|e| Contact::new(e))
-                .collect(),
-            chat: self.site.project.chat(meta).map(Contact::new),
+            escalation,
+            chat,
             cadence: &meta.cadence_text,
             last_reviewed: meta.last_reviewed.as_ref().map(|l| l.value.as_str()),
             next_review: meta.next_review.map(|d| d.to_string()),
@@ -739,18 +747,13 @@ impl<'a> Builder<'a> {
             .zip(&runbooks)
             .map(|(&r, link)| {
                 let meta = &self.site.runbooks[r].meta;
-                let project = &self.site.project;
-                let escalation: Vec<Contact> = project
-                    .escalation(meta)
-                    .iter()
-                    .map(|e| Contact::new(e))
-                    .collect();
+                let (escalation, chat) = Contact::of(&self.site.project, meta);
                 serde_json::json!({
                     "title": link.title,
                     "url": link.url,
                     "owner": meta.owner.as_ref().map(|o| o.value.as_str()),
                     "escalation": escalation,
-                    "chat": project.chat(meta).map(Contact::new),
+                    "chat": chat,
                 })
             })
             .collect();

@@ -115,11 +115,10 @@
     }
     return groups;
   }
-  // Whether two texts are the same words (`KubePodCrashLooping` and "kube pod crash looping").
-  function same(a, b) {
-    var flat = function (s) { return tokens(s).map(function (g) { return g.w || g.parts.join(""); }).join(" "); };
-    var x = flat(a);
-    return x !== "" && (x === flat(b) || x.replace(/ /g, "") === flat(b).replace(/ /g, ""));
+  // A text as its words run together: `KubePodCrashLooping` and "kube pod crash looping" are
+  // the same name.
+  function flat(s) {
+    return tokens(s).map(function (g) { return g.w || g.parts.join(""); }).join("");
   }
   // Every word of the groups, and the one the reader may still be typing (the last).
   function words(groups) {
@@ -333,10 +332,12 @@
       all(Object.keys(shards).map(function (n) { return ["d:" + n, "d-" + n + ".js"]; }), function () {
         var docs = ids.map(function (d) { return S.docs[Math.floor(d / per)][d % per]; });
         // A runbook whose title or alert name is the query comes first.
-        var exact = function (doc) {
-          return [doc[0]].concat(doc[7] ? doc[7].split(", ") : []).some(function (name) { return same(name, q); });
-        };
-        cb(docs.filter(exact).concat(docs.filter(function (doc) { return !exact(doc); })), total, partial);
+        var want = flat(q), first = [], rest = [];
+        docs.forEach(function (doc) {
+          var names = [doc[0]].concat(doc[7] ? doc[7].split(", ") : []);
+          (want && names.some(function (name) { return flat(name) === want; }) ? first : rest).push(doc);
+        });
+        cb(first.concat(rest), total, partial);
       });
     }
   }

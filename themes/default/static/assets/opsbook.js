@@ -57,6 +57,7 @@
     form.hidden = false;
     var fields = Array.prototype.slice.call(form.querySelectorAll("input[data-var]"));
     var links = Array.prototype.slice.call(root.querySelectorAll(".body a[href*='%3C']"));
+    var spans = Array.prototype.slice.call(root.querySelectorAll(".body .var"));
     var query = new URLSearchParams(location.search), kept = {};
     try { kept = JSON.parse(sessionStorage.getItem(KEPT) || "{}") || {}; } catch (e) { kept = {}; }
     links.forEach(function (a) { a.setAttribute("data-template", a.getAttribute("href")); });
@@ -77,7 +78,7 @@
         if (!secrets[name] && ok) { if (v) kept[name] = v; else delete kept[name]; }
       });
       try { sessionStorage.setItem(KEPT, JSON.stringify(kept)); } catch (e) { /* storage off */ }
-      Array.prototype.forEach.call(root.querySelectorAll(".body .var"), function (span) {
+      spans.forEach(function (span) {
         var name = span.getAttribute("data-var"), v = values[name];
         span.textContent = v === undefined ? "<" + name + ">" : secrets[name] ? "\u2022\u2022\u2022" : v;
         span.classList.toggle("filled", v !== undefined);
