@@ -8,8 +8,9 @@
 //! every query loads (`opsbook-search/meta.js`) holds the shard layout and the filter values, not
 //! per-runbook data.
 //!
-//! Postings carry a 5-bit weight: 16 title or alert name, 8 heading, 4 owner/service/team/tag/
-//! severity, plus how often the word is in the body (up to 3). The runtime (`opsbook-search.js`)
+//! Postings carry a 6-bit weight: 32 title or alert name, 16 heading, 8 owner/service/team/tag/
+//! severity, 4 lead (the description, else the first paragraph), plus how often the word is in
+//! the body (up to 3). The runtime (`opsbook-search.js`)
 //! must tokenize exactly like `tokens` below.
 
 use crate::markdown::Heading;
@@ -28,16 +29,24 @@ pub fn take_terms(site: &mut Site) -> Vec<Mutex<Terms>> {
         .collect()
 }
 
-/// Runbooks per display shard.
-pub const DOCS_PER_SHARD: usize = 32;
+/// Runbooks per display file: one, so that a query downloads the display data of the results
+/// it shows and nothing else (files of 32 made two thirds of a first query's bytes at 10,000
+/// runbooks).
+const DOCS_PER_SHARD: usize = 1;
+/// Headings kept for result snippets, per runbook.
+const MAX_SNIPPET_HEADINGS: usize = 40;
 /// A term shard over this many bytes is split by one more letter.
 const SHARD_LIMIT: usize = 16 * 1024;
 /// Longest shard key.
 const MAX_KEY: usize = 5;
 
-const W_TITLE: u8 = 16;
-const W_HEADING: u8 = 8;
-const W_META: u8 = 4;
+const W_TITLE: u8 = 32;
+const W_HEADING: u8 = 16;
+const W_META: u8 = 8;
+const W_LEAD: u8 = 4;
+/// Bits of a posting that hold its weight.
+const WEIGHT_BITS: u32 = 6;
+const WEIGHT_MASK: u64 = (1 << WEIGHT_BITS) - 1;
 
 /// Longer words are never stopwords, which spares most words the comparison.
 const LONGEST_STOPWORD: usize = 5;
@@ -262,9 +271,14 @@ impl Terms {
     }
 }
 
-/// The words of a runbook's title, alert names, metadata, headings and description, each with
-/// its weight, handed to `add`. The index merges them into the runbook's body words.
-fn field_words(meta: &crate::schema::Runbook, headings: &[Heading], add: &mut dyn FnMut(&str, u8)) {
+/// The words of a runbook's title, alert names, metadata, headings and lead, each with its
+/// weight, handed to `add`. The index merges them into the runbook's body words.
+fn field_words(fields: &Fields, add: &mut dyn FnMut(&str, u8)) {
+    let Fields {
+        meta,
+        headings,
+        lead,
+    } = fields;
     field_tokens(&meta.title, &mut |t| add(t, W_TITLE));
     for a in &meta.alerts {
         field_tokens(&a.value, &mut |t| add(t, W_TITLE));
@@ -277,11 +291,28 @@ fn field_words(meta: &crate::schema::Runbook, headings: &[Heading], add: &mut dy
     for field in fields {
         field_tokens(field, &mut |t| add(t, W_META));
     }
-    for h in headings {
+    for h in *headings {
         field_tokens(&h.text, &mut |t| add(t, W_HEADING));
     }
-    if let Some(d) = &meta.description {
-        field_tokens(d, &mut |t| add(t, 1));
+    // Prose: the body's words (the lead is part of the body), marked as the lead's.
+    for t in tokens(lead) {
+        add(&t, W_LEAD);
+    }
+}
+
+/// What a runbook's field words come from.
+struct Fields<'a> {
+    meta: &'a crate::schema::Runbook,
+    headings: &'a [Heading],
+    lead: &'a str,
+}
+
+/// What search shows and ranks as a runbook's summary: its description, else the first
+/// paragraph of its body.
+fn lead<'a>(meta: &'a crate::schema::Runbook, doc: &'a crate::markdown::Doc) -> &'a str {
+    match meta.description.as_deref().map(str::trim) {
+        Some(d) if !d.is_empty() => d,
+        _ => &doc.lead,
     }
 }
 
@@ -585,9 +616,12 @@ fn push_varint(out: &mut String, mut v: u64) {
 }
 
 /// Appends one posting (a document and its weight) to a term's list: the document as the gap
-/// from the previous one, with the weight in the low 5 bits.
+/// from the previous one, with the weight in the low `WEIGHT_BITS` bits.
 fn push_posting(out: &mut String, last: &mut u32, doc: u32, w: u8) {
-    push_varint(out, (u64::from(doc - *last) << 5) | u64::from(w.min(31)));
+    push_varint(
+        out,
+        (u64::from(doc - *last) << WEIGHT_BITS) | (u64::from(w) & WEIGHT_MASK),
+    );
     *last = doc;
 }
 
@@ -599,16 +633,15 @@ fn index_document(
     vocabulary: &mut HashSet<u32, FixedState>,
     d: u32,
     terms: &Terms,
-    meta: &crate::schema::Runbook,
-    headings: &[Heading],
+    fields: Fields,
 ) {
     for (t, w) in terms.iter() {
         let (list, last) = postings_of(term_ids, postings, t);
         push_posting(list, last, d, w);
     }
-    field_words(meta, headings, &mut |t, w| {
+    field_words(&fields, &mut |t, w| {
         let id = term_id(term_ids, postings, t);
-        if w > 1 && t.len() >= MIN_FUZZY {
+        if w >= W_META && t.len() >= MIN_FUZZY {
             vocabulary.insert(id);
         }
         let (list, last) = &mut postings[id as usize];
@@ -651,13 +684,21 @@ fn term_id(
 /// has one (it is the last: documents come in order), a new posting otherwise.
 fn add_posting(out: &mut String, last: &mut u32, doc: u32, w: u8) {
     if *last == doc && !out.is_empty() {
-        // A posting's last digit holds its weight (the lowest five bits).
-        let digit = out.pop().expect("a posting");
-        let old = FINAL
+        // The last posting starts after the final digit before it (the list is ASCII).
+        let start = out.as_bytes()[..out.len() - 1]
             .iter()
-            .position(|&f| char::from(f) == digit)
-            .expect("a posting ends with a final digit") as u8;
-        out.push(char::from(FINAL[usize::from(merge_weight(old, w).min(31))]));
+            .rposition(|b| FINAL.contains(b))
+            .map_or(0, |p| p + 1);
+        let v = out[start..].bytes().fold(0u64, |v, b| {
+            let digit = MORE.iter().chain(FINAL).position(|&m| m == b);
+            v * 32 + (digit.expect("a base-32 digit") % 32) as u64
+        });
+        out.truncate(start);
+        let old = (v & WEIGHT_MASK) as u8;
+        push_varint(
+            out,
+            (v & !WEIGHT_MASK) | (u64::from(merge_weight(old, w)) & WEIGHT_MASK),
+        );
     } else {
         push_posting(out, last, doc, w);
     }
@@ -691,25 +732,36 @@ fn file_key(key: &str) -> String {
 /// Merges a word's weight into what it has so far: field weights are bits, body counts add up
 /// to 3.
 fn merge_weight(into: u8, w: u8) -> u8 {
-    if w >= W_META {
+    if w >= W_LEAD {
         into | w
     } else {
         (into & !3) | ((into & 3) + w).min(3)
     }
 }
 
-/// Builds the index files for a site (`opsbook-search/meta.js`, `opsbook-search/t-*.js`, `d-*.js`,
-/// `f-*.js`) and hands each to `emit` as soon as it is made; returns how many there were.
-///
-/// With `taken` (from `take_terms`), each runbook's words are dropped as soon as they are in the
-/// index, so that a build does not hold them all to the end.
-pub fn build(
-    site: &Site,
-    taken: Option<&[Mutex<Terms>]>,
-    emit: &mut dyn FnMut(OutputFile) -> Result<(), String>,
-) -> Result<usize, String> {
-    let pretty = site.project.pretty_urls();
-    // Documents in the order the section tree lists them, so ties rank in reading order.
+/// A heading in a runbook's display data: its text alone when its anchor is what the runtime
+/// makes of it (ASCII, lower case, spaces as `-`, only letters, digits, `-` and `_` kept), else
+/// with its anchor. Most headings are the first kind, which keeps a result's data small.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum SnippetHeading<'a> {
+    Text(&'a str),
+    WithId(&'a str, &'a str),
+}
+
+impl<'a> SnippetHeading<'a> {
+    fn of(h: &'a Heading) -> SnippetHeading<'a> {
+        if h.text.is_ascii() && crate::text::slug(&h.text) == h.id {
+            SnippetHeading::Text(&h.text)
+        } else {
+            SnippetHeading::WithId(&h.text, &h.id)
+        }
+    }
+}
+
+/// Runbooks in the order the index numbers them: as the section tree lists them (by title), so
+/// that ties rank in reading order.
+pub fn doc_order(site: &Site) -> Vec<usize> {
     let mut order: Vec<usize> = (0..site.runbooks.len()).collect();
     order.sort_by_cached_key(|&i| {
         (
@@ -717,7 +769,65 @@ pub fn build(
             site.runbooks[i].id.as_str(),
         )
     });
+    order
+}
 
+/// The display data of runbook `i`, number `d` in `doc_order` (`opsbook-search/d-<d>.js`): what a
+/// result shows (title, address, section, owner, service, severity, alert names, summary and
+/// headings for the snippet). One file per runbook, so that a query downloads the data of the
+/// results it shows and nothing else; they are independent of the index, made in parallel.
+pub fn display_file(site: &Site, i: usize, d: usize) -> OutputFile {
+    let rb = &site.runbooks[i];
+    let meta = &rb.meta;
+    let section = &site.sections[rb.section];
+    let url = crate::text::path_url(
+        "index.html",
+        &rb.document.output,
+        site.project.pretty_urls(),
+    );
+    let alerts: Vec<&str> = meta.alerts.iter().map(|a| a.value.as_str()).collect();
+    // A tuple of strings is written as a JSON array, with no intermediate value.
+    let row = (
+        &rb.document.title,
+        &url,
+        if rb.section == 0 {
+            ""
+        } else {
+            section.title.as_str()
+        },
+        meta.owner.as_ref().map_or("", |o| o.value.as_str()),
+        meta.service.as_deref().unwrap_or_default(),
+        meta.severity.as_deref().unwrap_or_default(),
+        alerts.join(", "),
+        crate::text::cut_at_word(lead(meta, &rb.document.doc), crate::markdown::LEAD_MAX),
+        rb.document
+            .doc
+            .headings
+            .iter()
+            .take(MAX_SNIPPET_HEADINGS)
+            .map(SnippetHeading::of)
+            .collect::<Vec<_>>(),
+    );
+    let json = serde_json::to_string(&row)
+        .expect("a document row serializes")
+        .replace('<', "\\u003c");
+    OutputFile {
+        path: format!("opsbook-search/d-{d}.js"),
+        content: Content::Bytes(format!("opsbookSearch.d({d},[{json}]);\n").into_bytes()),
+    }
+}
+
+/// Builds the index files for a site (`opsbook-search/meta.js`, `opsbook-search/t-*.js`,
+/// `f-*.js`, `v.js`, `facets.js`; the `d-*.js` files come from `display_file`) and hands each to `emit` as soon as it is made; returns how many there were.
+///
+/// With `taken` (from `take_terms`), each runbook's words are dropped as soon as they are in the
+/// index, so that a build does not hold them all to the end.
+pub fn build(
+    site: &Site,
+    order: &[usize],
+    taken: Option<&[Mutex<Terms>]>,
+    emit: &mut dyn FnMut(OutputFile) -> Result<(), String>,
+) -> Result<usize, String> {
     // Terms get ids as they are first seen; documents come in order, so each term's postings
     // are encoded as they come: (encoded list, last document).
     let mut term_ids: HashMap<Box<str>, u32, FixedState> = HashMap::default();
@@ -736,18 +846,7 @@ pub fn build(
             });
         }
     };
-    // Display data of runbooks, written a shard at a time as documents come (in order).
     let docs = order.len();
-    let mut shard_docs: Vec<String> = Vec::with_capacity(DOCS_PER_SHARD);
-    // Shard `n` of the display data, made of JSON rows.
-    let flush_docs = |n: usize, rows: &mut Vec<String>, file: &mut dyn FnMut(String, String)| {
-        let json = format!("[{}]", rows.join(",")).replace('<', "\\u003c");
-        file(
-            format!("opsbook-search/d-{n}.js"),
-            format!("opsbookSearch.d({n},{json});\n"),
-        );
-        rows.clear();
-    };
     let mut facets: BTreeMap<&'static str, BTreeMap<String, Vec<u32>>> = BTreeMap::new();
     for (d, &i) in order.iter().enumerate() {
         let rb = &site.runbooks[i];
@@ -762,33 +861,13 @@ pub fn build(
             &mut vocabulary,
             d,
             terms,
-            meta,
-            headings,
+            Fields {
+                meta,
+                headings,
+                lead: lead(meta, &rb.document.doc),
+            },
         );
         drop(taken_terms);
-        let section = &site.sections[rb.section];
-        let url = crate::text::path_url("index.html", &rb.document.output, pretty);
-        // A tuple of strings is written as a JSON array, with no intermediate value.
-        let alerts: Vec<&str> = meta.alerts.iter().map(|a| a.value.as_str()).collect();
-        let row = (
-            &rb.document.title,
-            &url,
-            if rb.section == 0 {
-                ""
-            } else {
-                section.title.as_str()
-            },
-            meta.owner.as_ref().map_or("", |o| o.value.as_str()),
-            meta.service.as_deref().unwrap_or_default(),
-            meta.severity.as_deref().unwrap_or_default(),
-            meta.tags.join(", "),
-            alerts.join(", "),
-            meta.description.as_deref().unwrap_or_default(),
-        );
-        shard_docs.push(serde_json::to_string(&row).expect("a document row serializes"));
-        if shard_docs.len() == DOCS_PER_SHARD {
-            flush_docs(d as usize / DOCS_PER_SHARD, &mut shard_docs, &mut file);
-        }
         let owner = meta.owner.as_ref().map(|o| o.value.trim());
         let fields: [(&'static str, Vec<&str>); 4] = [
             ("owner", owner.into_iter().collect()),
@@ -887,9 +966,6 @@ pub fn build(
         body.push_str("});\n");
         file(format!("opsbook-search/t-{}.js", file_key(key)), body);
     }
-    if !shard_docs.is_empty() {
-        flush_docs((docs - 1) / DOCS_PER_SHARD, &mut shard_docs, &mut file);
-    }
     let mut facet_meta = serde_json::Map::new();
     for (facet, values) in &facets {
         let mut list = Vec::new();
@@ -907,13 +983,25 @@ pub fn build(
         }
         facet_meta.insert(facet.to_string(), serde_json::Value::Array(list));
     }
+    // The filters' values, loaded when the reader opens the filters: every owner of a large
+    // site is more than a first query should download.
+    let filters: Vec<String> = facet_meta.keys().cloned().collect();
+    let facet_list = serde_json::to_string(&facet_meta)
+        .expect("facets serialize")
+        .replace('<', "\\u003c");
+    file(
+        "opsbook-search/facets.js".into(),
+        format!("opsbookSearch.facetsLoaded({facet_list});\n"),
+    );
+    // Shard keys are letters and digits: space-separated, they take fewer bytes than a list.
+    let shard_keys: Vec<&str> = shards.keys().map(String::as_str).collect();
     let meta = serde_json::json!({
         "version": 1,
         "docs": docs,
         "per": DOCS_PER_SHARD,
-        "splits": splits,
-        "shards": shards.keys().collect::<Vec<_>>(),
-        "facets": facet_meta,
+        "splits": splits.join(" "),
+        "shards": shard_keys.join(" "),
+        "filters": filters,
     });
     let meta = serde_json::to_string(&meta)
         .expect("meta serializes")
@@ -1039,8 +1127,11 @@ mod tests {
                 &mut HashSet::default(),
                 n as u32,
                 &terms,
-                meta,
-                headings,
+                Fields {
+                    meta,
+                    headings,
+                    lead: meta.description.as_deref().unwrap_or_default(),
+                },
             );
         }
         let mut out: Vec<(String, u8)> = term_ids
@@ -1055,9 +1146,9 @@ mod tests {
                         continue;
                     }
                     v = v * 32 + FINAL.iter().position(|&f| f == c).unwrap() as u64;
-                    doc += (v >> 5) as u32;
+                    doc += (v >> WEIGHT_BITS) as u32;
                     if doc == d {
-                        return Some((t.to_string(), (v & 31) as u8));
+                        return Some((t.to_string(), (v & WEIGHT_MASK) as u8));
                     }
                     v = 0;
                 }
@@ -1088,9 +1179,8 @@ mod tests {
         };
         let expected = [
             ("again", 1),
-            ("cordon", 1),
-            // 3 in the body (the most counted) + 1 in the description stays 3.
-            ("drain", W_TITLE | W_HEADING | 3),
+            ("cordon", W_LEAD),
+            ("drain", W_TITLE | W_HEADING | W_LEAD | 3),
             ("kubernetes", W_TITLE | W_META),
             ("more", 1),
             ("node", W_TITLE | W_HEADING | 1),
@@ -1174,9 +1264,17 @@ mod tests {
         push_varint(&mut s, 32);
         push_varint(&mut s, 1000);
         assert_eq!(s, "5B0*8");
+        // (gap << 6) | weight: 16 = "g", then 64 + 1 = "C1"; then gap 40 with weight 1 and the
+        // title bit merged in: 2560 + 33 = 2·1024 + 17·32 + 1 = "CR1".
         let (mut list, mut last) = (String::new(), 0);
         push_posting(&mut list, &mut last, 0, 16);
         push_posting(&mut list, &mut last, 1, 1);
-        assert_eq!(list, "gB1");
+        assert_eq!(list, "gC1");
+        // A field weight merged into a posting of several digits re-encodes it whole.
+        push_posting(&mut list, &mut last, 41, 1);
+        add_posting(&mut list, &mut last, 41, W_TITLE);
+        assert_eq!(list, "gC1CR1");
+        add_posting(&mut list, &mut last, 41, W_HEADING);
+        assert_eq!(list, "gC1CRh");
     }
 }

@@ -243,6 +243,23 @@ pub fn path_problem(path: &str) -> Option<String> {
     })
 }
 
+/// `text` if it fits in `max` bytes, else its words up to there and an ellipsis.
+pub fn cut_at_word(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &text[..end];
+    let head = head.rfind(' ').map_or(head, |space| &head[..space]);
+    Cow::Owned(format!(
+        "{}…",
+        head.trim_end_matches(|c: char| !c.is_alphanumeric())
+    ))
+}
+
 /// Levenshtein distance between `a` and `b`, in characters: for "did you mean" hints.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -455,6 +472,17 @@ impl HeadingIds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cuts_fall_between_words() {
+        assert_eq!(cut_at_word("short text", 20), "short text");
+        assert_eq!(
+            cut_at_word("the pods restart, again", 19),
+            "the pods restart…"
+        );
+        assert_eq!(cut_at_word("ünïcödé wörds här", 12), "ünïcödé…");
+        assert_eq!(cut_at_word("oneverylongword", 5), "oneve…");
+    }
 
     #[test]
     fn escaping_never_lets_a_marker_through() {

@@ -150,6 +150,10 @@ pub struct Doc {
     pub destructive: Vec<usize>,
     /// Words of the body (prose and code) for the search index, only when rendering HTML.
     pub terms: crate::search::Terms,
+    /// The first paragraph of prose (outside lists and quotes) with three words or more, cut
+    /// to `LEAD_MAX` bytes: what search shows and ranks as the runbook's summary. Only when
+    /// rendering HTML.
+    pub lead: String,
     /// The variables referred to (indices into `RenderOptions::variables`), in order of first use.
     pub variables: Vec<usize>,
     /// Offsets of the related-operations items wrapped in `REF_OPEN`/`REF_CLOSE`, in order.
@@ -367,6 +371,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
     let mut skip_heading = false;
     // Plain text of the body for the search index.
     let mut text_buf = String::new();
+    let mut lead = Lead::default();
 
     for (event, range) in parser {
         let event = if may_forge {
@@ -393,6 +398,9 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
             && let Some(h) = doc.headings.last_mut()
         {
             h.content = true;
+        }
+        if want_html {
+            lead.see(&event, items.is_empty() && quote_kinds.is_empty());
         }
         match event {
             Event::Start(Tag::Heading {
@@ -788,6 +796,7 @@ pub fn analyze(original: &str, base: usize, opts: &RenderOptions) -> Doc {
     if want_html {
         doc.terms = crate::search::Terms::from_text(&text_buf);
         drop(text_buf);
+        doc.lead = lead.found;
         let mut out = String::with_capacity(body.len() + body.len() / 2);
         html::push_html(&mut out, events.list.into_iter());
         if keep_toc {
@@ -1106,6 +1115,42 @@ fn scrub(event: Event<'_>, keep_toc: bool) -> Event<'_> {
     }
 }
 
+/// Longest lead kept, in bytes (cut at a word, with an ellipsis).
+pub const LEAD_MAX: usize = 200;
+
+/// Finds a runbook's lead (`Doc::lead`) as the events go by.
+#[derive(Default)]
+struct Lead {
+    /// The text of the paragraph being read, when it may be the lead.
+    reading: Option<String>,
+    found: String,
+}
+
+impl Lead {
+    /// Takes in one event; `top` says whether it is outside lists and block quotes.
+    fn see(&mut self, event: &Event, top: bool) {
+        if !self.found.is_empty() {
+            return;
+        }
+        match (event, self.reading.as_mut()) {
+            (Event::Start(Tag::Paragraph), None) if top => self.reading = Some(String::new()),
+            (Event::Text(t) | Event::Code(t), Some(text)) => text.push_str(t),
+            (Event::SoftBreak | Event::HardBreak, Some(text)) => text.push(' '),
+            (Event::End(TagEnd::Paragraph), Some(_)) => {
+                let text = collapse_whitespace(self.reading.take().unwrap_or_default());
+                let words = text
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .count();
+                if words >= 3 {
+                    self.found = crate::text::cut_at_word(&text, LEAD_MAX).into_owned();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The words of `text` separated by single spaces (what `split_whitespace` then `join(" ")`
 /// gives), reusing the string when it already is so.
 fn collapse_whitespace(text: String) -> String {
@@ -1147,6 +1192,27 @@ fn callout(kind: BlockQuoteKind) -> (&'static str, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lead_is_the_first_paragraph_of_prose_with_three_words() {
+        let lead = |body: &str| render(body, 0, Some("T")).lead;
+        // Lists, quotes, code, headings and short paragraphs are passed over.
+        let body = "# T\n\n- a list item with words\n\n> a quote with words\n\n```\ncode with words\n```\n\n## Meaning\n\nSee below.\n\nThe `redis` cache\nis *down* for [everyone](x.md).\n\nLater paragraph.\n";
+        assert_eq!(lead(body), "The redis cache is down for everyone.");
+        assert_eq!(lead("Only two\n\n- list words here\n"), "");
+        let long = format!("{} end", "word ".repeat(60));
+        let cut = lead(&long);
+        assert!(
+            cut.len() <= LEAD_MAX + '…'.len_utf8() && cut.ends_with("word…"),
+            "{cut}"
+        );
+        // `check` renders no HTML and needs no lead.
+        let opts = RenderOptions {
+            html: false,
+            ..RenderOptions::default()
+        };
+        assert_eq!(analyze(body, 0, &opts).lead, "");
+    }
 
     #[test]
     fn collapsed_whitespace_is_split_then_joined() {

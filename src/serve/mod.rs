@@ -86,10 +86,15 @@ impl Rendered {
                 search
                     .get_or_insert_with(|| {
                         let mut files = HashMap::new();
-                        let _ = crate::search::build(&state.site, None, &mut |f| {
+                        let order = crate::search::doc_order(&state.site);
+                        let _ = crate::search::build(&state.site, &order, None, &mut |f| {
                             files.insert(f.path, f.content);
                             Ok(())
                         });
+                        for (d, &i) in order.iter().enumerate() {
+                            let f = crate::search::display_file(&state.site, i, d);
+                            files.insert(f.path, f.content);
+                        }
                         Arc::new(files)
                     })
                     .clone()

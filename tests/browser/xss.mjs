@@ -73,7 +73,7 @@ const FORBIDDEN = [
   "select:not([data-facet])",
   "script:not([src])",
   "input:not(#search-input):not(input.task[type=checkbox]):not(form.variables input[data-var])",
-  "button:not(.copy):not([data-reset-tasks]):not([data-incident-note])",
+  "button:not(.copy):not([data-reset-tasks]):not([data-incident-note]):not(#search-panel > .search-more):not(#search-panel > .search-filters > .filters-toggle)",
   'link:not([rel="stylesheet"]):not([rel="canonical"]):not([rel="icon"][href="data:,"])',
   'meta[http-equiv]:not([http-equiv="refresh"])',
 ].join(", ");

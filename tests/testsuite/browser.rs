@@ -378,7 +378,7 @@ fn search_finds_the_runbook_first_on_the_openshift_corpus() {
             "--min",
             "typo=0.80",
         ])
-        .args(["--min", "title=0.98", "--min", "symptom=0.60"])
+        .args(["--min", "title=0.98", "--min", "symptom=0.72"])
         .args(["--min", "no-result=0.02"]);
     node_passes(&mut node, "search quality below target");
 }

@@ -24,7 +24,7 @@
     cbs.forEach(function (cb) { cb(); });
   }
   function need(key, path, cb) {
-    var have = key === "meta" ? S.metaData : key === "v" ? S.vocab : key.charAt(0) === "t" ? S.shards[key.slice(2)] :
+    var have = key === "meta" ? S.metaData : key === "v" ? S.vocab : key === "facets" ? S.facetList : key.charAt(0) === "t" ? S.shards[key.slice(2)] :
       key.charAt(0) === "d" ? S.docs[key.slice(2)] : S.facets[key.slice(2)];
     if (have) { cb(); return; }
     // No shard holds words starting so: nothing to ask the server for.
@@ -43,6 +43,8 @@
     keys.forEach(function (k) { need(k[0], k[1], function () { if (--left === 0) cb(); }); });
   }
   S.meta = function (m) {
+    m.splits = m.splits ? m.splits.split(" ") : [];
+    m.shards = m.shards ? m.shards.split(" ") : [];
     m.splits.forEach(function (k) { S.splits[k] = 1; });
     S.has = {};
     m.shards.forEach(function (k) { S.has[k] = 1; });
@@ -54,7 +56,7 @@
   // the new index. A query still loading the old one is dropped (its parts are gone) and, if
   // its results are open, runs again on the new index.
   S.forget = function () {
-    S.shards = {}; S.docs = {}; S.facets = {}; S.metaData = null; S.splits = {}; S.vocab = null;
+    S.shards = {}; S.docs = {}; S.facets = {}; S.metaData = null; S.splits = {}; S.vocab = null; S.facetList = null;
     near = {};
     requested = {};
     generation++;
@@ -68,6 +70,9 @@
     text.split(" ").forEach(function (w) { var n = Array.from(w).length; (S.vocab[n] = S.vocab[n] || []).push(w); });
     resolve("v");
   };
+  // The values of each filter (loaded when the reader opens the filters).
+  S.facetList = null;
+  S.facetsLoaded = function (list) { S.facetList = list; resolve("facets"); };
   S.f = function (key, enc) { S.facets[key] = decode(enc, false); resolve("f:" + key); };
 
   function decode(s, weighted) {
@@ -76,7 +81,7 @@
       var c = s.charAt(i), d = MORE.indexOf(c);
       if (d >= 0) { v = v * 32 + d; continue; }
       v = v * 32 + FINAL.indexOf(c);
-      if (weighted) { doc += Math.floor(v / 32); out.push(doc, v % 32); } else { doc += v; out.push(doc); }
+      if (weighted) { doc += Math.floor(v / 64); out.push(doc, v % 64); } else { doc += v; out.push(doc); }
       v = 0;
     }
     return out;
@@ -144,16 +149,53 @@
   // focus the box again, not even a search or the index finishing loading afterwards, nor the
   // input event of the browser emptying the field on Escape.
   var generation = 0, timer = 0, active = -1, shown = [], dismissed = false;
+  // Results shown at once; "Show more" adds as many again (each one loads its own small file).
+  var PAGE = 10, limit = PAGE;
+  var more = document.createElement("button");
+  more.type = "button";
+  more.className = "search-more";
+  more.hidden = true;
+  more.addEventListener("click", function () { limit += PAGE; run(); });
+  list.parentNode.insertBefore(more, list.nextSibling);
   var filters = { owner: "", service: "", severity: "", tag: "" };
   var LABELS = { owner: "Owner", service: "Service", severity: "Severity", tag: "Tag" };
 
+  // Filters sit behind a button: their values (every owner, service, severity and tag) load
+  // only when the reader opens them, not with every first query.
   function buildFilters() {
     filtersBox.textContent = "";
-    Object.keys(LABELS).forEach(function (f) {
-      var values = (S.metaData.facets[f] || []);
+    var names = Object.keys(LABELS).filter(function (f) { return (S.metaData.filters || []).indexOf(f) >= 0; });
+    if (!names.length) return;
+    var toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "filters-toggle";
+    toggle.setAttribute("aria-expanded", "false");
+    toggle.setAttribute("aria-controls", "search-filter-fields");
+    var fields = document.createElement("div");
+    fields.id = "search-filter-fields";
+    fields.className = "filter-fields";
+    fields.hidden = true;
+    function label() {
+      var on = Object.keys(filters).filter(function (f) { return filters[f]; }).length;
+      toggle.textContent = on ? "Filters (" + on + ")" : "Filters";
+    }
+    label();
+    toggle.addEventListener("click", function () {
+      var open = fields.hidden;
+      fields.hidden = !open;
+      toggle.setAttribute("aria-expanded", String(open));
+      if (open && !fields.firstChild) need("facets", "facets.js", function () { fill(fields, names, label); });
+    });
+    filtersBox.appendChild(toggle);
+    filtersBox.appendChild(fields);
+  }
+  function fill(fields, names, label) {
+    if (fields.firstChild || !S.facetList) return;
+    names.forEach(function (f) {
+      var values = S.facetList[f] || [];
       if (!values.length) return;
-      var label = document.createElement("label");
-      label.textContent = LABELS[f] + " ";
+      var wrap = document.createElement("label");
+      wrap.textContent = LABELS[f] + " ";
       var select = document.createElement("select");
       select.setAttribute("data-facet", f);
       var any = document.createElement("option");
@@ -164,11 +206,12 @@
         var o = document.createElement("option");
         o.value = v[2];
         o.textContent = v[0] + " (" + v[1] + ")";
+        o.selected = filters[f] === v[2];
         select.appendChild(o);
       });
-      select.addEventListener("change", function () { filters[f] = select.value; dismissed = false; run(); });
-      label.appendChild(select);
-      filtersBox.appendChild(label);
+      select.addEventListener("change", function () { filters[f] = select.value; label(); limit = PAGE; dismissed = false; run(); });
+      wrap.appendChild(select);
+      fields.appendChild(wrap);
     });
   }
 
@@ -253,6 +296,27 @@
     }
     return prev[b.length];
   }
+  // How many pairs of the query's successive words `seq` stand side by side in one of a
+  // runbook's titled texts (title, alert names, summary, headings); the last word may be
+  // unfinished when `prefix`.
+  var ADJACENT = 1;
+  function adjacent(seq, doc, prefix) {
+    if (seq.length < 2) return 0;
+    var texts = [doc[0], doc[6], doc[7]].concat((doc[8] || []).map(function (h) { return heading(h)[0]; }));
+    var pairs = {};
+    texts.forEach(function (text) {
+      if (!text) return;
+      var ws = words(tokens(text));
+      for (var i = 0; i + 1 < seq.length; i++) {
+        if (pairs[i]) continue;
+        for (var k = 0; k + 1 < ws.length; k++) {
+          var next = ws[k + 1], want = seq[i + 1];
+          if (ws[k] === seq[i] && (next === want || (prefix && i + 2 === seq.length && next.lastIndexOf(want, 0) === 0))) { pairs[i] = 1; break; }
+        }
+      }
+    });
+    return Object.keys(pairs).length;
+  }
   // Runbooks ranked for the query's groups. When none has every group, the runbooks with the
   // most of them, marked as partial.
   function score(groups, prefixLast) {
@@ -331,10 +395,16 @@
       ids.forEach(function (d) { shards[Math.floor(d / per)] = 1; });
       all(Object.keys(shards).map(function (n) { return ["d:" + n, "d-" + n + ".js"]; }), function () {
         var docs = ids.map(function (d) { return S.docs[Math.floor(d / per)][d % per]; });
+        // Query words side by side in a title, alert name, summary or heading count for more.
+        var seq = words(toks), boost = {};
+        docs.forEach(function (doc, i) { boost[ids[i]] = 1 + ADJACENT * adjacent(seq, doc, prefixLast) / Math.max(1, seq.length - 1); });
+        var order = docs.map(function (doc, i) { return i; }).sort(function (a, b) {
+          return scores[ids[b]] * boost[ids[b]] - scores[ids[a]] * boost[ids[a]] || ids[a] - ids[b];
+        });
         // A runbook whose title or alert name is the query comes first.
         var want = flat(q), first = [], rest = [];
-        docs.forEach(function (doc) {
-          var names = [doc[0]].concat(doc[7] ? doc[7].split(", ") : []);
+        order.forEach(function (i) {
+          var doc = docs[i], names = [doc[0]].concat(doc[6] ? doc[6].split(", ") : []);
           (want && names.some(function (name) { return flat(name) === want; }) ? first : rest).push(doc);
         });
         cb(first.concat(rest), total, partial);
@@ -355,15 +425,17 @@
     if (!tokens(q).length && !Object.keys(filters).some(function (f) { return filters[f]; })) {
       status.setAttribute("data-query", q);
       list.textContent = "";
+      more.hidden = true;
       status.textContent = q.trim() ? "Keep typing…" : "Type to search titles, alert names, owners, headings and text.";
       return;
     }
-    search(q, 12, function (docs, total, partial) {
+    search(q, limit, function (docs, total, partial) {
       if (gen === generation) show(docs, total, q, partial);
     });
   }
 
   function show(docs, total, q, partial) {
+    var marks = matcher(q);
     status.setAttribute("data-query", q);
     list.textContent = "";
     active = -1;
@@ -377,26 +449,89 @@
       a.className = "result-title";
       a.textContent = doc[0];
       li.appendChild(a);
-      var meta = [doc[2], doc[3] && "owner " + doc[3], doc[4], doc[5], doc[7] && "alerts: " + doc[7]].filter(Boolean).join(" · ");
+      var meta = [doc[2], doc[3] && "owner " + doc[3], doc[4], doc[5], doc[6] && "alerts: " + doc[6]].filter(Boolean).join(" · ");
       if (meta) {
         var small = document.createElement("span");
         small.className = "result-meta";
         small.textContent = meta;
         li.appendChild(small);
       }
-      if (doc[8]) {
+      var cut = snippet(doc, marks);
+      if (cut) {
         var p = document.createElement("span");
-        p.className = "result-description";
-        p.textContent = doc[8];
+        p.className = "result-snippet";
+        var at = 0;
+        cut.hits.forEach(function (h) {
+          p.appendChild(document.createTextNode(cut.text.slice(at, h[0])));
+          var m = document.createElement("mark");
+          m.className = "hit";
+          m.textContent = cut.text.slice(h[0], h[1]);
+          p.appendChild(m);
+          at = h[1];
+        });
+        p.appendChild(document.createTextNode(cut.text.slice(at)));
         li.appendChild(p);
+        // A result found by a heading opens at that heading.
+        if (cut.anchor) a.href += "#" + encodeURIComponent(cut.anchor);
       }
       list.appendChild(li);
       shown.push(a);
     });
+    more.hidden = total <= docs.length;
+    more.textContent = "Show " + Math.min(PAGE, total - docs.length) + " more";
     status.textContent = total === 0 ? "No runbook matches \u201c" + q.trim() + "\u201d." :
       partial ? "No runbook has all the words; closest:" :
       total > docs.length ? total + " runbooks match; showing the best " + docs.length + "." :
       total + (total === 1 ? " runbook matches." : " runbooks match.");
+  }
+
+  // Where the words of query `q` (and the near spellings of misspelt ones) are in a text: a
+  // regular expression for words starting with one of them, as the runbook page marks them.
+  function matcher(q) {
+    var ws = words(tokens(q));
+    ws.slice().forEach(function (w) { (near[w] || []).forEach(function (c) { ws.push(c); }); });
+    if (!ws.length) return null;
+    var esc = ws.map(function (w) { return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); });
+    return new RegExp("(?<![\\p{L}\\p{N}])(?:" + esc.join("|") + ")[\\p{L}\\p{N}]*", "giu");
+  }
+  function hits(re, text) {
+    var out = [], m, seen = {};
+    if (!re || !text) return { at: out, words: 0 };
+    re.lastIndex = 0;
+    while ((m = re.exec(text))) { out.push([m.index, m.index + m[0].length]); seen[m[0].toLowerCase()] = 1; }
+    return { at: out, words: Object.keys(seen).length };
+  }
+  // The text a result shows under its title, its matches to mark ([start, end] pairs), and the
+  // heading to open at: the part of the summary around its first match, else the heading with
+  // the most of the words (`§ Restart the pods`), else the start of the summary.
+  var SNIPPET = 160;
+  // A heading of the display data as [text, anchor]: the index leaves out an anchor that is
+  // the text's slug (ASCII, lower case, spaces as "-", letters, digits, "-" and "_" kept).
+  function heading(h) {
+    return typeof h === "string" ? [h, h.toLowerCase().replace(/ /g, "-").replace(/[^a-z0-9_-]/g, "")] : h;
+  }
+  function snippet(doc, re) {
+    var lead = doc[7] || "", inLead = hits(re, lead), best = null;
+    (doc[8] || []).forEach(function (h) {
+      h = heading(h);
+      var found = hits(re, h[0]);
+      if (found.words > (best ? best.found.words : inLead.words)) best = { h: h, found: found };
+    });
+    if (best) {
+      return { text: "\u00a7 " + best.h[0], hits: best.found.at.map(function (x) { return [x[0] + 2, x[1] + 2]; }), anchor: best.h[1] };
+    }
+    if (!lead) return null;
+    var chars = Array.from(lead);
+    if (chars.length <= SNIPPET) return { text: lead, hits: inLead.at };
+    // A window of the summary that starts a little before its first match, at a word.
+    var first = inLead.at.length ? Array.from(lead.slice(0, inLead.at[0][0])).length : 0;
+    var from = Math.max(0, Math.min(first - 30, chars.length - SNIPPET));
+    while (from > 0 && /\S/.test(chars[from - 1])) from--;
+    var to = Math.min(chars.length, from + SNIPPET);
+    while (to < chars.length && /\S/.test(chars[to])) to++;
+    var head = from > 0 ? "\u2026 " : "", tail = to < chars.length ? " \u2026" : "";
+    var text = head + chars.slice(from, to).join("") + tail;
+    return { text: text, hits: hits(re, text).at };
   }
 
   function move(by) {
@@ -411,6 +546,7 @@
   input.addEventListener("input", function () {
     // Escape in a search field also empties it: that input event must not reopen the results.
     if (input.value) dismissed = false;
+    limit = PAGE;
     clearTimeout(timer);
     timer = setTimeout(run, 40);
   });
