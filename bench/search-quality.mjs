@@ -1,13 +1,16 @@
 // Search quality on a runbook collection: does the reader's first result open the runbook?
 //
-//   node bench/search-quality.mjs ROOT [--opsbook BIN] [--json] [--min KIND=HIT1 ...]
+//   node bench/search-quality.mjs ROOT [--opsbook BIN] [--json] [--min KIND=HIT1 ...] [--pagefind BIN]
 //   (MISSES=1 lists the misses; RUNTIME=path uses that search runtime instead of the built one)
 //
 // Builds ROOT with opsbook, generates queries from its runbooks (deterministic), runs each in
 // headless Chromium through the site's own search runtime (`opsbookSearch.search`, the code the
 // search box calls, on the built index: no re-implementation to drift), and prints hit@1, hit@5,
 // MRR@10 and the no-result rate per kind of query. With --min, exits 1 when a kind's hit@1 is
-// below the given rate (`--min exact=0.98`), or `no-result=0.02` is exceeded.
+// below the given rate (`--min exact=0.98`), or `no-result=0.02` is exceeded. With --pagefind
+// (the path of a Pagefind binary, e.g. from `npm i pagefind`), the same queries also run through
+// Pagefind's index of the same built site (served over HTTP, which its module needs), for a
+// second table; the gate applies to opsbook only.
 //
 // Query kinds, for each runbook named after an alert (an `alerts:` entry, or a file named like
 // `KubePodCrashLooping`):
@@ -142,35 +145,71 @@ const results = await page.evaluate(async (qs) => {
   for (const q of qs) out.push(await one(q));
   return out;
 }, all.map((x) => x.q));
+
+// The same queries through Pagefind, on the same pages.
+let pagefindResults = null;
+if (opt("--pagefind")) {
+  execFileSync(opt("--pagefind"), ["--site", site], { stdio: ["ignore", "ignore", "inherit"] });
+  const http = await import("node:http");
+  const server = http.createServer((req, res) => {
+    // A page of our own without the site's Content-Security-Policy, which forbids the
+    // WebAssembly Pagefind runs.
+    if (req.url === "/pagefind-bench.html") { res.writeHead(200, { "content-type": "text/html" }); res.end("<!doctype html><title>bench</title>"); return; }
+    const file = path.join(site, decodeURIComponent(new URL(req.url, "http://x").pathname));
+    if (!file.startsWith(site) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) { res.writeHead(404); res.end(); return; }
+    const type = { ".js": "text/javascript", ".html": "text/html", ".json": "application/json", ".css": "text/css" }[path.extname(file)] || "application/octet-stream";
+    res.writeHead(200, { "content-type": type });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const pf = await browser.newPage();
+  await pf.goto(`http://127.0.0.1:${server.address().port}/pagefind-bench.html`);
+  pagefindResults = await pf.evaluate(async (qs) => {
+    const pagefind = await import("/pagefind/pagefind.js");
+    await pagefind.init();
+    const out = [];
+    for (const q of qs) {
+      const r = await pagefind.search(q);
+      const top = await Promise.all(r.results.slice(0, 10).map((x) => x.data()));
+      out.push({ urls: top.map((d) => d.url.replace(/^\//, "./")), total: r.results.length });
+    }
+    return out;
+  }, all.map((x) => x.q));
+  server.close();
+}
 await browser.close();
 fs.rmSync(work, { recursive: true, force: true });
 
 // A result's address (`alerts/x/Name.html` or `alerts/x/Name/`) against the expected ids.
 const idOf = (url) => decodeURIComponent(url.replace(/^\.\//, "").replace(/(\/index)?\.html$|\/$/, ""));
 const kinds = ["exact", "split", "typo", "symptom", "title"];
-const stats = {};
-for (const k of [...kinds, "all"]) stats[k] = { n: 0, hit1: 0, hit5: 0, mrr: 0, empty: 0 };
-const misses = [];
-const words = (q) => q.toLowerCase().split(/[^\p{L}\p{N}]+/u).join(" ");
-const sharers = new Map();
-for (const x of all) {
-  const key = x.kind + " " + words(x.q);
-  sharers.set(key, (sharers.get(key) || new Set()).add(x.name));
-}
-all.forEach((x, i) => {
-  const r = results[i];
-  const rank = r.urls.findIndex((u) => x.ids.includes(idOf(u)));
-  for (const k of [x.kind, "all"]) {
-    const s = stats[k];
-    s.n++;
-    if (rank === 0) s.hit1++;
-    if (rank >= 0 && rank < 5) s.hit5++;
-    if (rank >= 0) s.mrr += 1 / (rank + 1);
-    if (r.total === 0) s.empty++;
+function measure(results) {
+  const stats = {};
+  for (const k of [...kinds, "all"]) stats[k] = { n: 0, hit1: 0, hit5: 0, mrr: 0, empty: 0 };
+  const misses = [];
+  const words = (q) => q.toLowerCase().split(/[^\p{L}\p{N}]+/u).join(" ");
+  const sharers = new Map();
+  for (const x of all) {
+    const key = x.kind + " " + words(x.q);
+    sharers.set(key, (sharers.get(key) || new Set()).add(x.name));
   }
-  const shared = sharers.get(x.kind + " " + words(x.q)).size > 1 ? " (same words as another alert's)" : "";
-  if (rank !== 0) misses.push(`${x.kind}\t${JSON.stringify(x.q)}${shared}\t${rank < 0 ? (r.total ? "not in top 10" : "no results") : "rank " + (rank + 1)}\t${idOf(r.urls[0] || "")}`);
-});
+  all.forEach((x, i) => {
+    const r = results[i];
+    const rank = r.urls.findIndex((u) => x.ids.includes(idOf(u)));
+    for (const k of [x.kind, "all"]) {
+      const s = stats[k];
+      s.n++;
+      if (rank === 0) s.hit1++;
+      if (rank >= 0 && rank < 5) s.hit5++;
+      if (rank >= 0) s.mrr += 1 / (rank + 1);
+      if (r.total === 0) s.empty++;
+    }
+    const shared = sharers.get(x.kind + " " + words(x.q)).size > 1 ? " (same words as another alert's)" : "";
+    if (rank !== 0) misses.push(`${x.kind}\t${JSON.stringify(x.q)}${shared}\t${rank < 0 ? (r.total ? "not in top 10" : "no results") : "rank " + (rank + 1)}\t${idOf(r.urls[0] || "")}`);
+  });
+  return { stats, misses };
+}
+const { stats, misses } = measure(results);
 // The best hit@1 any ranking can reach: queries of one kind with the same words but different
 // alerts (runbooks that share their summary word for word) can have only one first result.
 const ceiling = {};
@@ -200,6 +239,14 @@ if (args.includes("--json")) {
     console.log(`${k.padEnd(9)} ${String(s.n).padStart(7)}  ${pct(s.hit1, s.n).padStart(6)}  ${pct(s.hit5, s.n).padStart(6)}  ${(s.n ? s.mrr / s.n : 0).toFixed(3).padStart(6)}  ${pct(s.empty, s.n).padStart(10)}  ${pct(ceiling[k], s.n).padStart(8)}`);
   }
   if (process.env.MISSES) console.log(misses.join("\n"));
+  if (pagefindResults) {
+    const pf = measure(pagefindResults).stats;
+    console.log("Pagefind, same site and queries:");
+    for (const k of [...kinds, "all"]) {
+      const s = pf[k];
+      console.log(`${k.padEnd(9)} ${String(s.n).padStart(7)}  ${pct(s.hit1, s.n).padStart(6)}  ${pct(s.hit5, s.n).padStart(6)}  ${(s.n ? s.mrr / s.n : 0).toFixed(3).padStart(6)}  ${pct(s.empty, s.n).padStart(10)}`);
+    }
+  }
 }
 let failed = false;
 for (const [kind, min] of mins) {

@@ -339,9 +339,8 @@
     maps.forEach(function (best) {
       Object.keys(best).forEach(function (d) { count[d] = (count[d] || 0) + 1; scores[d] = (scores[d] || 0) + best[d]; });
     });
-    // Matching more of the words comes first.
-    Object.keys(scores).forEach(function (d) { scores[d] += 1000 * count[d]; });
-    return { scores: scores, partial: true };
+    // Matching more of the words comes first (`count`), whatever the weights.
+    return { scores: scores, partial: true, count: count };
   }
 
   // Ranks the runbooks for query `q` (the filters applied) and calls back with the display data
@@ -374,11 +373,12 @@
       });
     });
     function rank() {
-      var scores, partial = false;
+      var scores, partial = false, count = {};
       if (toks.length) {
         var r = score(toks, prefixLast);
         scores = r.scores;
         partial = !!r.partial;
+        count = r.count || {};
       } else {
         scores = {};
         for (var d = 0; d < S.metaData.docs; d++) scores[d] = 0;
@@ -388,7 +388,7 @@
         S.facets[filters[f]].forEach(function (d) { allowed[d] = 1; });
         Object.keys(scores).forEach(function (d) { if (!allowed[d]) delete scores[d]; });
       });
-      var ids = Object.keys(scores).map(Number).sort(function (a, b) { return scores[b] - scores[a] || a - b; });
+      var ids = Object.keys(scores).map(Number).sort(function (a, b) { return (count[b] || 0) - (count[a] || 0) || scores[b] - scores[a] || a - b; });
       var total = ids.length;
       ids = ids.slice(0, limit);
       var per = S.metaData.per, shards = {};
@@ -399,7 +399,8 @@
         var seq = words(toks), boost = {};
         docs.forEach(function (doc, i) { boost[ids[i]] = 1 + ADJACENT * adjacent(seq, doc, prefixLast) / Math.max(1, seq.length - 1); });
         var order = docs.map(function (doc, i) { return i; }).sort(function (a, b) {
-          return scores[ids[b]] * boost[ids[b]] - scores[ids[a]] * boost[ids[a]] || ids[a] - ids[b];
+          var x = ids[a], y = ids[b];
+          return (count[y] || 0) - (count[x] || 0) || scores[y] * boost[y] - scores[x] * boost[x] || x - y;
         });
         // A runbook whose title or alert name is the query comes first.
         var want = flat(q), first = [], rest = [];
