@@ -196,6 +196,14 @@ await test("results show the matching text marked, open at the matching heading,
   } else {
     assert(shown <= 10 && (await more.isHidden()), `${shown} shown with the button ${await more.isHidden() ? "hidden" : "shown"}`);
   }
+  // On a phone the results use the screen's width, inside it.
+  for (const width of [360, 768]) {
+    await page.setViewportSize({ width, height: 740 });
+    await search(page, `redis ${width}`);
+    await search(page, "redis connection");
+    const box = await page.$eval("#search-panel", (p) => { const r = p.getBoundingClientRect(); return { left: r.left, right: r.right, width: r.width, scroll: document.scrollingElement.scrollWidth, inner: innerWidth }; });
+    assert(box.left >= 0 && box.right <= box.inner && box.scroll <= box.inner && box.width >= Math.min(576, box.inner - 40), `panel at ${width}px: ${JSON.stringify(box)}`);
+  }
   await page.close();
 });
 
