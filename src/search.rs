@@ -715,9 +715,13 @@ fn encode_docs(docs: &[u32]) -> String {
 }
 
 fn js_string(s: &str) -> String {
-    // JSON strings are JavaScript strings; escape `<` so no `</script>` can appear.
-    serde_json::to_string(s)
-        .expect("string serializes")
+    js_json(s)
+}
+
+/// A value as a JavaScript literal: JSON, with `<` escaped so that no `</script>` can appear.
+fn js_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value)
+        .expect("index data serializes")
         .replace('<', "\\u003c")
 }
 
@@ -808,12 +812,11 @@ pub fn display_file(site: &Site, i: usize, d: usize) -> OutputFile {
             .map(SnippetHeading::of)
             .collect::<Vec<_>>(),
     );
-    let json = serde_json::to_string(&row)
-        .expect("a document row serializes")
-        .replace('<', "\\u003c");
     OutputFile {
         path: format!("opsbook-search/d-{d}.js"),
-        content: Content::Bytes(format!("opsbookSearch.d({d},[{json}]);\n").into_bytes()),
+        content: Content::Bytes(
+            format!("opsbookSearch.d({d},[{}]);\n", js_json(&row)).into_bytes(),
+        ),
     }
 }
 
@@ -986,12 +989,9 @@ pub fn build(
     // The filters' values, loaded when the reader opens the filters: every owner of a large
     // site is more than a first query should download.
     let filters: Vec<String> = facet_meta.keys().cloned().collect();
-    let facet_list = serde_json::to_string(&facet_meta)
-        .expect("facets serialize")
-        .replace('<', "\\u003c");
     file(
         "opsbook-search/facets.js".into(),
-        format!("opsbookSearch.facetsLoaded({facet_list});\n"),
+        format!("opsbookSearch.facetsLoaded({});\n", js_json(&facet_meta)),
     );
     // Shard keys are letters and digits: space-separated, they take fewer bytes than a list.
     let shard_keys: Vec<&str> = shards.keys().map(String::as_str).collect();
@@ -1003,12 +1003,9 @@ pub fn build(
         "shards": shard_keys.join(" "),
         "filters": filters,
     });
-    let meta = serde_json::to_string(&meta)
-        .expect("meta serializes")
-        .replace('<', "\\u003c");
     file(
         "opsbook-search/meta.js".into(),
-        format!("opsbookSearch.meta({meta});\n"),
+        format!("opsbookSearch.meta({});\n", js_json(&meta)),
     );
     failed.map(|()| count)
 }
