@@ -4,14 +4,15 @@
 //! tags (not `fetch`, which file:// forbids). To stay small at any size, nothing a query needs is
 //! proportional to the site: terms live in shards keyed by their first letters (a shard that grows
 //! too big is split by one more letter), postings are delta-coded varints, and the display data
-//! of runbooks lives in shards of a few dozen, loaded only for the results shown. The one file
-//! every query loads (`opsbook-search/meta.js`) holds the shard layout and the filter values, not
-//! per-runbook data.
+//! of each runbook is a file of its own (`display_file`), loaded only for the results shown. The
+//! one file every query loads (`opsbook-search/meta.js`) holds the shard layout and which filters
+//! exist; the filters' values (`facets.js`) and the words for misspellings (`v.js`) load only when
+//! needed.
 //!
 //! Postings carry a 6-bit weight: 32 title or alert name, 16 heading, 8 owner/service/team/tag/
 //! severity, 4 lead (the description, else the first paragraph), plus how often the word is in
-//! the body (up to 3). The runtime (`opsbook-search.js`)
-//! must tokenize exactly like `tokens` below.
+//! the body (up to 3). The runtime (`opsbook-search.js`) must tokenize exactly like `tokens` and
+//! `field_tokens` below.
 
 use crate::markdown::Heading;
 use crate::output::{Content, OutputFile};
