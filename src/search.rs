@@ -715,10 +715,6 @@ fn encode_docs(docs: &[u32]) -> String {
     out
 }
 
-fn js_string(s: &str) -> String {
-    js_json(s)
-}
-
 /// A value as a JavaScript literal: JSON, with `<` escaped so that no `</script>` can appear.
 fn js_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value)
@@ -822,7 +818,8 @@ pub fn display_file(site: &Site, i: usize, d: usize) -> OutputFile {
 }
 
 /// Builds the index files for a site (`opsbook-search/meta.js`, `opsbook-search/t-*.js`,
-/// `f-*.js`, `v.js`, `facets.js`; the `d-*.js` files come from `display_file`) and hands each to `emit` as soon as it is made; returns how many there were.
+/// `f-*.js`, `v.js`, `facets.js`; the `d-*.js` files come from `display_file`) and hands each to
+/// `emit` as soon as it is made; returns how many there were.
 ///
 /// With `taken` (from `take_terms`), each runbook's words are dropped as soon as they are in the
 /// index, so that a build does not hold them all to the end.
@@ -903,7 +900,7 @@ pub fn build(
     words.sort_unstable_by_key(|w| (w.chars().count(), *w));
     file(
         "opsbook-search/v.js".to_string(),
-        format!("opsbookSearch.v({});\n", js_string(&words.join(" "))),
+        format!("opsbookSearch.v({});\n", js_json(&words.join(" "))),
     );
     drop(words);
     drop(vocabulary);
@@ -957,15 +954,15 @@ pub fn build(
     for (key, terms) in &shards {
         let mut body = String::with_capacity(terms.values().map(|v| v.len() + 16).sum());
         body.push_str("opsbookSearch.t(");
-        body.push_str(&js_string(key));
+        body.push_str(&js_json(key));
         body.push_str(",{");
         for (n, (t, e)) in terms.iter().enumerate() {
             if n > 0 {
                 body.push(',');
             }
-            body.push_str(&js_string(t));
+            body.push_str(&js_json(t));
             body.push(':');
-            body.push_str(&js_string(e));
+            body.push_str(&js_json(e));
         }
         body.push_str("});\n");
         file(format!("opsbook-search/t-{}.js", file_key(key)), body);
@@ -979,8 +976,8 @@ pub fn build(
                 format!("opsbook-search/f-{key}.js"),
                 format!(
                     "opsbookSearch.f({},{});\n",
-                    js_string(&key),
-                    js_string(&encode_docs(ids))
+                    js_json(&key),
+                    js_json(&encode_docs(ids))
                 ),
             );
             list.push(serde_json::json!([value, ids.len(), key]));

@@ -461,16 +461,7 @@
       if (cut) {
         var p = document.createElement("span");
         p.className = "result-snippet";
-        var at = 0;
-        cut.hits.forEach(function (h) {
-          p.appendChild(document.createTextNode(cut.text.slice(at, h[0])));
-          var m = document.createElement("mark");
-          m.className = "hit";
-          m.textContent = cut.text.slice(h[0], h[1]);
-          p.appendChild(m);
-          at = h[1];
-        });
-        p.appendChild(document.createTextNode(cut.text.slice(at)));
+        p.appendChild((marks && window.opsbookHits.marked(cut.text, marks)) || document.createTextNode(cut.text));
         li.appendChild(p);
         // A result found by a heading opens at that heading.
         if (cut.anchor) a.href += "#" + encodeURIComponent(cut.anchor);
@@ -491,20 +482,19 @@
   function matcher(q) {
     var ws = words(tokens(q));
     ws.slice().forEach(function (w) { (near[w] || []).forEach(function (c) { ws.push(c); }); });
-    if (!ws.length) return null;
-    var esc = ws.map(function (w) { return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); });
-    return new RegExp("(?<![\\p{L}\\p{N}])(?:" + esc.join("|") + ")[\\p{L}\\p{N}]*", "giu");
+    return ws.length ? window.opsbookHits.pattern(ws) : null;
   }
+  // How many different words of `re` a text has, and where the first one starts.
   function hits(re, text) {
-    var out = [], m, seen = {};
-    if (!re || !text) return { at: out, words: 0 };
+    var m, seen = {}, first = -1;
+    if (!re || !text) return { first: first, words: 0 };
     re.lastIndex = 0;
-    while ((m = re.exec(text))) { out.push([m.index, m.index + m[0].length]); seen[m[0].toLowerCase()] = 1; }
-    return { at: out, words: Object.keys(seen).length };
+    while ((m = re.exec(text))) { if (first < 0) first = m.index; seen[m[0].toLowerCase()] = 1; }
+    return { first: first, words: Object.keys(seen).length };
   }
-  // The text a result shows under its title, its matches to mark ([start, end] pairs), and the
-  // heading to open at: the part of the summary around its first match, else the heading with
-  // the most of the words (`§ Restart the pods`), else the start of the summary.
+  // The text a result shows under its title (its words are marked when shown) and the heading
+  // to open at: the part of the summary around its first match, else the heading with the most
+  // of the words (`§ Restart the pods`), else the start of the summary.
   var SNIPPET = 160;
   // A heading of the display data as [text, anchor]: the index leaves out an anchor that is
   // the text's slug (ASCII, lower case, spaces as "-", letters, digits, "-" and "_" kept).
@@ -518,21 +508,18 @@
       var found = hits(re, h[0]);
       if (found.words > (best ? best.found.words : inLead.words)) best = { h: h, found: found };
     });
-    if (best) {
-      return { text: "\u00a7 " + best.h[0], hits: best.found.at.map(function (x) { return [x[0] + 2, x[1] + 2]; }), anchor: best.h[1] };
-    }
+    if (best) return { text: "\u00a7 " + best.h[0], anchor: best.h[1] };
     if (!lead) return null;
     var chars = Array.from(lead);
-    if (chars.length <= SNIPPET) return { text: lead, hits: inLead.at };
+    if (chars.length <= SNIPPET) return { text: lead };
     // A window of the summary that starts a little before its first match, at a word.
-    var first = inLead.at.length ? Array.from(lead.slice(0, inLead.at[0][0])).length : 0;
+    var first = inLead.first >= 0 ? Array.from(lead.slice(0, inLead.first)).length : 0;
     var from = Math.max(0, Math.min(first - 30, chars.length - SNIPPET));
     while (from > 0 && /\S/.test(chars[from - 1])) from--;
     var to = Math.min(chars.length, from + SNIPPET);
     while (to < chars.length && /\S/.test(chars[to])) to++;
     var head = from > 0 ? "\u2026 " : "", tail = to < chars.length ? " \u2026" : "";
-    var text = head + chars.slice(from, to).join("") + tail;
-    return { text: text, hits: hits(re, text).at };
+    return { text: head + chars.slice(from, to).join("") + tail };
   }
 
   function move(by) {

@@ -205,6 +205,30 @@
     });
   }
 
+  // Words of a search marked in text, here and in search results (opsbook-search.js): a regular
+  // expression for words that start with one of `words`, and a text as a fragment with each
+  // match in <mark class="hit"> (null when nothing matches).
+  function hitPattern(words) {
+    var esc = words.map(function (w) { return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); });
+    return new RegExp("(?<![\\p{L}\\p{N}])(?:" + esc.join("|") + ")[\\p{L}\\p{N}]*", "giu");
+  }
+  function marked(text, re) {
+    var last = 0, m, frag = null;
+    re.lastIndex = 0;
+    while ((m = re.exec(text))) {
+      frag = frag || document.createDocumentFragment();
+      frag.appendChild(document.createTextNode(text.slice(last, m.index)));
+      var mark = document.createElement("mark");
+      mark.className = "hit";
+      mark.textContent = m[0];
+      frag.appendChild(mark);
+      last = m.index + m[0].length;
+    }
+    if (frag) frag.appendChild(document.createTextNode(text.slice(last)));
+    return frag;
+  }
+  window.opsbookHits = { pattern: hitPattern, marked: marked };
+
   // A runbook opened from a search result marks the words searched for (`?h=`): words that
   // start with one of them, in the body's text, the first one scrolled into view.
   var wanted = new URLSearchParams(location.search).get("h");
@@ -214,22 +238,12 @@
     var terms = wanted.replace(/(\p{Ll}|\p{N})(\p{Lu})/gu, "$1 $2").replace(/(\p{Lu})(\p{Lu}\p{Ll})/gu, "$1 $2")
       .toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(function (w) { return w.length >= 2; }).slice(0, 10);
     if (terms.length) {
-      var re = new RegExp("(?<![\\p{L}\\p{N}])(?:" + terms.map(function (w) { return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }).join("|") + ")[\\p{L}\\p{N}]*", "giu");
+      var re = hitPattern(terms);
       var walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT), nodes = [];
       while (walker.nextNode()) nodes.push(walker.currentNode);
       nodes.forEach(function (node) {
-        var text = node.nodeValue, last = 0, m, frag = null;
-        re.lastIndex = 0;
-        while ((m = re.exec(text))) {
-          frag = frag || document.createDocumentFragment();
-          frag.appendChild(document.createTextNode(text.slice(last, m.index)));
-          var mark = document.createElement("mark");
-          mark.className = "hit";
-          mark.textContent = m[0];
-          frag.appendChild(mark);
-          last = m.index + m[0].length;
-        }
-        if (frag) { frag.appendChild(document.createTextNode(text.slice(last))); node.parentNode.replaceChild(frag, node); }
+        var frag = marked(node.nodeValue, re);
+        if (frag) node.parentNode.replaceChild(frag, node);
       });
       var first = body.querySelector("mark.hit");
       if (first && !location.hash) first.scrollIntoView({ block: "center" });
