@@ -172,11 +172,19 @@ fn a_bad_edit_shows_an_overlay_and_the_fix_clears_it() {
     server.wait_for("/__opsbook/status", "the overlay to clear", |_, b| {
         b.contains("\"problems\":[]")
     });
-    // A template error keeps the last good pages and says where it is.
+    // A template error keeps the last good pages and says where it is. The template arrives
+    // whole (written aside, then renamed), as an editor saves it: written in place, a rebuild
+    // could read it empty between create and write, and an empty template is a good one.
     site.write(
-        "themes/default/templates/runbook.html",
+        "themes/default/templates/.runbook.html.partial",
         "{% extends \"base.html\" %}{% block content %}{{ nope( }}{% endblock content %}",
     );
+    std::fs::rename(
+        site.path()
+            .join("themes/default/templates/.runbook.html.partial"),
+        site.path().join("themes/default/templates/runbook.html"),
+    )
+    .unwrap();
     server.wait_for("/__opsbook/status", "the template error", |_, b| {
         b.contains("runbook.html")
     });
