@@ -11,8 +11,9 @@
 //!
 //! Postings carry a 6-bit weight: 32 title or alert name, 16 heading, 8 owner/service/team/tag/
 //! severity, 4 lead (the description, else the first paragraph), plus how often the word is in
-//! the body (up to 3). The runtime (`opsbook-search.js`) must tokenize exactly like `tokens` and
-//! `field_tokens` below.
+//! the body (up to 3). A word of a large site's most runbooks keeps its text-only postings in a
+//! file of their own (`split_postings`), which a one-word query rarely needs. The runtime
+//! (`opsbook-search.js`) must tokenize exactly like `tokens` and `field_tokens` below.
 
 use crate::markdown::Heading;
 use crate::output::{Content, OutputFile};
@@ -730,6 +731,50 @@ fn file_key(key: &str) -> String {
     key.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Text-only postings a word needs before its list is split (`split_postings`): about 2 KB of
+/// index, so that only the words of a large site's most runbooks are.
+const SPLIT_TEXT_ONLY: usize = 1024;
+
+/// A common word's postings in two: those where it is in a title, alert name, heading, metadata
+/// or summary, kept in the word's shard with how many others there are, and those where it is
+/// only in the text (body count alone), in the shard's `b-` file. Every text-only posting ranks
+/// below any other of the word, so a one-word query whose best results are all of the first kind
+/// needs only those: a first query for "restart" at 10,000 runbooks reads the runbooks that have
+/// it in a title or heading, not the nine thousand that mention it. None when the word has fewer
+/// than `SPLIT_TEXT_ONLY` text-only postings.
+fn split_postings(list: &str) -> Option<(String, String, usize)> {
+    // A posting takes a digit at least: most words are done with at once.
+    if list.len() < SPLIT_TEXT_ONLY {
+        return None;
+    }
+    let mut postings = Vec::new();
+    let (mut doc, mut v) = (0u64, 0u64);
+    for c in list.bytes() {
+        if let Some(k) = MORE.iter().position(|&m| m == c) {
+            v = v * 32 + k as u64;
+            continue;
+        }
+        v = v * 32 + FINAL.iter().position(|&f| f == c)? as u64;
+        doc += v >> WEIGHT_BITS;
+        postings.push((doc as u32, (v & WEIGHT_MASK) as u8));
+        v = 0;
+    }
+    let text_only = postings.iter().filter(|p| p.1 < W_LEAD).count();
+    if text_only < SPLIT_TEXT_ONLY {
+        return None;
+    }
+    let (mut fields, mut text) = (String::new(), String::new());
+    let (mut last_field, mut last_text) = (0, 0);
+    for (d, w) in postings {
+        if w < W_LEAD {
+            push_posting(&mut text, &mut last_text, d, w);
+        } else {
+            push_posting(&mut fields, &mut last_field, d, w);
+        }
+    }
+    Some((fields, text, text_only))
+}
+
 /// Merges a word's weight into what it has so far: field weights are bits, body counts add up
 /// to 3.
 fn merge_weight(into: u8, w: u8) -> u8 {
@@ -953,6 +998,7 @@ pub fn build(
 
     for (key, terms) in &shards {
         let mut body = String::with_capacity(terms.values().map(|v| v.len() + 16).sum());
+        let mut rest = String::new();
         body.push_str("opsbookSearch.t(");
         body.push_str(&js_json(key));
         body.push_str(",{");
@@ -962,10 +1008,25 @@ pub fn build(
             }
             body.push_str(&js_json(t));
             body.push(':');
-            body.push_str(&js_json(e));
+            match split_postings(e) {
+                Some((fields, text, count)) => {
+                    body.push_str(&js_json(&(fields, count)));
+                    rest.push_str(if rest.is_empty() { "" } else { "," });
+                    rest.push_str(&js_json(t));
+                    rest.push(':');
+                    rest.push_str(&js_json(&text));
+                }
+                None => body.push_str(&js_json(e)),
+            }
         }
         body.push_str("});\n");
         file(format!("opsbook-search/t-{}.js", file_key(key)), body);
+        if !rest.is_empty() {
+            file(
+                format!("opsbook-search/b-{}.js", file_key(key)),
+                format!("opsbookSearch.b({},{{{rest}}});\n", js_json(key)),
+            );
+        }
     }
     let mut facet_meta = serde_json::Map::new();
     for (facet, values) in &facets {
@@ -1250,6 +1311,37 @@ mod tests {
                 "error"
             ]
         );
+    }
+
+    #[test]
+    fn common_words_keep_text_only_postings_apart() {
+        let (mut list, mut last) = (String::new(), 0);
+        let mut expect_fields = (String::new(), 0);
+        let mut expect_text = (String::new(), 0);
+        for d in 0..(2 * SPLIT_TEXT_ONLY as u32) {
+            let w = if d % 7 == 0 { W_HEADING | 1 } else { 2 };
+            push_posting(&mut list, &mut last, d, w);
+            let (out, at) = if w < W_LEAD {
+                (&mut expect_text.0, &mut expect_text.1)
+            } else {
+                (&mut expect_fields.0, &mut expect_fields.1)
+            };
+            push_posting(out, at, d, w);
+        }
+        let (fields, text, count) = split_postings(&list).expect("a common word");
+        assert_eq!(fields, expect_fields.0);
+        assert_eq!(text, expect_text.0);
+        assert_eq!(
+            count,
+            2 * SPLIT_TEXT_ONLY - (2 * SPLIT_TEXT_ONLY).div_ceil(7)
+        );
+        // A word with fewer text-only postings stays whole.
+        let (mut short, mut last) = (String::new(), 0);
+        for d in 0..SPLIT_TEXT_ONLY as u32 - 1 {
+            push_posting(&mut short, &mut last, d * 3, 1);
+        }
+        push_posting(&mut short, &mut last, 5000, W_TITLE);
+        assert_eq!(split_postings(&short), None);
     }
 
     #[test]

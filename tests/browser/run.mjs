@@ -678,6 +678,8 @@ if (large) {
     const started = Date.now();
     const hits = await search(page, query);
     const ms = Date.now() - started;
+    const said = await page.textContent("#search-status");
+    assert(hits.length === 0 || /^(At least )?\d+ runbooks? match/.test(said), `status: ${said}`);
     const files = big.log.slice(before).filter((l) => l.path.includes("/opsbook-search/") || l.path.endsWith("opsbook-search.js"));
     const gzip = files.reduce((a, f) => a + f.gzip, 0), raw = files.reduce((a, f) => a + f.raw, 0);
     const meta = files.find((f) => f.path.endsWith("/meta.js"));
@@ -694,12 +696,28 @@ if (large) {
       };
       once();
     }), query);
+    // The results without the text-only postings of common words (`b-` files) are the ones
+    // with them: load every shard's `b-` file and rank again.
+    const shards = files.map((f) => path.basename(f.path)).filter((f) => f.startsWith("t-"));
+    const [lean, whole, bodies] = await page.evaluate(async ([q, shards]) => {
+      const ranked = () => new Promise((resolve) => window.opsbookSearch.search(q, 10, (docs) => resolve(docs.map((d) => d[1]))));
+      const lean = await ranked();
+      await Promise.all(shards.map((f) => new Promise((resolve) => {
+        const s = document.createElement("script");
+        s.src = "opsbook-search/b-" + f.slice(2);
+        s.onload = s.onerror = resolve;
+        document.head.appendChild(s);
+      })));
+      return [lean, await ranked(), Object.keys(window.opsbookSearch.bodies).length];
+    }, [query, shards]);
+    assert(JSON.stringify(lean) === JSON.stringify(whole), `without text-only postings ${lean.join(" ")}\nwith them ${whole.join(" ")}`);
+    const split = files.filter((f) => path.basename(f.path).startsWith("b-")).length;
     await ctx.close();
-    return { query, hits: hits.length, files: files.length, gzip, raw, ms, warmMs: Math.round(warm * 10) / 10, meta: meta ? meta.gzip : 0, metaRaw: meta ? meta.raw : 0 };
+    return { query, hits: hits.length, files: files.length, gzip, raw, ms, warmMs: Math.round(warm * 10) / 10, meta: meta ? meta.gzip : 0, metaRaw: meta ? meta.raw : 0, split, bodies, said };
   };
   const docs = fs.readdirSync(path.resolve(large, "opsbook-search")).filter((f) => f.startsWith("d-")).length;
   // Issue 18: a common word's first query within 20 KB gzip at 10,000 runbooks, runtime included.
-  for (const [query, budget] of [["database", 20 * 1024], ["restart", 22 * 1024], ["robin", 20 * 1024], ["zookeeper", 20 * 1024]]) {
+  for (const [query, budget] of [["database", 20 * 1024], ["restart", 20 * 1024], ["replica", 20 * 1024], ["deploy", 20 * 1024], ["robin", 20 * 1024], ["zookeeper", 20 * 1024]]) {
     await test(`first query for "${query}" at scale stays within ${budget / 1024} KB gzip`, async () => {
       const m = await measure(query);
       console.log(`     ${JSON.stringify(m)} (doc shards: ${docs})`);

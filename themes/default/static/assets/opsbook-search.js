@@ -16,16 +16,20 @@
     .split(" ").forEach(function (w) { STOP[w] = 1; });
   var FINAL = "0123456789abcdefghijklmnopqrstuv", MORE = "ABCDEFGHIJKLMNOPQRSTUVWXYZ@#$%&*";
 
-  var S = window.opsbookSearch = { shards: {}, docs: {}, facets: {}, metaData: null, splits: {} };
+  var S = window.opsbookSearch = { shards: {}, bodies: {}, docs: {}, facets: {}, metaData: null, splits: {} };
   var waiting = {}, requested = {};
   function resolve(key) {
     var cbs = waiting[key] || [];
     delete waiting[key];
     cbs.forEach(function (cb) { cb(); });
   }
+  // Where a loaded file's data goes, by the first letter of its key ("t:re", "b:re", "d:7", "f:owner-0").
+  function store(key) {
+    return { t: S.shards, b: S.bodies, d: S.docs, f: S.facets }[key.charAt(0)];
+  }
   function need(key, path, cb) {
-    var have = key === "meta" ? S.metaData : key === "v" ? S.vocab : key === "facets" ? S.facetList : key.charAt(0) === "t" ? S.shards[key.slice(2)] :
-      key.charAt(0) === "d" ? S.docs[key.slice(2)] : S.facets[key.slice(2)];
+    var at = key.charAt(1) === ":" ? store(key) : null;
+    var have = key === "meta" ? S.metaData : key === "v" ? S.vocab : key === "facets" ? S.facetList : at[key.slice(2)];
     if (have) { cb(); return; }
     // No shard holds words starting so: nothing to ask the server for.
     if (key.charAt(0) === "t" && S.metaData && !S.has[key.slice(2)]) { S.shards[key.slice(2)] = {}; cb(); return; }
@@ -34,7 +38,7 @@
     requested[key] = true;
     var s = document.createElement("script");
     s.src = root + "opsbook-search/" + path;
-    s.onerror = function () { S.shards[key.slice(2)] = S.shards[key.slice(2)] || {}; resolve(key); };
+    s.onerror = function () { if (at) at[key.slice(2)] = at[key.slice(2)] || {}; resolve(key); };
     document.head.appendChild(s);
   }
   function all(keys, cb) {
@@ -52,11 +56,13 @@
     resolve("meta");
   };
   S.t = function (key, terms) { S.shards[key] = terms; resolve("t:" + key); };
+  // A shard's text-only postings of its commonest words (see `own`).
+  S.b = function (key, terms) { S.bodies[key] = terms; resolve("b:" + key); };
   // `opsbook serve` calls this when the site was rebuilt under an open tab: later queries load
   // the new index. A query still loading the old one is dropped (its parts are gone) and, if
   // its results are open, runs again on the new index.
   S.forget = function () {
-    S.shards = {}; S.docs = {}; S.facets = {}; S.metaData = null; S.splits = {}; S.vocab = null; S.facetList = null;
+    S.shards = {}; S.bodies = {}; S.docs = {}; S.facets = {}; S.metaData = null; S.splits = {}; S.vocab = null; S.facetList = null;
     near = {};
     requested = {};
     generation++;
@@ -236,21 +242,31 @@
     }
     return own(t, prefix);
   }
+  // A common word's postings come in two parts (src/search.rs, `split_postings`): those with
+  // the word in a title, heading, metadata or summary, in its shard as [postings, how many
+  // others], and the rest, text only, in the shard's `b-` file. Scoring without them, `unsure`
+  // is the most a missing one could weigh and `unloaded` the `b-` files that have them.
+  // `floor` is how many runbooks have the commonest of those words, `matched` how many words
+  // of the index the query's took.
+  var unsure = 0, unloaded = {}, floor = 0, matched = 0;
   function own(t, prefix) {
-    var shard = {}, best = {};
+    var best = {};
     [shardKey(t)].concat(prefix ? deeper(t) : []).forEach(function (k) {
-      var part = S.shards[k] || {};
-      Object.keys(part).forEach(function (term) { shard[term] = part[term]; });
-    });
-    Object.keys(shard).forEach(function (term) {
-      var exact = term === t;
-      if (!exact && !(prefix && term.lastIndexOf(t, 0) === 0)) return;
-      // A rare word counts for more than a common one (BM25's inverse document frequency).
-      var p = decode(shard[term], true), idf = Math.log(1 + S.metaData.docs / (p.length / 2));
-      for (var j = 0; j < p.length; j += 2) {
-        var w = (p[j + 1] * 2 + (exact ? 1 : 0)) * idf;
-        if (!(best[p[j]] >= w)) best[p[j]] = w;
-      }
+      var part = S.shards[k] || {}, body = S.bodies[k];
+      Object.keys(part).forEach(function (term) {
+        var exact = term === t;
+        if (!exact && !(prefix && term.lastIndexOf(t, 0) === 0)) return;
+        var e = part[term], split = typeof e !== "string", p = decode(split ? e[0] : e, true);
+        matched++;
+        // A rare word counts for more than a common one (BM25's inverse document frequency).
+        var idf = Math.log(1 + S.metaData.docs / (p.length / 2 + (split ? e[1] : 0)));
+        if (split && body) p = p.concat(decode(body[term], true));
+        else if (split) { unsure = Math.max(unsure, (3 * 2 + 1) * idf); unloaded[k] = 1; floor = Math.max(floor, p.length / 2 + e[1]); }
+        for (var j = 0; j < p.length; j += 2) {
+          var w = (p[j + 1] * 2 + (exact ? 1 : 0)) * idf;
+          if (!(best[p[j]] >= w)) best[p[j]] = w;
+        }
+      });
     });
     return best;
   }
@@ -374,6 +390,7 @@
     });
     function rank() {
       var scores, partial = false, count = {};
+      unsure = 0; unloaded = {}; floor = 0; matched = 0;
       if (toks.length) {
         var r = score(toks, prefixLast);
         scores = r.scores;
@@ -389,7 +406,17 @@
         Object.keys(scores).forEach(function (d) { if (!allowed[d]) delete scores[d]; });
       });
       var ids = Object.keys(scores).map(Number).sort(function (a, b) { return (count[b] || 0) - (count[a] || 0) || scores[b] - scores[a] || a - b; });
-      var total = ids.length;
+      // Without the text-only postings of common words, the results are right when the query
+      // is one word and the last shown outranks any of those; else they load and ranking runs
+      // again. How many match is then known only from below.
+      var skipped = Object.keys(unloaded), sure = toks.length === 1 && !toks[0].parts.length &&
+        ids.length >= limit && scores[ids[limit - 1]] > unsure;
+      if (skipped.length && !sure) {
+        all(skipped.map(function (k) { return ["b:" + k, "b-" + hex(k) + ".js"]; }), rank);
+        return;
+      }
+      var total = ids.length, atLeast = skipped.length > 0 && (matched > 1 || activeFilters.length > 0);
+      if (skipped.length && !activeFilters.length) total = Math.max(total, floor);
       ids = ids.slice(0, limit);
       var per = S.metaData.per, shards = {};
       ids.forEach(function (d) { shards[Math.floor(d / per)] = 1; });
@@ -408,7 +435,7 @@
           var doc = docs[i], names = [doc[0]].concat(doc[6] ? doc[6].split(", ") : []);
           (want && names.some(function (name) { return flat(name) === want; }) ? first : rest).push(doc);
         });
-        cb(first.concat(rest), total, partial);
+        cb(first.concat(rest), total, partial, atLeast);
       });
     }
   }
@@ -430,12 +457,12 @@
       status.textContent = q.trim() ? "Keep typing…" : "Type to search titles, alert names, owners, headings and text.";
       return;
     }
-    search(q, limit, function (docs, total, partial) {
-      if (gen === generation) show(docs, total, q, partial);
+    search(q, limit, function (docs, total, partial, atLeast) {
+      if (gen === generation) show(docs, total, q, partial, atLeast);
     });
   }
 
-  function show(docs, total, q, partial) {
+  function show(docs, total, q, partial, atLeast) {
     var marks = matcher(q);
     status.setAttribute("data-query", q);
     list.textContent = "";
@@ -473,6 +500,7 @@
     more.textContent = "Show " + Math.min(PAGE, total - docs.length) + " more";
     status.textContent = total === 0 ? "No runbook matches \u201c" + q.trim() + "\u201d." :
       partial ? "No runbook has all the words; closest:" :
+      atLeast ? "At least " + total + " runbooks match; showing the best " + docs.length + "." :
       total > docs.length ? total + " runbooks match; showing the best " + docs.length + "." :
       total + (total === 1 ? " runbook matches." : " runbooks match.");
   }
