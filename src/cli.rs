@@ -83,6 +83,15 @@ pub struct CheckArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The most bytes the Markdown summary takes (`--format markdown`, and the job summary):
+    /// findings that do not fit are counted, not listed. GitHub takes 65,536 characters in a
+    /// comment and 1 MiB in a job summary.
+    #[arg(long, value_name = "BYTES", default_value_t = 65_536, value_parser = parse_max_bytes)]
+    pub max_bytes: usize,
+    /// Do not append the Markdown summary to `$GITHUB_STEP_SUMMARY` (done whenever GitHub
+    /// Actions sets it, whatever the format).
+    #[arg(long)]
+    pub no_summary: bool,
     /// Report only findings that are not in this earlier `--format json` report.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -146,6 +155,15 @@ pub struct ServeArgs {
     /// The date review rules compare against (YYYY-MM-DD).
     #[arg(long, env = "OPSBOOK_TODAY", value_parser = parse_date)]
     pub today: Option<NaiveDate>,
+}
+
+fn parse_max_bytes(s: &str) -> Result<usize, String> {
+    let min = crate::report::MIN_SUMMARY_BYTES;
+    match s.replace('_', "").parse::<usize>() {
+        Ok(n) if n >= min => Ok(n),
+        Ok(_) => Err(format!("the summary needs {min} bytes at least")),
+        Err(_) => Err(format!("`{s}` is not a number of bytes")),
+    }
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {

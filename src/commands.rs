@@ -145,6 +145,7 @@ pub fn check(args: &CheckArgs) -> u8 {
         }
     }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let prefix = report::repository_prefix(&site.project.root);
     let parts: Vec<Vec<u8>> = match args.format {
         Format::Human => {
             let color = args.color.enabled(to_terminal);
@@ -155,9 +156,13 @@ pub fn check(args: &CheckArgs) -> u8 {
             parts
         }
         Format::Json => vec![report::json(&site, &located).into_bytes()],
-        Format::Sarif => vec![report::sarif(&located).into_bytes()],
-        Format::Github => vec![report::github(&located).into_bytes()],
+        Format::Sarif => vec![report::sarif(&located, &prefix).into_bytes()],
+        Format::Github => vec![report::github(&located, &prefix).into_bytes()],
         Format::Junit => vec![report::junit(&site, &located).into_bytes()],
+        Format::Gitlab => vec![report::gitlab(&located, &prefix).into_bytes()],
+        Format::Markdown => {
+            vec![report::markdown(&site, &located, args.max_bytes, &prefix).into_bytes()]
+        }
     };
     timer.lap("report");
     let write_parts = |out: &mut dyn Write| -> std::io::Result<()> {
@@ -179,6 +184,23 @@ pub fn check(args: &CheckArgs) -> u8 {
     };
     if let Err(e) = written {
         return fail(e);
+    }
+    // In GitHub Actions, the summary goes on the run's page too.
+    if let Some(summary_file) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty())
+        && !args.no_summary
+    {
+        let text = report::markdown(&site, &located, args.max_bytes, &prefix);
+        let appended = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&summary_file)
+            .and_then(|mut f| f.write_all(text.as_bytes()));
+        if let Err(e) = appended {
+            return fail(format!(
+                "cannot append the summary to GITHUB_STEP_SUMMARY ({}): {e}",
+                Path::new(&summary_file).display()
+            ));
+        }
     }
     if args.output.is_some() || args.format != Format::Human {
         eprintln!("checked {}; {}", summary(&site, &located), chosen(&site));

@@ -86,6 +86,13 @@ pub fn binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_opsbook")))
 }
 
+/// What opsbook reads from a CI system's environment.
+const CI_VARIABLES: [&str; 3] = [
+    "GITHUB_STEP_SUMMARY",
+    "GITHUB_BASE_REF",
+    "CI_MERGE_REQUEST_DIFF_BASE_SHA",
+];
+
 pub struct Site {
     pub dir: tempfile::TempDir,
 }
@@ -165,13 +172,21 @@ impl Site {
 
     /// Runs `opsbook ARGS` in the site folder, with a fixed date and no colour.
     pub fn run(&self, args: &[&str]) -> Run {
-        let out = Command::new(binary())
-            .args(args)
+        self.run_with(args, &[])
+    }
+
+    /// Runs `opsbook ARGS` with these environment variables too. The CI variables opsbook reads
+    /// are cleared first, so that tests run the same in GitHub Actions or GitLab CI.
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(binary());
+        cmd.args(args)
             .current_dir(self.path())
             .env("OPSBOOK_TODAY", TODAY)
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run opsbook");
+            .env("NO_COLOR", "1");
+        for var in CI_VARIABLES {
+            cmd.env_remove(var);
+        }
+        let out = cmd.envs(env.iter().copied()).output().expect("run opsbook");
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

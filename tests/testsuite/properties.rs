@@ -220,7 +220,7 @@ fn load_check_render(dir: &std::path::Path) -> Vec<String> {
     let mut report = Vec::new();
     opsbook::diagnostics::write_human(&mut report, &located, false).unwrap();
     report.extend(opsbook::report::json(&checked, &located).into_bytes());
-    report.extend(opsbook::report::sarif(&located).into_bytes());
+    report.extend(opsbook::report::sarif(&located, "").into_bytes());
 
     let site = Site::load(project, &options(true, Keep::Nothing));
     let located = opsbook::diagnostics::locate(site.diagnostics.clone(), &site);

@@ -199,3 +199,172 @@ fn schema_prints_json_schema_with_site_fields() {
     );
     assert_eq!(schema["additionalProperties"], false);
 }
+
+/// GitLab Code Quality: the fields GitLab documents, a fingerprint that an edit elsewhere in
+/// the file does not change, and paths from the repository's root.
+#[test]
+fn gitlab_code_quality_has_the_documented_fields() {
+    let site = Site::fixture("rules/broken-anchor/bad");
+    let report = |site: &Site| -> Vec<Value> {
+        let run = site.run(&["check", "--format", "gitlab"]);
+        run.expect_code(1);
+        serde_json::from_str(&run.stdout).expect("a JSON array")
+    };
+    let before = report(&site);
+    assert!(!before.is_empty());
+    for issue in &before {
+        assert_eq!(issue["type"], "issue");
+        assert!(!issue["description"].as_str().unwrap().is_empty());
+        assert!(issue["check_name"].as_str().unwrap().contains('-'));
+        let fp = issue["fingerprint"].as_str().unwrap();
+        assert!(
+            fp.len() == 32 && fp.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{fp}"
+        );
+        assert!(
+            ["info", "minor", "major", "critical", "blocker"]
+                .contains(&issue["severity"].as_str().unwrap())
+        );
+        assert!(
+            issue["location"]["path"]
+                .as_str()
+                .unwrap()
+                .starts_with("content/")
+        );
+        assert!(issue["location"]["lines"]["begin"].as_u64().unwrap() >= 1);
+    }
+    let fingerprints = |r: &[Value]| {
+        let mut f: Vec<String> = r
+            .iter()
+            .map(|i| i["fingerprint"].as_str().unwrap().to_string())
+            .collect();
+        f.sort();
+        f
+    };
+    let mut unique = fingerprints(&before);
+    unique.dedup();
+    assert_eq!(unique.len(), before.len(), "fingerprints are unique");
+    // Lines added at the top move every finding down a line; no fingerprint changes.
+    let text = site.read("content/runbook.md");
+    let (front, body) = text.split_at(text.find("\n#").expect("a heading") + 1);
+    site.write(
+        "content/runbook.md",
+        format!("{front}\nAn added paragraph.\n\n{body}"),
+    );
+    let after = report(&site);
+    assert_eq!(fingerprints(&after), fingerprints(&before));
+    let line = |r: &[Value]| {
+        r.iter()
+            .find(|i| i["check_name"] == "broken-anchor")
+            .unwrap()["location"]["lines"]["begin"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(line(&after) > line(&before));
+
+    // A site in a folder of a repository: paths start from the repository's root, as CI
+    // systems place them (GitLab, GitHub annotations, SARIF).
+    let repo = Site::empty();
+    std::fs::create_dir(repo.path().join(".git")).unwrap();
+    crate::helpers::copy_dir(site.path(), &repo.path().join("docs/ops"));
+    let run = repo.run(&["check", "docs/ops", "--format", "gitlab"]);
+    let issues: Vec<Value> = serde_json::from_str(&run.stdout).unwrap();
+    assert!(issues.iter().all(|i| {
+        i["location"]["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("docs/ops/content/")
+    }));
+    repo.run(&["check", "docs/ops", "--format", "github"])
+        .stdout_has("file=docs/ops/content/runbook.md,");
+    repo.run(&["check", "docs/ops", "--format", "sarif"])
+        .stdout_has("\"uri\": \"docs/ops/content/runbook.md\"");
+}
+
+#[test]
+fn markdown_summary_counts_by_rule_and_owner_and_links_findings() {
+    let site = Site::fixture("rules/missing-owner/bad");
+    site.write(
+        "content/other.md",
+        "---\nowner: team-db\nreview_cadence: quarterly\n---\n# Other | <b>odd</b>\n\nSee [x](missing.md).\n",
+    );
+    let run = site.run(&["check", "--format", "markdown"]);
+    run.expect_code(1)
+        .stdout_has("opsbook check: ")
+        .stdout_has("| Rule | Errors | Warnings |")
+        .stdout_has("| `missing-owner` | 1 | 0 |")
+        .stdout_has("| Owner | Runbooks with findings | Errors | Warnings |")
+        .stdout_has("| (no owner) | 1 |")
+        .stdout_has("| team-db | 1 |")
+        .stdout_has("- ❌ `content/runbook.md:1` `missing-owner`: runbook has no owner");
+    assert!(
+        !run.stdout.contains("<b>"),
+        "runbook text never becomes markup:\n{}",
+        run.stdout
+    );
+    // With the repository's address, each finding links to its line.
+    assert!(!site.exists("opsbook.toml"));
+    site.write(
+        "opsbook.toml",
+        "[site]\nrepo_url = \"https://github.com/acme/ops/blob/main\"\n",
+    );
+    site.run(&["check", "--format", "markdown"]).stdout_has(
+        "[content/runbook.md:1](https://github.com/acme/ops/blob/main/content/runbook.md#L1)",
+    );
+    // Too small a summary is refused, clearly.
+    site.run(&["check", "--format", "markdown", "--max-bytes", "100"])
+        .expect_code(2)
+        .stderr_has("2048 bytes at least");
+}
+
+/// In GitHub Actions the summary is appended to `$GITHUB_STEP_SUMMARY`, whatever the format;
+/// `--no-summary` leaves it alone.
+#[test]
+fn github_step_summary_is_appended() {
+    let site = Site::fixture("rules/missing-owner/bad");
+    site.write("summary.md", "earlier step\n");
+    let file = site.path().join("summary.md");
+    let env = [("GITHUB_STEP_SUMMARY", file.to_str().unwrap())];
+    let run = site.run_with(&["check", "--format", "json"], &env);
+    run.expect_code(1);
+    serde_json::from_str::<Value>(&run.stdout).expect("stdout is the JSON report alone");
+    let summary = site.read("summary.md");
+    assert!(
+        summary.starts_with("earlier step\n## ❌ opsbook check: "),
+        "{summary}"
+    );
+    assert!(summary.contains("`missing-owner`"));
+    site.write("summary.md", "earlier step\n");
+    site.run_with(&["check", "--no-summary"], &env)
+        .expect_code(1);
+    assert_eq!(site.read("summary.md"), "earlier step\n");
+}
+
+/// A 10,000-runbook report fits GitHub's comment limit by default, and any `--max-bytes`.
+#[test]
+fn markdown_summary_of_a_large_site_stays_within_its_limit() {
+    let site = Site::empty();
+    if !crate::helpers::generate(10_000, &site.path().join("content")) {
+        return;
+    }
+    // Findings in every runbook: none has acceptance checks in its front matter.
+    for max in ["65536", "4096"] {
+        let run = site.run(&["check", "--format", "markdown", "--max-bytes", max]);
+        let limit: usize = max.parse().unwrap();
+        assert!(
+            run.stdout.len() <= limit,
+            "{} bytes over {max}",
+            run.stdout.len()
+        );
+        assert!(
+            run.stdout.contains("runbooks checked"),
+            "{}",
+            &run.stdout[..500]
+        );
+        assert!(
+            run.stdout
+                .contains(" more: run `opsbook check` for all of them.")
+        );
+        assert!(run.stdout.lines().last().unwrap().ends_with('.'));
+    }
+}
