@@ -74,9 +74,26 @@ pub struct NewArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  opsbook check                                  every runbook of the site here
+  opsbook check docs --format sarif --output opsbook.sarif
+  opsbook check content/db/failover.md           that runbook, and links to it that broke
+  opsbook check --changed-since origin/main      what this branch changed (CI: `auto`)
+  opsbook check --format markdown --max-bytes 60000 > comment.md")]
 pub struct CheckArgs {
-    /// Site root (default: the current folder).
+    /// The site root (a folder; default: the current folder); or files to report on, with the
+    /// findings elsewhere that they cause (a link to a runbook deleted or renamed), the site being
+    /// the current folder or `--root`. The whole site is always checked.
+    #[arg(value_name = "ROOT | FILE")]
+    pub paths: Vec<PathBuf>,
+    /// The site root, when files are named.
+    #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Report on the files changed since this git commit or branch: from their merge base to
+    /// HEAD, renames followed, plus uncommitted and new files. `auto` takes the base of the pull
+    /// request (GITHUB_BASE_REF) or merge request (CI_MERGE_REQUEST_DIFF_BASE_SHA).
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
     /// Report format.
     #[arg(long, value_enum, default_value_t = crate::report::Format::Human)]
     pub format: crate::report::Format,

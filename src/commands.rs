@@ -104,10 +104,30 @@ fn skipped_note(site: &Site) -> Option<String> {
 }
 
 pub fn check(args: &CheckArgs) -> u8 {
-    let project = match Project::detect(&root_or_cwd(args.root.clone())) {
+    // `check DIR` names the site (and so does a name that is nowhere and not a file's, for its
+    // error); any other paths are files to report on.
+    let (root, files) = match (&args.root, args.paths.as_slice()) {
+        (None, [dir]) if dir.is_dir() || (!dir.exists() && dir.extension().is_none()) => {
+            (dir.clone(), &[][..])
+        }
+        (root, files) => (root_or_cwd(root.clone()), files),
+    };
+    let project = match Project::detect(&root) {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
+    let mut changes = crate::changes::Changes::of_files(files);
+    if let Some(reference) = &args.changed_since {
+        match crate::changes::changed_since(&project.root, reference) {
+            Ok(c) => {
+                changes.present.extend(c.present);
+                changes.gone.extend(c.gone);
+                changes.before.extend(c.before);
+            }
+            Err(e) => return fail(e),
+        }
+    }
+    let selective = !files.is_empty() || args.changed_since.is_some();
     let mut baseline = match &args.baseline {
         Some(path) => {
             let text = match std::fs::read_to_string(path) {
@@ -138,6 +158,30 @@ pub fn check(args: &CheckArgs) -> u8 {
     let timer = crate::site::Timer::new();
     let mut located = diagnostics::locate(std::mem::take(&mut site.diagnostics), &site);
     timer.lap("locate findings");
+    let mut outside = Vec::new();
+    let skipped = skipped_note(&site);
+    if selective {
+        let selection = crate::changes::Selection::new(&site, &changes);
+        located.retain(|d| selection.keeps(d));
+        // The reports describe the runbooks reported on: the rest of the site was only read.
+        let all = site.runbooks.len();
+        let kept: Vec<bool> = site
+            .runbooks
+            .iter()
+            .map(|rb| selection.has(site.source_path(&rb.document)))
+            .collect();
+        let mut kept = kept.into_iter();
+        site.runbooks.retain(|_| kept.next().unwrap_or(false));
+        eprintln!(
+            "reporting on {} of {all} runbooks{}",
+            site.runbooks.len(),
+            args.changed_since
+                .as_ref()
+                .map(|r| format!(" (changed since {r})"))
+                .unwrap_or_default()
+        );
+        outside = selection.outside;
+    }
     if let Some(b) = baseline.as_mut() {
         let known = b.filter(&mut located);
         if known > 0 {
@@ -205,8 +249,18 @@ pub fn check(args: &CheckArgs) -> u8 {
     if args.output.is_some() || args.format != Format::Human {
         eprintln!("checked {}; {}", summary(&site, &located), chosen(&site));
     }
-    if let Some(note) = skipped_note(&site) {
+    if let Some(note) = skipped {
         eprintln!("{note}");
+    }
+    if !outside.is_empty() {
+        eprintln!(
+            "note: {} of the files named {} not in the site at {} and {} left out: {}",
+            outside.len(),
+            if outside.len() == 1 { "is" } else { "are" },
+            site.project.root.display(),
+            if outside.len() == 1 { "was" } else { "were" },
+            outside.join(", ")
+        );
     }
     let counts = diagnostics::count(&located);
     // The process ends now: freeing a large site and its findings piece by piece would only

@@ -168,6 +168,21 @@ pub struct Diagnostic {
     /// Bytes of the file that must never be printed (a secret); the source line shows them
     /// masked.
     pub redact: Option<std::ops::Range<usize>>,
+    /// What else the finding is about (see `Subject`).
+    pub subject: Option<Subject>,
+}
+
+/// What a finding is about besides its own file: what a link, a reference or a shared title
+/// points at. `check FILE...` reports a finding of another file when its subject is one of the
+/// files given, or what one was before the change (a link to a runbook that was deleted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A path under the content folder (`database/failover.md`), as a link resolved it.
+    Content(String),
+    /// A source file, by its path from the site root (`content/database/failover.md`).
+    Source(String),
+    /// A runbook named by its title or id, as written (a `related` entry, a reference).
+    Name(String),
 }
 
 impl Diagnostic {
@@ -184,7 +199,13 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             redact: None,
+            subject: None,
         }
+    }
+
+    pub fn about(mut self, subject: Subject) -> Self {
+        self.subject = Some(subject);
+        self
     }
 
     pub fn redacting(mut self, range: std::ops::Range<usize>) -> Self {
@@ -413,6 +434,8 @@ pub struct Located {
     /// The source line, or the part of a long one around the finding (see `Excerpt`).
     #[serde(skip)]
     pub source: Option<Excerpt>,
+    #[serde(skip)]
+    pub subject: Option<Subject>,
 }
 
 /// Source texts by path, for resolving offsets into lines. Implemented by the site model.
@@ -444,6 +467,7 @@ fn located_at(d: Diagnostic, line: usize, column: usize, source: Option<Excerpt>
         message: d.message,
         help: d.help,
         source,
+        subject: d.subject,
     }
 }
 

@@ -1,4 +1,5 @@
 pub mod alerts;
+pub mod changes;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -5,7 +5,7 @@
 //! ids. Every URL in the output is relative, so the site works under any sub-path and from
 //! file://. Links with a scheme other than http, https, mailto and tel are dropped (`unsafe-link`).
 
-use crate::diagnostics::{Diagnostic, Rule};
+use crate::diagnostics::{Diagnostic, Rule, Subject};
 use crate::markdown::{
     Doc, IMAGE, ImageText, LINK_CLOSE, LINK_MARK, LINK_OPEN, LinkRef, REF_CLOSE, REF_OPEN,
     normalize_heading,
@@ -404,6 +404,7 @@ impl Linker<'_> {
         fragment: &str,
         anchors: &Anchors,
         offset: usize,
+        target: Option<Target>,
         target_name: &str,
         out: &mut Vec<Diagnostic>,
     ) -> Option<String> {
@@ -418,6 +419,14 @@ impl Linker<'_> {
             offset,
             format!("`#{wanted}` matches no heading in {target_name}"),
         );
+        let source = match target {
+            Some(Target::Runbook(i)) => Some(&self.site.runbooks[i].document),
+            Some(Target::Section(i)) => self.site.sections[i].index.as_ref(),
+            _ => None,
+        };
+        if let Some(doc) = source {
+            d = d.about(Subject::Source(self.site.source_path(doc).to_string()));
+        }
         // The nearest heading id: the fewest edits away (a case, a hyphen, a renderer's
         // rule), else one that contains the other.
         let lower = wanted.to_lowercase();
@@ -525,6 +534,7 @@ impl Linker<'_> {
                     fragment,
                     here,
                     link.offset,
+                    None,
                     "this page",
                     &mut res.diagnostics,
                 );
@@ -592,6 +602,9 @@ impl Linker<'_> {
                     link.offset,
                     format!("{what} target `{path_part}` does not exist"),
                 );
+                if let Some(j) = &joined {
+                    d = d.about(Subject::Content(j.clone()));
+                }
                 let draft = joined.as_deref().filter(|j| {
                     self.site.drafts.contains(*j) || self.site.drafts.contains(&format!("{j}.md"))
                 });
@@ -627,7 +640,14 @@ impl Linker<'_> {
                     // A missing section of another page: the link goes to the page.
                     Some(there) => {
                         let name = format!("`{path_part}`");
-                        self.fragment(fragment, there, link.offset, &name, &mut res.diagnostics)
+                        self.fragment(
+                            fragment,
+                            there,
+                            link.offset,
+                            Some(target),
+                            &name,
+                            &mut res.diagnostics,
+                        )
                     }
                     None => Some(fragment.to_string()),
                 }
@@ -1196,6 +1216,7 @@ fn title_references(
                             item.offset,
                             format!("\"{}\" names no runbook: no runbook is titled \"{title}\"", crate::diagnostics::shorten(&item.text, 80)),
                         )
+                        .about(Subject::Name(title.clone()))
                         .with_help("write that runbook, link the item to an existing one, or correct the title"),
                     );
                 out.wanted.push(Wanted {
@@ -1274,6 +1295,7 @@ fn related_of(
                     entry.offset,
                     format!("related entry `{wanted}` names no runbook"),
                 )
+                .about(Subject::Name(wanted.to_string()))
                 .with_help(
                     "use a runbook id such as `database/failover` or a relative path to its .md file",
                 ),

@@ -1098,6 +1098,7 @@ impl Site {
                         rb.meta_title_offset(),
                         format!("title \"{}\" is also used by {other}", rb.document.title),
                     )
+                    .about(crate::diagnostics::Subject::Source(other.to_string()))
                     .with_help("give each runbook a distinct title so readers and references can tell them apart");
                     found.push(d);
                 }

@@ -3,6 +3,7 @@
 
 mod browser;
 mod build;
+mod changes;
 mod check;
 mod cli;
 mod example;
