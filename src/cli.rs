@@ -16,32 +16,53 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new site: opsbook.toml and content/ with example runbooks.
+    #[command(after_help = "Example:\n  opsbook init runbooks && cd runbooks && opsbook serve")]
     Init {
         /// Folder to create the site in (default: the current folder).
         dir: Option<PathBuf>,
     },
     /// Add a runbook from a template with every section the schema asks for.
+    #[command(
+        after_help = "Example:\n  opsbook new database/failover --template alert --title \"Fail over the primary\""
+    )]
     New(NewArgs),
     /// Check every runbook and report findings (exit 1 when any is an error).
     Check(CheckArgs),
     /// Check and render the site into the output folder.
+    #[command(
+        after_help = "Examples:\n  opsbook build                       the site here, into public/\n  opsbook build docs --out site --base-url https://runbooks.example.com/"
+    )]
     Build(BuildArgs),
     /// Print the JSON Schema of the front matter (the site's own fields included), for editors.
+    #[command(after_help = "Example:\n  opsbook schema > .opsbook-schema.json")]
     Schema {
         /// Site root (default: the current folder).
         root: Option<PathBuf>,
     },
     /// Serve the site on localhost, rebuild on every change and reload open tabs.
+    #[command(after_help = "Example:\n  opsbook serve --open")]
     Serve(ServeArgs),
     /// Remove the output folder, but only what opsbook wrote into it.
+    #[command(after_help = "Example:\n  opsbook clean docs")]
     Clean {
         /// Site root (default: the current folder).
         root: Option<PathBuf>,
     },
     /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  opsbook completions bash > ~/.local/share/bash-completion/completions/opsbook"
+    )]
     Completions {
         /// The shell to complete for.
         shell: clap_complete::Shell,
+    },
+    /// Print the manual page of opsbook, or of one of its commands (roff, for `man`).
+    #[command(
+        after_help = "Examples:\n  opsbook man | man -l -\n  opsbook man check > opsbook-check.1"
+    )]
+    Man {
+        /// The command whose page to print (default: opsbook's own).
+        command: Option<String>,
     },
 }
 

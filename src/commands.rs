@@ -29,6 +29,34 @@ pub fn run(cli: Cli) -> u8 {
             clap_complete::generate(shell, &mut cmd, "opsbook", &mut std::io::stdout());
             exit::OK
         }
+        Command::Man { command } => man(command.as_deref()),
+    }
+}
+
+/// Prints the manual page of opsbook or of one command (`opsbook-check(1)`), made from the
+/// same definitions as `--help`.
+fn man(command: Option<&str>) -> u8 {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let page = match command {
+        None => cmd,
+        Some(name) => match cmd.find_subcommand(name) {
+            Some(sub) => sub.clone(),
+            None => {
+                let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+                return fail(format!(
+                    "opsbook has no command `{name}`; its commands: {}",
+                    names.join(", ")
+                ));
+            }
+        },
+    };
+    let mut out = std::io::stdout().lock();
+    match clap_mangen::Man::new(page).render(&mut out) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            fail(format!("cannot write the manual page: {e}"))
+        }
+        _ => exit::OK,
     }
 }
 

@@ -73,3 +73,38 @@ fn bad_arguments_are_exit_2() {
     site.run(&["build", "--no-such-flag"]).expect_code(2);
     site.run(&["frobnicate"]).expect_code(2);
 }
+
+#[test]
+fn every_command_has_an_example_and_a_manual_page() {
+    let site = Site::empty();
+    let commands = [
+        "init",
+        "new",
+        "check",
+        "build",
+        "schema",
+        "serve",
+        "clean",
+        "completions",
+        "man",
+    ];
+    for command in commands {
+        site.run(&[command, "--help"])
+            .expect_code(0)
+            .stdout_has("Example");
+        let page = site.run(&["man", command]);
+        page.expect_code(0)
+            .stdout_has(&format!(".TH opsbook-{command} 1"))
+            .stdout_has(".SH SYNOPSIS");
+    }
+    site.run(&["man"])
+        .expect_code(0)
+        .stdout_has(".TH opsbook 1")
+        .stdout_has("opsbook\\-check(1)");
+    site.run(&["man", "check"])
+        .stdout_has("\\-\\-changed\\-since")
+        .stdout_has("GITHUB_BASE_REF");
+    site.run(&["man", "nope"])
+        .expect_code(2)
+        .stderr_has("opsbook has no command `nope`");
+}

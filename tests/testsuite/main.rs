@@ -5,6 +5,7 @@ mod browser;
 mod build;
 mod changes;
 mod check;
+mod ci;
 mod cli;
 mod example;
 mod flavors;
