@@ -143,6 +143,31 @@ impl Selection {
     }
 }
 
+/// Narrows the report to a change: the findings it answers for, and the runbooks it touched
+/// (the rest of the site was read, not reported on). Returns the files named that are not in
+/// the site.
+pub fn narrow(site: &mut Site, located: &mut Vec<Located>, changes: &Changes) -> Vec<String> {
+    let selection = Selection::new(site, changes);
+    let (keep, unreported): (Vec<_>, Vec<_>) = std::mem::take(located)
+        .into_iter()
+        .partition(|d| selection.keeps(d));
+    *located = keep;
+    let kept: Vec<bool> = site
+        .runbooks
+        .iter()
+        .map(|rb| selection.has(site.source_path(&rb.document)))
+        .collect();
+    let (shown, unshown): (Vec<_>, Vec<_>) = std::mem::take(&mut site.runbooks)
+        .into_iter()
+        .zip(kept)
+        .partition(|(_, keep)| *keep);
+    site.runbooks = shown.into_iter().map(|(rb, _)| rb).collect();
+    // Freeing ten thousand runbooks and their findings one by one would cost more than the
+    // check, and the process ends soon (as `commands::check` does).
+    std::mem::forget((unreported, unshown));
+    selection.outside
+}
+
 /// A runbook's title from its text: front matter `title:`, else its first `# ` heading.
 fn title_of(text: &str) -> Option<String> {
     let mut lines = text.lines();

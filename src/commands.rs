@@ -145,16 +145,12 @@ pub fn check(args: &CheckArgs) -> u8 {
         Err(e) => return fail(e),
     };
     let mut changes = crate::changes::Changes::of_files(files);
-    if let Some(reference) = &args.changed_since {
-        match crate::changes::changed_since(&project.root, reference) {
-            Ok(c) => {
-                changes.present.extend(c.present);
-                changes.gone.extend(c.gone);
-                changes.before.extend(c.before);
-            }
-            Err(e) => return fail(e),
-        }
-    }
+    // Asking git runs beside reading the site, so that checking a change costs no more than
+    // checking everything.
+    let from_git = args.changed_since.clone().map(|reference| {
+        let root = project.root.clone();
+        std::thread::spawn(move || crate::changes::changed_since(&root, &reference))
+    });
     let selective = !files.is_empty() || args.changed_since.is_some();
     let mut baseline = match &args.baseline {
         Some(path) => {
@@ -183,23 +179,24 @@ pub fn check(args: &CheckArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if let Some(asked) = from_git {
+        match asked.join().expect("git thread") {
+            Ok(c) => {
+                changes.present.extend(c.present);
+                changes.gone.extend(c.gone);
+                changes.before.extend(c.before);
+            }
+            Err(e) => return fail(e),
+        }
+    }
     let timer = crate::site::Timer::new();
     let mut located = diagnostics::locate(std::mem::take(&mut site.diagnostics), &site);
     timer.lap("locate findings");
     let mut outside = Vec::new();
     let skipped = skipped_note(&site);
     if selective {
-        let selection = crate::changes::Selection::new(&site, &changes);
-        located.retain(|d| selection.keeps(d));
-        // The reports describe the runbooks reported on: the rest of the site was only read.
         let all = site.runbooks.len();
-        let kept: Vec<bool> = site
-            .runbooks
-            .iter()
-            .map(|rb| selection.has(site.source_path(&rb.document)))
-            .collect();
-        let mut kept = kept.into_iter();
-        site.runbooks.retain(|_| kept.next().unwrap_or(false));
+        outside = crate::changes::narrow(&mut site, &mut located, &changes);
         eprintln!(
             "reporting on {} of {all} runbooks{}",
             site.runbooks.len(),
@@ -208,7 +205,6 @@ pub fn check(args: &CheckArgs) -> u8 {
                 .map(|r| format!(" (changed since {r})"))
                 .unwrap_or_default()
         );
-        outside = selection.outside;
     }
     if let Some(b) = baseline.as_mut() {
         let known = b.filter(&mut located);
