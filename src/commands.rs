@@ -273,7 +273,7 @@ pub fn check(args: &CheckArgs) -> u8 {
     if args.output.is_some() || args.format != Format::Human {
         eprintln!("checked {}; {}", summary(&site, &located), chosen(&site));
     }
-    if let Some(note) = skipped {
+    for note in skipped.iter().chain(&site.history_note) {
         eprintln!("{note}");
     }
     if !outside.is_empty() {
@@ -409,6 +409,9 @@ pub fn build(args: &BuildArgs) -> u8 {
     );
     if incomplete > 0 || !located.is_empty() {
         eprintln!("note: run `opsbook check` to see every finding");
+    }
+    if let Some(note) = &site.history_note {
+        eprintln!("{note}");
     }
     if let Some(note) = skipped_note(&site) {
         eprintln!("{note}");

@@ -86,6 +86,9 @@ pub struct SiteConfig {
     pub escalation: TextOrList,
     /// The owners' chat channel, for runbooks that do not say.
     pub chat: Option<String>,
+    /// Read the git history: who changed each runbook and when, and whether it changed after its
+    /// review (`changed-since-review`).
+    pub git: bool,
 }
 
 /// A setting written as one text or a list of them.
@@ -122,6 +125,7 @@ impl Default for SiteConfig {
             repo_url: None,
             escalation: TextOrList::default(),
             chat: None,
+            git: true,
         }
     }
 }

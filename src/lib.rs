@@ -6,6 +6,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod flavor;
 pub mod highlight;
+pub mod history;
 pub mod links;
 pub mod markdown;
 pub mod output;

@@ -44,7 +44,17 @@ struct RunbookEntry<'a> {
     cadence: Vec<&'a str>,
     last_reviewed: Option<&'a str>,
     next_review: Option<String>,
+    /// The last commit that changed the text, when the git history was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_change: Option<LastChange<'a>>,
     complete: bool,
+}
+
+#[derive(Serialize)]
+struct LastChange<'a> {
+    date: String,
+    author: &'a str,
+    commit: &'a str,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -102,6 +112,15 @@ pub fn json(site: &Site, located: &[Located]) -> String {
                 cadence: rb.meta.cadence.entries.iter().map(|e| e.text()).collect(),
                 last_reviewed: rb.meta.last_reviewed.as_ref().map(|l| l.value.as_str()),
                 next_review: rb.meta.next_review.map(|d| d.to_string()),
+                last_change: site
+                    .history
+                    .as_ref()
+                    .and_then(|h| h.last_change(site.source_path(&rb.document)))
+                    .map(|c| LastChange {
+                        date: c.date.to_string(),
+                        author: &c.author,
+                        commit: &c.id,
+                    }),
                 complete: rb.complete,
             })
             .collect(),

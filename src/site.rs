@@ -217,6 +217,10 @@ pub struct Site {
     pub skipped: Vec<(&'static str, usize)>,
     /// For each runbook, the runbooks that link to it.
     pub backlinks: Vec<Vec<usize>>,
+    /// The git history of the content folder, when there is one to read (`history`).
+    pub history: Option<crate::history::History>,
+    /// Why there is none, when the user should know (a shallow clone).
+    pub history_note: Option<String>,
     source_by_path: FastMap<String, usize>,
     /// Whether Markdown is rendered to HTML (false for `check`).
     pub render_html: bool,
@@ -698,6 +702,11 @@ impl Site {
             .map(crate::diagnostics::display_path)
             .unwrap_or_default();
         let timer = Timer::new();
+        // The history is read beside the files (git walks it while we parse).
+        let history = project.config.site.git.then(|| {
+            let (root, content) = (project.root.clone(), project.content_dir.clone());
+            std::thread::spawn(move || crate::history::History::read(&root, &content))
+        });
         let mut exclude = options.exclude.clone();
         exclude.extend(project.themes_dir.clone());
         let found = source::discover(
@@ -717,6 +726,8 @@ impl Site {
             errors: found.errors,
             skipped: found.skipped,
             backlinks: Vec::new(),
+            history: None,
+            history_note: None,
             drafts: Default::default(),
             title_refs: Vec::new(),
             pages: Default::default(),
@@ -909,6 +920,10 @@ impl Site {
         timer.lap("sections and outputs");
         crate::links::resolve(&mut site);
         timer.lap("links");
+        if let Some(reading) = history {
+            site.apply_history(reading.join().expect("history thread"));
+            timer.lap("history");
+        }
         // Independent: the pages' places and the duplicate titles. Without HTML (`check`) the
         // plan matters only for the aliases' findings and the alert rules' page check.
         let plan_needed = options.render_html
@@ -929,6 +944,142 @@ impl Site {
         site.finish_diagnostics();
         timer.lap("pages and findings");
         site
+    }
+
+    /// Takes in the git history: a review in a commit trailer moves a runbook's review date
+    /// forward (and its next review with it), and a runbook whose text changed in a commit after
+    /// its last review gets `changed-since-review`.
+    fn apply_history(&mut self, read: Result<crate::history::History, crate::history::Unknown>) {
+        let history = match read {
+            Ok(h) => h,
+            Err(why) => {
+                self.history_note = why.note();
+                return;
+            }
+        };
+        let today = self.today;
+        // Reviews recorded in commits.
+        let mut moved: std::collections::HashSet<String> = Default::default();
+        for rb in &mut self.runbooks {
+            let path = &self.sources[rb.document.source].path;
+            let Some(review) = history.last_review(path) else {
+                continue;
+            };
+            if rb.meta.reviewed_on.is_some_and(|r| r.date >= review.date) {
+                continue;
+            }
+            rb.meta.reviewed_on = Some(schema::cadence::ReviewDate { date: review.date });
+            rb.meta.next_review = rb
+                .meta
+                .cadence
+                .shortest_interval()
+                .and_then(|i| i.after(review.date));
+            moved.insert(path.clone());
+            if let Some(due) = rb.meta.next_review.filter(|due| *due < today) {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Rule::ReviewOverdue,
+                        path,
+                        0,
+                        format!(
+                            "review was due on {due} (last reviewed {} in commit {})",
+                            review.date,
+                            short(&review.id)
+                        ),
+                    )
+                    .with_help("review the runbook, then update last_reviewed or commit with a `Runbook-reviewed:` trailer"),
+                );
+            }
+        }
+        if !moved.is_empty() {
+            self.diagnostics.retain(|d| {
+                !(matches!(d.rule, Rule::ReviewOverdue | Rule::MissingLastReviewed)
+                    && moved.contains(&d.path)
+                    && !d.message.contains(" in commit "))
+            });
+        }
+        // Changes after the review, newest first; commits that only reformat or touch the
+        // front matter do not count, and one that changes the review date is the review.
+        let mut pending: Vec<(usize, Vec<&crate::history::Change>)> = Vec::new();
+        for (i, rb) in self.runbooks.iter().enumerate() {
+            let Some(reviewed) = rb.meta.reviewed_on else {
+                continue;
+            };
+            let path = &self.sources[rb.document.source].path;
+            let after: Vec<&crate::history::Change> = history
+                .changes(path)
+                .iter()
+                .filter(|c| {
+                    let commit = &history.commits[c.commit];
+                    !c.moved_only
+                        && c.before.is_some()
+                        && !commit.review
+                        && commit.date > reviewed.date
+                })
+                .collect();
+            if !after.is_empty() {
+                pending.push((i, after));
+            }
+        }
+        const ROUNDS: usize = 8;
+        for round in 0..ROUNDS {
+            pending.retain(|(_, after)| after.len() > round);
+            if pending.is_empty() {
+                break;
+            }
+            let specs: Vec<String> = pending
+                .iter()
+                .flat_map(|(_, after)| {
+                    let c = after[round];
+                    let id = &history.commits[c.commit].id;
+                    [
+                        format!("{id}:{}", c.path),
+                        format!("{id}^:{}", c.before.as_deref().unwrap_or(&c.path)),
+                    ]
+                })
+                .collect();
+            let blobs = history.blobs(&specs);
+            let mut decided = std::collections::HashSet::new();
+            for (k, (i, after)) in pending.iter().enumerate() {
+                let (Some(new), Some(old)) = (&blobs[2 * k], &blobs[2 * k + 1]) else {
+                    decided.insert(*i);
+                    continue;
+                };
+                let c = after[round];
+                match crate::history::edit(
+                    &String::from_utf8_lossy(old),
+                    &String::from_utf8_lossy(new),
+                ) {
+                    crate::history::Edit::Cosmetic => {}
+                    crate::history::Edit::Review => {
+                        decided.insert(*i);
+                    }
+                    crate::history::Edit::Content => {
+                        decided.insert(*i);
+                        let rb = &self.runbooks[*i];
+                        let commit = &history.commits[c.commit];
+                        let reviewed = rb.meta.reviewed_on.map(|r| r.date).unwrap_or_default();
+                        let offset = rb.meta.last_reviewed.as_ref().map_or(0, |l| l.offset);
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Rule::ChangedSinceReview,
+                                &self.sources[rb.document.source].path,
+                                offset,
+                                format!(
+                                    "changed on {} by {} (commit {}) after its last review on {reviewed}",
+                                    commit.date,
+                                    commit.author,
+                                    short(&commit.id)
+                                ),
+                            )
+                            .with_help("check the runbook still holds, then update last_reviewed (or commit with a `Runbook-reviewed:` trailer)"),
+                        );
+                    }
+                }
+            }
+            pending.retain(|(i, _)| !decided.contains(i));
+        }
+        self.history = Some(history);
     }
 
     fn build_sections(&mut self, mut docs: BTreeMap<String, Document>) {
@@ -1164,6 +1315,11 @@ fn makes_incomplete(d: &Diagnostic) -> bool {
                 d.rule,
                 Rule::FrontMatterSyntax | Rule::InvalidUtf8 | Rule::TooLarge
             ))
+}
+
+/// A commit's short name, as git shows it.
+pub fn short(id: &str) -> &str {
+    id.get(..10).unwrap_or(id)
 }
 
 /// Rules whose findings about a file come from looking across the whole site, not from the

@@ -108,9 +108,11 @@ struct RunbookCtx<'a> {
     escalation: Vec<Contact<'a>>,
     chat: Option<Contact<'a>>,
     cadence: &'a [String],
-    last_reviewed: Option<&'a str>,
+    last_reviewed: Option<Cow<'a, str>>,
     next_review: Option<String>,
     overdue: bool,
+    /// The last commit that changed the text (`[site] git`).
+    last_change: Option<ChangeCtx<'a>>,
     complete: bool,
     severity: Option<&'a str>,
     service: Option<&'a str>,
@@ -194,6 +196,36 @@ struct Group<'a> {
     runbooks: Vec<RunbookRow<'a>>,
 }
 
+/// The review date a page shows: `last_reviewed` as written, or the date of a later review
+/// recorded in a commit trailer (the history moved it forward).
+fn reviewed_text<'a>(site: &'a Site, rb: &'a crate::site::RunbookPage) -> Option<Cow<'a, str>> {
+    let written = rb.meta.last_reviewed.as_ref().map(|l| l.value.as_str());
+    let written_date = written.and_then(crate::schema::cadence::parse_review_date);
+    match (rb.meta.reviewed_on, written_date) {
+        (Some(r), Some(w)) if r.date > w.date => Some(Cow::Owned(r.date.to_string())),
+        (Some(r), None) if site.history.is_some() => Some(Cow::Owned(r.date.to_string())),
+        _ => written.map(Cow::Borrowed),
+    }
+}
+
+/// A commit that changed a runbook, as pages show it.
+#[derive(Serialize)]
+pub struct ChangeCtx<'a> {
+    date: String,
+    author: &'a str,
+    commit: &'a str,
+}
+
+impl<'a> ChangeCtx<'a> {
+    fn of(commit: &'a crate::history::Commit) -> ChangeCtx<'a> {
+        ChangeCtx {
+            date: commit.date.to_string(),
+            author: &commit.author,
+            commit: crate::site::short(&commit.id),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct CompletenessRow<'a> {
     title: &'a str,
@@ -201,8 +233,9 @@ struct CompletenessRow<'a> {
     owner: Option<&'a str>,
     cadence: String,
     acceptance_checks: usize,
-    last_reviewed: Option<&'a str>,
+    last_reviewed: Option<Cow<'a, str>>,
     overdue: bool,
+    last_change: Option<ChangeCtx<'a>>,
     complete: bool,
     findings: usize,
     errors: usize,
@@ -214,6 +247,8 @@ struct Report<'a> {
     complete: usize,
     percent_complete: usize,
     rows: Vec<CompletenessRow<'a>>,
+    /// Whether the git history was read (the "Last changed" column).
+    history: bool,
 }
 
 #[derive(Serialize)]
@@ -298,6 +333,14 @@ impl<'a> Builder<'a> {
 
     fn url(&self, from: &str, to: &str) -> String {
         path_url(from, to, self.pretty)
+    }
+
+    /// The last commit that changed a runbook's text, when the history was read.
+    fn last_change(&self, rb: &crate::site::RunbookPage) -> Option<ChangeCtx<'a>> {
+        let history = self.site.history.as_ref()?;
+        history
+            .last_change(self.site.source_path(&rb.document))
+            .map(ChangeCtx::of)
     }
 
     /// The URL of `output` under an absolute `root` (the 404 page's links start at `base_url`).
@@ -499,9 +542,10 @@ impl<'a> Builder<'a> {
             escalation,
             chat,
             cadence: &meta.cadence_text,
-            last_reviewed: meta.last_reviewed.as_ref().map(|l| l.value.as_str()),
+            last_reviewed: reviewed_text(self.site, rb),
             next_review: meta.next_review.map(|d| d.to_string()),
             overdue: meta.next_review.is_some_and(|d| d < self.site.today),
+            last_change: self.last_change(rb),
             complete: rb.complete,
             severity: meta.severity.as_deref(),
             service: meta.service.as_deref(),
@@ -847,8 +891,9 @@ impl<'a> Builder<'a> {
                 owner: rb.meta.owner.as_ref().map(|o| o.value.as_str()),
                 cadence: rb.meta.cadence_text.join(", "),
                 acceptance_checks: rb.meta.acceptance_checks.len(),
-                last_reviewed: rb.meta.last_reviewed.as_ref().map(|l| l.value.as_str()),
+                last_reviewed: reviewed_text(self.site, rb),
                 overdue: rb.meta.next_review.is_some_and(|d| d < self.site.today),
+                last_change: self.last_change(rb),
                 complete: rb.complete,
                 findings: mine.map_or(0, |f| f.len()),
                 errors: mine.map_or(0, |f| {
@@ -867,6 +912,7 @@ impl<'a> Builder<'a> {
                 complete,
                 percent_complete: (complete * 100).checked_div(total).unwrap_or(100),
                 rows,
+                history: self.site.history.is_some(),
             },
         );
         Ok((from.to_string(), c))

@@ -10,6 +10,7 @@ mod cli;
 mod example;
 mod flavors;
 mod helpers;
+mod history;
 mod properties;
 mod reports;
 mod rules;

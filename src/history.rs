@@ -1,0 +1,441 @@
+//! The repository's history, read once per build: for each source file, the commits that changed
+//! its content (newest first), renames followed, and the commits that reviewed it.
+//!
+//! One `git log --name-status` over the content folder gives every commit with the files it
+//! touched; walking it from the newest, a rename points the older name's history at the current
+//! name and an addition ends a file's history (what was at that path before was another file).
+//! A shallow clone is not read: its oldest commit looks as if it added every file, and dates from
+//! it would be wrong.
+
+use chrono::NaiveDate;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::process::Command;
+
+/// One commit of the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    pub id: String,
+    /// The author date (UTC), as change dates are usually shown.
+    pub date: NaiveDate,
+    pub author: String,
+    /// A `Reviewed-by:` or `Runbook-reviewed:` trailer: the commit reviews the runbooks it touches.
+    pub review: bool,
+}
+
+/// A commit's change to one file: where the file was after it, and before it (`None` when the
+/// commit added the file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub commit: usize,
+    pub path: String,
+    pub before: Option<String>,
+    /// Only moved (a rename without edits): not a change of content.
+    pub moved_only: bool,
+}
+
+/// Why there is no history to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unknown {
+    /// `[site] git = false`.
+    Off,
+    /// Not in a git work tree, or git is not installed: nothing to say.
+    NoRepository,
+    /// A shallow clone: its dates would be wrong.
+    Shallow,
+    /// git failed; the message says how.
+    Failed(String),
+}
+
+impl Unknown {
+    /// What to tell the user, if anything.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            Unknown::Off | Unknown::NoRepository => None,
+            Unknown::Shallow => Some(
+                "note: the git history is shallow: change dates are unknown and not shown; fetch the whole history (`git fetch --unshallow`, or `fetch-depth: 0` on actions/checkout)".into(),
+            ),
+            Unknown::Failed(why) => Some(format!("note: cannot read the git history: {why}")),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct History {
+    pub commits: Vec<Commit>,
+    /// By path from the site root: the file's changes, newest first.
+    files: HashMap<String, Vec<Change>>,
+    /// The git work tree's root, and the site root's path in it (`docs/`).
+    pub repository: std::path::PathBuf,
+    prefix: String,
+}
+
+impl History {
+    /// Reads the history of the content folder of the site at `root`.
+    pub fn read(root: &Path, content: &Path) -> Result<History, Unknown> {
+        let git = |dir: &Path, args: &[&str]| -> Result<Vec<u8>, Unknown> {
+            let out = Command::new("git")
+                .arg("-C")
+                .arg(dir)
+                .args(args)
+                .output()
+                .map_err(|_| Unknown::NoRepository)?;
+            if out.status.success() {
+                Ok(out.stdout)
+            } else {
+                Err(Unknown::Failed(
+                    String::from_utf8_lossy(&out.stderr).trim().to_string(),
+                ))
+            }
+        };
+        let root = crate::output::absolute(root);
+        let content = crate::output::absolute(content);
+        let top =
+            git(&content, &["rev-parse", "--show-toplevel"]).map_err(|_| Unknown::NoRepository)?;
+        let repository = crate::output::absolute(Path::new(String::from_utf8_lossy(&top).trim()));
+        if git(&repository, &["rev-parse", "--is-shallow-repository"])?.starts_with(b"true") {
+            return Err(Unknown::Shallow);
+        }
+        // A repository with no commit yet has no history, and that is not an error.
+        if git(&repository, &["rev-parse", "--verify", "--quiet", "HEAD"]).is_err() {
+            return Ok(History::default());
+        }
+        let relative = |p: &Path| {
+            p.strip_prefix(&repository)
+                .map(crate::diagnostics::display_path)
+                .ok()
+        };
+        let Some(site_in_repo) = relative(&root) else {
+            return Err(Unknown::NoRepository);
+        };
+        let scope = relative(&content).unwrap_or_default();
+        let scope = if scope.is_empty() {
+            ".".to_string()
+        } else {
+            scope
+        };
+        let log = git(
+            &repository,
+            &[
+                "-c",
+                "core.quotePath=false",
+                "log",
+                "-z",
+                "-M",
+                "--name-status",
+                "--no-color",
+                "--format=%x01%H%x02%at%x02%aN%x02%(trailers:key=Reviewed-by,key=Runbook-reviewed,valueonly,separator=%x03)",
+                "--",
+                &scope,
+            ],
+        )?;
+        let prefix = if site_in_repo.is_empty() {
+            String::new()
+        } else {
+            format!("{site_in_repo}/")
+        };
+        let mut history = History::parse(&log, &prefix);
+        history.repository = repository;
+        history.prefix = prefix;
+        Ok(history)
+    }
+
+    /// Builds the history from `git log -z --name-status` output in the format `read` asks for;
+    /// paths are kept when under `prefix` (the site root in the repository), without it.
+    fn parse(log: &[u8], prefix: &str) -> History {
+        let mut history = History::default();
+        // A path in older history -> the path of that file now.
+        let mut alias: HashMap<String, String> = HashMap::new();
+        // Files whose history has ended (added at a commit already walked).
+        let mut born: HashSet<String> = HashSet::new();
+        for record in log.split(|&b| b == 1).filter(|r| !r.is_empty()) {
+            let mut fields = record.split(|&b| b == 0);
+            let header = String::from_utf8_lossy(fields.next().unwrap_or_default());
+            let mut head = header.split('\u{2}');
+            let (Some(id), Some(time), Some(author)) = (head.next(), head.next(), head.next())
+            else {
+                continue;
+            };
+            let review = head.next().is_some_and(|t| !t.trim().is_empty());
+            let Some(date) = time
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                .map(|d| d.date_naive())
+            else {
+                continue;
+            };
+            let commit = history.commits.len();
+            history.commits.push(Commit {
+                id: id.to_string(),
+                date,
+                author: author.to_string(),
+                review,
+            });
+            let mut entries = fields.map(|f| {
+                String::from_utf8_lossy(f)
+                    .trim_start_matches('\n')
+                    .to_string()
+            });
+            while let Some(status) = entries.next() {
+                let Some(kind) = status.chars().next() else {
+                    continue;
+                };
+                let (old, new) = match kind {
+                    'R' | 'C' => match (entries.next(), entries.next()) {
+                        (Some(o), Some(n)) => (Some(o), n),
+                        _ => break,
+                    },
+                    _ => match entries.next() {
+                        Some(p) => (None, p),
+                        None => break,
+                    },
+                };
+                let current = alias.get(&new).cloned().unwrap_or_else(|| new.clone());
+                if kind == 'D' || born.contains(&current) {
+                    continue;
+                }
+                let before = match kind {
+                    'A' | 'C' => None,
+                    'R' => old.clone(),
+                    _ => Some(new.clone()),
+                };
+                let moved_only = kind == 'R' && status[1..].trim() == "100";
+                if let Some(rel) = current.strip_prefix(prefix) {
+                    history
+                        .files
+                        .entry(rel.to_string())
+                        .or_default()
+                        .push(Change {
+                            commit,
+                            path: new.clone(),
+                            before,
+                            moved_only,
+                        });
+                }
+                match kind {
+                    'A' | 'C' => {
+                        born.insert(current);
+                    }
+                    'R' => {
+                        if let Some(o) = old {
+                            alias.insert(o, current);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        history
+    }
+
+    /// The file's changes, newest first (`path` from the site root).
+    pub fn changes(&self, path: &str) -> &[Change] {
+        self.files.get(path).map_or(&[], Vec::as_slice)
+    }
+
+    /// The file's last change of content: its commit.
+    pub fn last_change(&self, path: &str) -> Option<&Commit> {
+        self.changes(path)
+            .iter()
+            .find(|c| !c.moved_only)
+            .map(|c| &self.commits[c.commit])
+    }
+
+    /// The newest commit that reviewed the file (a review trailer).
+    pub fn last_review(&self, path: &str) -> Option<&Commit> {
+        self.changes(path)
+            .iter()
+            .map(|c| &self.commits[c.commit])
+            .find(|c| c.review)
+    }
+
+    /// The path from the repository's root of a path from the site root.
+    pub fn repository_path(&self, path: &str) -> String {
+        format!("{}{path}", self.prefix)
+    }
+
+    /// The contents of files at commits (`<commit>:<path>`, `<commit>^:<path>`), from one
+    /// `git cat-file --batch`; `None` for what git does not have.
+    pub fn blobs(&self, specs: &[String]) -> Vec<Option<Vec<u8>>> {
+        use std::io::{BufRead, Read, Write};
+        let child = Command::new("git")
+            .arg("-C")
+            .arg(&self.repository)
+            .args(["cat-file", "--batch"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        let Ok(mut child) = child else {
+            return vec![None; specs.len()];
+        };
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let requests: String = specs
+            .iter()
+            .filter(|s| !s.contains('\n'))
+            .map(|s| format!("{s}\n"))
+            .collect();
+        // Written beside the reading: git answers as it reads, and a full pipe would block both.
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(requests.as_bytes());
+        });
+        let mut out = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut blobs = Vec::with_capacity(specs.len());
+        for spec in specs {
+            if spec.contains('\n') {
+                blobs.push(None);
+                continue;
+            }
+            let mut header = String::new();
+            if out.read_line(&mut header).unwrap_or(0) == 0 {
+                blobs.push(None);
+                continue;
+            }
+            let size = header
+                .trim_end()
+                .rsplit(' ')
+                .next()
+                .and_then(|n| n.parse::<usize>().ok());
+            match size {
+                Some(size) if !header.trim_end().ends_with("missing") => {
+                    let mut blob = vec![0; size + 1];
+                    if out.read_exact(&mut blob).is_err() {
+                        blobs.push(None);
+                        continue;
+                    }
+                    blob.pop();
+                    blobs.push(Some(blob));
+                }
+                _ => blobs.push(None),
+            }
+        }
+        let _ = writer.join();
+        let _ = child.wait();
+        blobs
+    }
+}
+
+/// How a commit changed a runbook, from its text before and after.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Edit {
+    /// The commit changed the review date: it is a review.
+    Review,
+    /// The text outside the front matter changed beyond whitespace.
+    Content,
+    /// Only whitespace, or only the front matter.
+    Cosmetic,
+}
+
+pub fn edit(before: &str, after: &str) -> Edit {
+    fn split(t: &str) -> (Vec<String>, Vec<&str>) {
+        let s = crate::source::front_matter::split(t);
+        let reviews: Vec<String> = s
+            .yaml
+            .map(|(y, _)| y)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.to_ascii_lowercase().contains("review"))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        let body: Vec<&str> = s.body.split_whitespace().collect();
+        (reviews, body)
+    }
+    let (old_reviews, old_body) = split(before);
+    let (new_reviews, new_body) = split(after);
+    if old_reviews != new_reviews {
+        Edit::Review
+    } else if old_body != new_body {
+        Edit::Content
+    } else {
+        Edit::Cosmetic
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(commits: &[(&str, i64, &str, &str, &[&str])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (id, time, author, trailers, entries) in commits {
+            out.extend(format!("\u{1}{id}\u{2}{time}\u{2}{author}\u{2}{trailers}\0\n").bytes());
+            for e in *entries {
+                out.extend(e.bytes());
+                out.push(0);
+            }
+        }
+        out
+    }
+
+    const DAY: i64 = 86_400;
+
+    #[test]
+    fn edits_are_reviews_content_or_cosmetic() {
+        let old = "---\nowner: a\nlast_reviewed: 2026-01-01\n---\n# T\n\nStep one.\n";
+        assert_eq!(
+            edit(old, &old.replace("Step one.", "Step  one.\n\n")),
+            Edit::Cosmetic
+        );
+        assert_eq!(
+            edit(old, &old.replace("owner: a", "owner: b")),
+            Edit::Cosmetic
+        );
+        assert_eq!(edit(old, &old.replace("one", "two")), Edit::Content);
+        assert_eq!(
+            edit(
+                old,
+                &old.replace("2026-01-01", "2026-03-01")
+                    .replace("one", "two")
+            ),
+            Edit::Review
+        );
+    }
+
+    #[test]
+    fn renames_are_followed_and_an_addition_ends_a_history() {
+        // Newest first, as git log gives them.
+        let text = log(&[
+            ("e", 20_000 * DAY, "Eve", "", &["M", "docs/content/b.md"]),
+            (
+                "d",
+                19_990 * DAY,
+                "Dan",
+                "Carol <c@x>",
+                &["R100", "docs/content/a.md", "docs/content/b.md"],
+            ),
+            ("c", 19_980 * DAY, "Cy", "", &["A", "docs/content/a.md"]),
+            ("b", 19_970 * DAY, "Bo", "", &["D", "docs/content/a.md"]),
+            (
+                "a",
+                19_960 * DAY,
+                "Al",
+                "",
+                &["M", "docs/content/a.md", "M", "other/x.md"],
+            ),
+        ]);
+        let h = History::parse(&text, "docs/");
+        let b: Vec<&str> = h
+            .changes("content/b.md")
+            .iter()
+            .map(|c| h.commits[c.commit].id.as_str())
+            .collect();
+        // The a.md deleted at b and edited at a was another file.
+        assert_eq!(b, ["e", "d", "c"]);
+        assert_eq!(h.last_change("content/b.md").unwrap().author, "Eve");
+        assert_eq!(h.last_review("content/b.md").unwrap().id, "d");
+        assert!(h.changes("content/b.md")[1].moved_only);
+        assert_eq!(
+            h.changes("content/b.md")[1].before.as_deref(),
+            Some("docs/content/a.md")
+        );
+        assert_eq!(h.changes("content/b.md")[2].before, None);
+        assert!(h.changes("content/a.md").is_empty());
+        assert!(h.changes("../other/x.md").is_empty());
+        assert_eq!(
+            h.commits[0].date,
+            NaiveDate::from_ymd_opt(2024, 10, 4).unwrap()
+        );
+    }
+}

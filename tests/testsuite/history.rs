@@ -1,0 +1,350 @@
+//! The git history: who changed a runbook and when, and `changed-since-review`, on temporary
+//! repositories with dated commits.
+
+use crate::helpers::Site;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+/// Runs git in `dir`, committing as `who` on `date` (midday UTC).
+fn git_at(dir: &Path, who: &str, date: &str, args: &[&str]) -> String {
+    let stamp = format!("{date}T12:00:00Z");
+    let out = Command::new("git")
+        .args([
+            "-c",
+            &format!("user.name={who}"),
+            "-c",
+            "user.email=dev@example.com",
+        ])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .env("GIT_AUTHOR_DATE", &stamp)
+        .env("GIT_COMMITTER_DATE", &stamp)
+        .current_dir(dir)
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Two runbooks reviewed on 2026-10-01, committed on 2026-09-01.
+fn repository() -> Site {
+    let site = Site::fixture("rules/broken-anchor/clean");
+    git_at(site.path(), "Ann Lee", "2026-09-01", &["init", "-q"]);
+    git_at(site.path(), "Ann Lee", "2026-09-01", &["add", "-A"]);
+    git_at(
+        site.path(),
+        "Ann Lee",
+        "2026-09-01",
+        &["commit", "-qm", "base"],
+    );
+    site
+}
+
+fn commit(site: &Site, who: &str, date: &str, message: &str) {
+    git_at(site.path(), who, date, &["add", "-A"]);
+    git_at(site.path(), who, date, &["commit", "-qm", message]);
+}
+
+fn edit(site: &Site, rel: &str, from: &str, to: &str) {
+    let text = site.read(rel);
+    assert!(text.contains(from), "{rel} lacks {from:?}");
+    site.write(rel, text.replacen(from, to, 1));
+}
+
+fn report(site: &Site) -> Value {
+    serde_json::from_str(&site.run(&["check", "--format", "json"]).stdout).unwrap()
+}
+
+fn last_change(report: &Value, path: &str) -> Option<(String, String)> {
+    let rb = report["runbooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == path)?;
+    let c = rb.get("last_change")?;
+    Some((
+        c["date"].as_str()?.to_string(),
+        c["author"].as_str()?.to_string(),
+    ))
+}
+
+fn findings(site: &Site, rule: &str) -> Vec<String> {
+    report(site)["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == rule)
+        .map(|d| {
+            format!(
+                "{}: {}",
+                d["path"].as_str().unwrap(),
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_content_change_after_the_review_is_a_finding_and_cosmetic_ones_are_not() {
+    let site = repository();
+    assert!(findings(&site, "changed-since-review").is_empty());
+    // Whitespace only, and front matter only: not changes of what the runbook says.
+    edit(&site, "content/drain.md", "Drain it.", "Drain  it.\n\n");
+    commit(&site, "Bob", "2026-10-05", "reflow");
+    edit(
+        &site,
+        "content/drain.md",
+        "owner: platform-team",
+        "owner: infra-team",
+    );
+    commit(&site, "Bob", "2026-10-06", "new owner");
+    assert!(findings(&site, "changed-since-review").is_empty());
+    assert_eq!(
+        last_change(&report(&site), "content/drain.md").unwrap(),
+        ("2026-10-06".into(), "Bob".into())
+    );
+    // A change of the steps.
+    edit(
+        &site,
+        "content/runbook.md",
+        "Restart the service.",
+        "Restart the service and its sidecar.",
+    );
+    commit(&site, "Cy Park", "2026-11-02", "sidecar");
+    let found = findings(&site, "changed-since-review");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("content/runbook.md: changed on 2026-11-02 by Cy Park (commit "),
+        "{found:?}"
+    );
+    assert!(
+        found[0].ends_with(") after its last review on 2026-10-01"),
+        "{found:?}"
+    );
+    // The review: last_reviewed moved in the same commit as more edits.
+    edit(
+        &site,
+        "content/runbook.md",
+        "last_reviewed: 2026-10-01",
+        "last_reviewed: 2026-11-20",
+    );
+    edit(&site, "content/runbook.md", "one at a time", "one by one");
+    commit(&site, "Cy Park", "2026-11-21", "reviewed");
+    assert!(findings(&site, "changed-since-review").is_empty());
+}
+
+#[test]
+fn a_review_trailer_moves_the_review_date_forward() {
+    let site = repository();
+    edit(
+        &site,
+        "content/runbook.md",
+        "Restart the service.",
+        "Restart the service twice.",
+    );
+    commit(&site, "Cy", "2026-11-02", "twice");
+    assert_eq!(findings(&site, "changed-since-review").len(), 1);
+    // Reviewed in a commit: its date is the review date.
+    edit(&site, "content/runbook.md", "twice.", "twice, then check.");
+    git_at(
+        site.path(),
+        "Dee",
+        "2026-11-25",
+        &[
+            "commit",
+            "-qam",
+            "Check after restarting",
+            "-m",
+            "Runbook-reviewed: Dee <dee@example.com>",
+        ],
+    );
+    assert!(findings(&site, "changed-since-review").is_empty());
+    // Quarterly from 2026-11-25, not from 2026-10-01.
+    let r = report(&site);
+    let rb = r["runbooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == "content/runbook.md")
+        .unwrap();
+    assert_eq!(rb["next_review"], "2027-02-25");
+    // With a date today passes, the overdue review says where the review was recorded.
+    let run = site.run(&["check", "--today", "2027-03-10"]);
+    run.stdout_has("review was due on 2027-02-25 (last reviewed 2026-11-25 in commit ");
+    assert_eq!(
+        run.stdout
+            .matches("content/runbook.md:1:1: warning[review-overdue]")
+            .count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    // The front matter's own finding (due 2027-01-01 from 2026-10-01) is replaced.
+    assert!(
+        !run.stdout
+            .contains("content/runbook.md:5:16: warning[review-overdue]"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn renames_deletions_and_merges_are_followed() {
+    let site = repository();
+    edit(&site, "content/drain.md", "Drain it.", "Drain it gently.");
+    commit(&site, "Bob", "2026-09-10", "gently");
+    git_at(
+        site.path(),
+        "Eve",
+        "2026-09-20",
+        &["mv", "content/drain.md", "content/drain-node.md"],
+    );
+    git_at(
+        site.path(),
+        "Eve",
+        "2026-09-20",
+        &["commit", "-qm", "rename"],
+    );
+    edit(
+        &site,
+        "content/runbook.md",
+        "drain.md#steps",
+        "drain-node.md#steps",
+    );
+    commit(&site, "Eve", "2026-09-20", "fix link");
+    let r = report(&site);
+    // A move is not a change of content: the last change is the edit before it.
+    assert_eq!(
+        last_change(&r, "content/drain-node.md").unwrap(),
+        ("2026-09-10".into(), "Bob".into())
+    );
+
+    // Deleted, then written again: the old file's history is not the new one's.
+    std::fs::remove_file(site.path().join("content/drain-node.md")).unwrap();
+    commit(&site, "Eve", "2026-09-25", "remove");
+    site.write("content/drain-node.md", "---\ntitle: Drain a node\nowner: platform-team\ncadence: quarterly\nlast_reviewed: 2026-09-30\n---\n\n## Steps\n\nCordon, then drain.\n\n## Acceptance checks\n\n- No pods.\n");
+    commit(&site, "Fay", "2026-09-30", "rewrite");
+    assert_eq!(
+        last_change(&report(&site), "content/drain-node.md").unwrap(),
+        ("2026-09-30".into(), "Fay".into())
+    );
+    assert!(findings(&site, "changed-since-review").is_empty());
+
+    // A change made on a branch and merged: dated when it was made.
+    git_at(
+        site.path(),
+        "Gus",
+        "2026-10-10",
+        &["checkout", "-qb", "topic"],
+    );
+    edit(
+        &site,
+        "content/drain-node.md",
+        "Cordon, then drain.",
+        "Cordon, wait, then drain.",
+    );
+    commit(&site, "Gus", "2026-10-10", "wait");
+    git_at(
+        site.path(),
+        "Gus",
+        "2026-10-12",
+        &["checkout", "-q", "main"],
+    );
+    git_at(
+        site.path(),
+        "Hal",
+        "2026-10-15",
+        &["merge", "-q", "--no-ff", "-m", "merge topic", "topic"],
+    );
+    assert_eq!(
+        last_change(&report(&site), "content/drain-node.md").unwrap(),
+        ("2026-10-10".into(), "Gus".into())
+    );
+    let found = findings(&site, "changed-since-review");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("changed on 2026-10-10 by Gus"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn no_repository_a_shallow_clone_or_git_off_show_no_dates() {
+    // No repository: nothing shown, nothing said.
+    let plain = Site::fixture("rules/broken-anchor/clean");
+    let run = plain.run(&["check", "--format", "json"]);
+    assert!(
+        !run.stdout.contains("last_change") && !run.stderr.contains("history"),
+        "{}",
+        run.stderr
+    );
+
+    let site = repository();
+    edit(&site, "content/drain.md", "Drain it.", "Drain it gently.");
+    commit(&site, "Bob", "2026-11-10", "gently");
+    // A shallow clone would date every file at its one commit: said, not shown.
+    let shallow = Site::empty();
+    let url = format!("file://{}", site.path().display());
+    git_at(
+        shallow.path(),
+        "x",
+        "2026-12-01",
+        &["clone", "-q", "--depth", "1", &url, "s"],
+    );
+    let run = Command::new(crate::helpers::binary())
+        .args(["check", "s", "--format", "json"])
+        .current_dir(shallow.path())
+        .env("OPSBOOK_TODAY", crate::helpers::TODAY)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        !stdout.contains("last_change") && !stdout.contains("changed-since-review"),
+        "{stdout}"
+    );
+    assert!(
+        String::from_utf8_lossy(&run.stderr)
+            .contains("the git history is shallow: change dates are unknown")
+    );
+    // [site] git = false: not read.
+    site.write("opsbook.toml", "[site]\ngit = false\n");
+    let run = site.run(&["check", "--format", "json"]);
+    assert!(
+        !run.stdout.contains("last_change") && !run.stdout.contains("changed-since-review"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn pages_show_the_last_change() {
+    let site = repository();
+    edit(&site, "content/drain.md", "Drain it.", "Drain it <gently>.");
+    commit(&site, "Bob & Co", "2026-11-10", "gently");
+    site.run(&["build"]).expect_code(0);
+    let page = site.read("public/drain.html");
+    assert!(
+        page.contains("<dt>Last changed</dt><dd>2026-11-10 by Bob &amp; Co "),
+        "{page}"
+    );
+    let table = site.read("public/completeness.html");
+    assert!(table.contains("<th scope=\"col\">Last changed</th>"));
+    assert!(
+        table.contains("2026-11-10 <small>Bob &amp; Co</small>"),
+        "{table}"
+    );
+    // Two builds of the same history are byte-identical.
+    let first = site.snapshot("public");
+    site.run(&["build"]).expect_code(0);
+    Site::assert_same_tree(&first, &site.snapshot("public"));
+}
