@@ -113,6 +113,9 @@ struct RunbookCtx<'a> {
     overdue: bool,
     /// The last commit that changed the text (`[site] git`).
     last_change: Option<ChangeCtx<'a>>,
+    /// Why a reader should check the steps before relying on them: a review overdue, or a
+    /// change since the last review.
+    banner: Option<String>,
     complete: bool,
     severity: Option<&'a str>,
     service: Option<&'a str>,
@@ -335,6 +338,30 @@ impl<'a> Builder<'a> {
         path_url(from, to, self.pretty)
     }
 
+    /// The note above a runbook whose review is overdue or whose text changed since its review:
+    /// measured, since the reader may be mid-incident and the steps are probably still right.
+    fn banner(&self, rb: &crate::site::RunbookPage, path: &str) -> Option<String> {
+        let changed = self.findings.get(path).and_then(|list| {
+            list.iter()
+                .find(|f| f.rule == crate::diagnostics::Rule::ChangedSinceReview.code())
+        });
+        let check = "check the steps before relying on them.";
+        if let Some(f) = changed {
+            let what = f.message.split(" (commit ").next().unwrap_or(&f.message);
+            let since = rb
+                .meta
+                .reviewed_on
+                .map(|r| r.date.to_string())
+                .unwrap_or_default();
+            return Some(format!(
+                "This runbook {}, after its last review on {since}: {check}",
+                what.replacen("changed on", "was changed on", 1)
+            ));
+        }
+        let due = rb.meta.next_review.filter(|d| *d < self.site.today)?;
+        Some(format!("Review due since {due}: {check}"))
+    }
+
     /// The last commit that changed a runbook's text, when the history was read.
     fn last_change(&self, rb: &crate::site::RunbookPage) -> Option<ChangeCtx<'a>> {
         let history = self.site.history.as_ref()?;
@@ -546,6 +573,7 @@ impl<'a> Builder<'a> {
             next_review: meta.next_review.map(|d| d.to_string()),
             overdue: meta.next_review.is_some_and(|d| d < self.site.today),
             last_change: self.last_change(rb),
+            banner: self.banner(rb, path),
             complete: rb.complete,
             severity: meta.severity.as_deref(),
             service: meta.service.as_deref(),

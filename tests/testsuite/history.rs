@@ -131,6 +131,11 @@ fn a_content_change_after_the_review_is_a_finding_and_cosmetic_ones_are_not() {
         found[0].ends_with(") after its last review on 2026-10-01"),
         "{found:?}"
     );
+    // The page says so, calmly, above the steps.
+    site.run(&["build"]);
+    let page = site.read("public/runbook.html");
+    assert!(page.contains("<p class=\"review-banner\" role=\"note\">This runbook was changed on 2026-11-02 by Cy Park, after its last review on 2026-10-01: check the steps before relying on them.</p>"), "{page}");
+    assert!(!site.read("public/drain.html").contains("review-banner"));
     // The review: last_reviewed moved in the same commit as more edits.
     edit(
         &site,
@@ -189,6 +194,8 @@ fn a_review_trailer_moves_the_review_date_forward() {
         "{}",
         run.stdout
     );
+    site.run(&["build", "--today", "2027-03-10"]);
+    assert!(site.read("public/runbook.html").contains("<p class=\"review-banner\" role=\"note\">Review due since 2027-02-25: check the steps before relying on them.</p>"));
     // The front matter's own finding (due 2027-01-01 from 2026-10-01) is replaced.
     assert!(
         !run.stdout
