@@ -4,6 +4,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diagnostics;
+pub mod feeds;
 pub mod flavor;
 pub mod highlight;
 pub mod history;

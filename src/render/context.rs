@@ -259,6 +259,8 @@ struct Listing<'a> {
     title: String,
     intro: Option<String>,
     groups: Vec<Group<'a>>,
+    /// The iCalendar feed of these reviews, to subscribe to.
+    feed: Option<String>,
 }
 
 impl Order {
@@ -765,6 +767,8 @@ impl<'a> Builder<'a> {
                 }],
                 title,
                 intro: None,
+                feed: (pages.facet == crate::pages::Facet::Owner)
+                    .then(|| self.url(from, &crate::feeds::owner_feed(&value.output))),
             },
         );
         Ok((value.output.clone(), c))
@@ -895,6 +899,7 @@ impl<'a> Builder<'a> {
                 title: "Review calendar".into(),
                 intro: Some(format!("Next review dates as of {today}, overdue first.")),
                 groups,
+                feed: Some(self.url(from, crate::feeds::CALENDAR)),
             },
         );
         Ok((from.to_string(), c))

@@ -426,17 +426,55 @@ fn render_page(
 
 /// The files that are not pages, except the search index: sitemap, theme assets, the site's
 /// static files and attachments.
-pub fn other_files(site: &Site, theme: &Theme) -> Vec<OutputFile> {
+pub fn other_files(site: &Site, theme: &Theme, findings: &FindingsByPath) -> Vec<OutputFile> {
     let mut files = vec![OutputFile {
         path: "sitemap.xml".into(),
         content: Content::Bytes(sitemap(site).into_bytes()),
     }];
-    // A site's static/ file replaces a theme file of the same name.
+    // A site's static/ file replaces a theme file (or a feed) of the same name.
     let assets: std::collections::HashSet<String> = site
         .assets
         .iter()
         .map(|a| a.output.to_lowercase())
         .collect();
+    let title = site.project.title();
+    let mut feeds = vec![
+        (
+            crate::feeds::CALENDAR.to_string(),
+            crate::feeds::calendar(
+                site,
+                &format!("{title}: runbook reviews"),
+                &(0..site.runbooks.len()).collect::<Vec<_>>(),
+            ),
+        ),
+        (
+            crate::feeds::API.to_string(),
+            crate::feeds::api(site, findings),
+        ),
+    ];
+    for pages in &site.pages.facets {
+        if pages.facet != crate::pages::Facet::Owner {
+            continue;
+        }
+        for value in &pages.values {
+            feeds.push((
+                crate::feeds::owner_feed(&value.output),
+                crate::feeds::calendar(
+                    site,
+                    &format!("{title}: reviews for {}", value.name),
+                    &value.runbooks,
+                ),
+            ));
+        }
+    }
+    for (path, text) in feeds {
+        if !assets.contains(&path.to_lowercase()) {
+            files.push(OutputFile {
+                path,
+                content: Content::Bytes(text.into_bytes()),
+            });
+        }
+    }
     for (path, content) in &theme.statics {
         if !assets.contains(&path.to_lowercase()) {
             files.push(OutputFile {
@@ -543,7 +581,7 @@ pub fn render_site(
                 },
             );
             let search = search.and_then(|n| display.map(|m| n + m));
-            let files = other_files(site, theme);
+            let files = other_files(site, theme, &by_path);
             let count = files.len();
             (
                 search,

@@ -370,7 +370,7 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
     timer.lap("theme");
     // Render the home page now: a template error in a page shows at once, not on first visit.
     let pages = page_paths(&site);
-    let files = render::other_files(&site, &theme)
+    let files = render::other_files(&site, &theme, &render::findings_by_path(&located))
         .into_iter()
         .map(|f| (f.path, f.content))
         .collect();

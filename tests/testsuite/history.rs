@@ -355,3 +355,86 @@ fn pages_show_the_last_change() {
     site.run(&["build"]).expect_code(0);
     Site::assert_same_tree(&first, &site.snapshot("public"));
 }
+
+/// Review dates as iCalendar feeds owners subscribe to, and runbook data for programs.
+#[test]
+fn review_feeds_parse_as_icalendar_and_the_api_lists_every_runbook() {
+    use icalendar::Component;
+    let site = repository();
+    site.write(
+        "content/drain.md",
+        site.read("content/drain.md").replace(
+            "title: Drain a node",
+            "title: \"Drain a node; carefully, please\"",
+        ),
+    );
+    commit(&site, "Bob", "2026-10-05", "title");
+    site.write(
+        "opsbook.toml",
+        "[site]\nbase_url = \"https://runbooks.example.com/ops/\"\n",
+    );
+    site.run(&["build"]).expect_code(0);
+    let text = site.read("public/review-calendar.ics");
+    assert!(
+        text.lines().all(|l| l.len() <= 76),
+        "lines fold at 75 octets"
+    );
+    assert!(
+        text.split("\r\n").all(|l| !l.contains('\n')),
+        "CRLF line ends"
+    );
+    let unfolded = icalendar::parser::unfold(&text);
+    let calendar: icalendar::Calendar = icalendar::parser::read_calendar(&unfolded)
+        .expect("RFC 5545")
+        .into();
+    let events: Vec<_> = calendar.events().collect();
+    assert_eq!(events.len(), 2);
+    for e in &events {
+        assert!(
+            e.property_value("UID")
+                .unwrap()
+                .ends_with("@runbooks.example.com")
+        );
+        assert!(e.property_value("DTSTAMP").unwrap().ends_with("T000000Z"));
+        assert!(e.get_start().is_some() && e.get_end().is_some());
+    }
+    let drain = events
+        .iter()
+        .find(|e| e.property_value("UID") == Some("review.drain@runbooks.example.com"))
+        .unwrap();
+    assert_eq!(drain.property_value("DTSTART"), Some("20270101"));
+    // Escaped in the file (`\\;`, `\\,`), read back as written.
+    assert_eq!(
+        drain.property_value("SUMMARY"),
+        Some("Review runbook: Drain a node; carefully, please")
+    );
+    assert!(text.contains("SUMMARY:Review runbook: Drain a node\\; carefully\\, please"));
+    assert_eq!(
+        drain.property_value("URL"),
+        Some("https://runbooks.example.com/ops/drain.html")
+    );
+    // One per owner, beside the owner's page, which links it; the calendar page links the whole.
+    let owner = site.read("public/owners/platform-team.ics");
+    assert_eq!(owner.matches("BEGIN:VEVENT").count(), 2);
+    assert!(site.read("public/owners/platform-team.html").contains("<a href=\"../owners/platform-team.ics\" type=\"text/calendar\">Subscribe to these review dates</a>"));
+    assert!(
+        site.read("public/review-calendar.html")
+            .contains("<a href=\"./review-calendar.ics\" type=\"text/calendar\">")
+    );
+    // For programs: each runbook's review state, last change and findings.
+    let api: Value = serde_json::from_str(&site.read("public/api/runbooks.json")).unwrap();
+    assert_eq!(api["version"], 1);
+    let runbooks = api["runbooks"].as_array().unwrap();
+    assert_eq!(runbooks.len(), 2);
+    let d = runbooks.iter().find(|r| r["id"] == "drain").unwrap();
+    assert_eq!(d["url"], "https://runbooks.example.com/ops/drain.html");
+    assert_eq!(d["owner"], "platform-team");
+    assert_eq!(d["next_review"], "2027-01-01");
+    assert_eq!(d["last_change"]["author"], "Bob");
+    assert_eq!(d["complete"], true);
+    assert_eq!(d["findings"]["errors"], 0);
+    // The same sources give the same bytes.
+    let first = site.snapshot("public");
+    site.run(&["build"]).expect_code(0);
+    Site::assert_same_tree(&first, &site.snapshot("public"));
+}
