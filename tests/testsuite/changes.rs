@@ -2,26 +2,9 @@
 //! and the findings it caused elsewhere, on a temporary git repository with a base branch.
 
 use crate::helpers::{Run, Site};
-use std::process::Command;
 
 fn git(site: &Site, args: &[&str]) {
-    let out = Command::new("git")
-        .args(["-c", "user.email=ci@example.com", "-c", "user.name=CI"])
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(site.path())
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::helpers::git(site.path(), args);
 }
 
 const LINKER: &str = "---

@@ -2,31 +2,9 @@
 //! sets, the GitLab CI template's script, and the pre-commit hook's entry, each run the way its
 //! host runs it, on a temporary git repository with a base branch.
 
-use crate::helpers::Site;
+use crate::helpers::{Site, git};
 use serde_json::Value;
-use std::path::Path;
 use std::process::{Command, Output};
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.email=ci@example.com", "-c", "user.name=CI"])
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 fn yaml(rel: &str) -> Value {
     let text = std::fs::read_to_string(crate::helpers::repo().join(rel)).unwrap();

@@ -223,3 +223,41 @@ impl Site {
         out
     }
 }
+
+/// Runs git in `dir` as a fixed committer (no signing; `main` the first branch); its output.
+#[track_caller]
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    git_as(dir, "CI", None, args)
+}
+
+/// Runs git in `dir` as `who`, the commits dated `date` (midday UTC) when given.
+#[track_caller]
+pub fn git_as(dir: &Path, who: &str, date: Option<&str>, args: &[&str]) -> String {
+    let mut cmd = Command::new("git");
+    cmd.args([
+        "-c",
+        &format!("user.name={who}"),
+        "-c",
+        "user.email=dev@example.com",
+    ])
+    .args([
+        "-c",
+        "commit.gpgsign=false",
+        "-c",
+        "init.defaultBranch=main",
+    ])
+    .args(args)
+    .current_dir(dir);
+    if let Some(date) = date {
+        let stamp = format!("{date}T12:00:00Z");
+        cmd.env("GIT_AUTHOR_DATE", &stamp)
+            .env("GIT_COMMITTER_DATE", &stamp);
+    }
+    let out = cmd.output().expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

@@ -6,34 +6,8 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
-/// Runs git in `dir`, committing as `who` on `date` (midday UTC).
 fn git_at(dir: &Path, who: &str, date: &str, args: &[&str]) -> String {
-    let stamp = format!("{date}T12:00:00Z");
-    let out = Command::new("git")
-        .args([
-            "-c",
-            &format!("user.name={who}"),
-            "-c",
-            "user.email=dev@example.com",
-        ])
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .env("GIT_AUTHOR_DATE", &stamp)
-        .env("GIT_COMMITTER_DATE", &stamp)
-        .current_dir(dir)
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    crate::helpers::git_as(dir, who, Some(date), args)
 }
 
 /// Two runbooks reviewed on 2026-10-01, committed on 2026-09-01.
