@@ -1407,6 +1407,17 @@ impl Site {
         if source.path != old_source.path {
             return None;
         }
+        // What the git history gave it (a review in a commit, a change after its review) is
+        // worked out for the whole site: a full rebuild keeps it.
+        if let Some(history) = &self.history
+            && (history.last_review(&source.path).is_some()
+                || self
+                    .diagnostics
+                    .iter()
+                    .any(|d| d.rule == Rule::ChangedSinceReview && d.path == source.path))
+        {
+            return None;
+        }
         let page = RunbookPage {
             id: old.id.clone(),
             document: Document {

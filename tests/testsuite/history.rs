@@ -412,3 +412,25 @@ fn review_feeds_parse_as_icalendar_and_the_api_lists_every_runbook() {
     site.run(&["build"]).expect_code(0);
     Site::assert_same_tree(&first, &site.snapshot("public"));
 }
+
+/// `serve` re-reads an edited runbook alone; what the history gave it stays.
+#[test]
+fn serve_keeps_the_history_of_an_edited_runbook() {
+    let site = repository();
+    edit(
+        &site,
+        "content/runbook.md",
+        "Restart the service.",
+        "Restart the service twice.",
+    );
+    commit(&site, "Cy", "2026-11-02", "twice");
+    let server = crate::serve::Server::start(&site, &[]);
+    let banner =
+        "This runbook was changed on 2026-11-02 by Cy, after its last review on 2026-10-01";
+    server.wait_for("/runbook.html", "the banner", |_, b| b.contains(banner));
+    edit(&site, "content/runbook.md", "twice.", "twice, then check.");
+    server.wait_for("/runbook.html", "the edit", |_, b| {
+        b.contains("twice, then check.")
+    });
+    assert!(server.body("/runbook.html").contains(banner));
+}
