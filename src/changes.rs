@@ -7,11 +7,11 @@
 //! its old path broken; a title changed leaves references to the old title unresolved.
 
 use crate::diagnostics::{Located, Subject, display_path};
+use crate::history::git;
 use crate::output::absolute;
 use crate::site::Site;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Files of a change, from `git` or from the command line.
 #[derive(Debug, Default)]
@@ -20,8 +20,8 @@ pub struct Changes {
     pub present: Vec<PathBuf>,
     /// Files that are no longer there (deleted, renamed from), absolute.
     pub gone: Vec<PathBuf>,
-    /// What changed files held before, by absolute path: for their old titles.
-    pub before: BTreeMap<PathBuf, String>,
+    /// The titles changed runbooks had before the change: what others may still name them by.
+    pub old_titles: Vec<String>,
 }
 
 impl Changes {
@@ -97,10 +97,8 @@ impl Selection {
                 Err(_) => selection.outside.push(abs.display().to_string()),
             }
         }
-        for text in changes.before.values() {
-            if let Some(title) = title_of(text) {
-                selection.names.insert(title.to_lowercase());
-            }
+        for title in &changes.old_titles {
+            selection.names.insert(title.to_lowercase());
         }
         for rb in &site.runbooks {
             if selection.sources.contains(site.source_path(&rb.document)) {
@@ -170,25 +168,23 @@ pub fn narrow(site: &mut Site, located: &mut Vec<Located>, changes: &Changes) ->
 
 /// A runbook's title from its text: front matter `title:`, else its first `# ` heading.
 fn title_of(text: &str) -> Option<String> {
-    let mut lines = text.lines();
-    if text.starts_with("---") {
-        lines.next();
-        for line in lines.by_ref() {
-            if line.trim_end() == "---" {
-                break;
-            }
-            if let Some(v) = line.strip_prefix("title:") {
-                let v = v.trim().trim_matches(|c| c == '"' || c == '\'').trim();
-                if !v.is_empty() {
-                    return Some(v.to_string());
-                }
-            }
-        }
-    }
-    lines
-        .find_map(|l| l.strip_prefix("# "))
-        .map(|t| t.trim().trim_end_matches('#').trim().to_string())
+    let parts = crate::source::front_matter::split(text);
+    let front = parts
+        .yaml
+        .and_then(|(yaml, _)| yaml.lines().find_map(|l| l.strip_prefix("title:")))
+        .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'').trim());
+    let heading = || {
+        parts
+            .body
+            .lines()
+            .find_map(|l| l.strip_prefix("# "))
+            .map(|t| t.trim().trim_end_matches('#').trim())
+    };
+    front
         .filter(|t| !t.is_empty())
+        .or_else(heading)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
 }
 
 /// The base `--changed-since auto` compares with: the pull request's base branch on GitHub
@@ -208,20 +204,6 @@ fn auto_base(repo: &Path) -> Result<String, String> {
         return Ok(sha);
     }
     Err("`--changed-since auto` needs GITHUB_BASE_REF (a GitHub pull request) or CI_MERGE_REQUEST_DIFF_BASE_SHA (a GitLab merge request); elsewhere name the base: `--changed-since origin/main`".into())
-}
-
-fn git(repo: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run git ({e}); --changed-since needs git on the PATH"))?;
-    if out.status.success() {
-        Ok(out.stdout)
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    }
 }
 
 fn commit_exists(repo: &Path, reference: &str) -> bool {
@@ -278,17 +260,23 @@ pub fn changed_since(root: &Path, reference: &str) -> Result<Changes, String> {
     for path in untracked.split(|&b| b == 0).filter(|p| !p.is_empty()) {
         state.insert(String::from_utf8_lossy(path).into_owned(), true);
     }
-    let mut changes = Changes::default();
+    // What the Markdown files were before, read at once: their old titles may be what others
+    // still name them by.
+    let before: Vec<String> = state
+        .keys()
+        .filter(|p| p.ends_with(".md"))
+        .map(|p| format!("{reference}:{p}"))
+        .collect();
+    let mut changes = Changes {
+        old_titles: crate::history::blobs(&repo, &before)
+            .into_iter()
+            .flatten()
+            .filter_map(|text| title_of(&String::from_utf8_lossy(&text)))
+            .collect(),
+        ..Changes::default()
+    };
     for (path, there) in state {
         let abs = repo.join(&path);
-        // What a Markdown file was before: its old title may be what others still name.
-        if path.ends_with(".md")
-            && let Ok(old) = git(&repo, &["show", &format!("{reference}:{path}")])
-        {
-            changes
-                .before
-                .insert(abs.clone(), String::from_utf8_lossy(&old).into_owned());
-        }
         if there {
             changes.present.push(abs);
         } else {

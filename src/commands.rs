@@ -184,7 +184,7 @@ pub fn check(args: &CheckArgs) -> u8 {
             Ok(c) => {
                 changes.present.extend(c.present);
                 changes.gone.extend(c.gone);
-                changes.before.extend(c.before);
+                changes.old_titles.extend(c.old_titles);
             }
             Err(e) => return fail(e),
         }

@@ -73,21 +73,7 @@ pub struct History {
 impl History {
     /// Reads the history of the content folder of the site at `root`.
     pub fn read(root: &Path, content: &Path) -> Result<History, Unknown> {
-        let git = |dir: &Path, args: &[&str]| -> Result<Vec<u8>, Unknown> {
-            let out = Command::new("git")
-                .arg("-C")
-                .arg(dir)
-                .args(args)
-                .output()
-                .map_err(|_| Unknown::NoRepository)?;
-            if out.status.success() {
-                Ok(out.stdout)
-            } else {
-                Err(Unknown::Failed(
-                    String::from_utf8_lossy(&out.stderr).trim().to_string(),
-                ))
-            }
-        };
+        let git = |dir: &Path, args: &[&str]| git(dir, args).map_err(Unknown::Failed);
         let root = crate::output::absolute(root);
         let content = crate::output::absolute(content);
         let top =
@@ -236,65 +222,143 @@ impl History {
         format!("{}{path}", self.prefix)
     }
 
-    /// The contents of files at commits (`<commit>:<path>`, `<commit>^:<path>`), from one
-    /// `git cat-file --batch`; `None` for what git does not have.
-    pub fn blobs(&self, specs: &[String]) -> Vec<Option<Vec<u8>>> {
-        use std::io::{BufRead, Read, Write};
-        let child = Command::new("git")
-            .arg("-C")
-            .arg(&self.repository)
-            .args(["cat-file", "--batch"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn();
-        let Ok(mut child) = child else {
-            return vec![None; specs.len()];
-        };
-        let mut stdin = child.stdin.take().expect("piped stdin");
-        let requests: String = specs
+    /// For each (file, review date), the newest commit after the review that changed what the
+    /// file says: not one that only re-flows whitespace or touches the front matter, nor the
+    /// one that added the file or carries a review trailer; and none when a commit before it
+    /// changed the review date (that commit was the review). The texts before and after come
+    /// from one `git cat-file --batch` per round, newest candidates first, at most 8 rounds.
+    pub fn changed_after_review(&self, reviews: &[(&str, NaiveDate)]) -> Vec<Option<&Commit>> {
+        let mut found = vec![None; reviews.len()];
+        let mut pending: Vec<(usize, Vec<&Change>)> = reviews
             .iter()
-            .filter(|s| !s.contains('\n'))
-            .map(|s| format!("{s}\n"))
+            .enumerate()
+            .map(|(i, (path, reviewed))| {
+                let after = self
+                    .changes(path)
+                    .iter()
+                    .filter(|c| {
+                        let commit = &self.commits[c.commit];
+                        !c.moved_only
+                            && c.before.is_some()
+                            && !commit.review
+                            && commit.date > *reviewed
+                    })
+                    .collect();
+                (i, after)
+            })
             .collect();
-        // Written beside the reading: git answers as it reads, and a full pipe would block both.
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(requests.as_bytes());
-        });
-        let mut out = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
-        let mut blobs = Vec::with_capacity(specs.len());
-        for spec in specs {
-            if spec.contains('\n') {
-                blobs.push(None);
-                continue;
+        const ROUNDS: usize = 8;
+        for round in 0..ROUNDS {
+            pending.retain(|(_, after)| after.len() > round);
+            if pending.is_empty() {
+                break;
             }
-            let mut header = String::new();
-            if out.read_line(&mut header).unwrap_or(0) == 0 {
-                blobs.push(None);
-                continue;
-            }
-            let size = header
-                .trim_end()
-                .rsplit(' ')
-                .next()
-                .and_then(|n| n.parse::<usize>().ok());
-            match size {
-                Some(size) if !header.trim_end().ends_with("missing") => {
-                    let mut blob = vec![0; size + 1];
-                    if out.read_exact(&mut blob).is_err() {
-                        blobs.push(None);
-                        continue;
+            let specs: Vec<String> = pending
+                .iter()
+                .flat_map(|(_, after)| {
+                    let c = after[round];
+                    let id = &self.commits[c.commit].id;
+                    [
+                        format!("{id}:{}", c.path),
+                        format!("{id}^:{}", c.before.as_deref().unwrap_or(&c.path)),
+                    ]
+                })
+                .collect();
+            let texts = blobs(&self.repository, &specs);
+            let mut k = 0;
+            pending.retain(|(i, after)| {
+                let (new, old) = (&texts[2 * k], &texts[2 * k + 1]);
+                k += 1;
+                let (Some(new), Some(old)) = (new, old) else {
+                    return false;
+                };
+                match edit(&String::from_utf8_lossy(old), &String::from_utf8_lossy(new)) {
+                    Edit::Cosmetic => true,
+                    Edit::Review => false,
+                    Edit::Content => {
+                        found[*i] = Some(&self.commits[after[round].commit]);
+                        false
                     }
-                    blob.pop();
-                    blobs.push(Some(blob));
                 }
-                _ => blobs.push(None),
-            }
+            });
         }
-        let _ = writer.join();
-        let _ = child.wait();
-        blobs
+        found
     }
+}
+
+/// Runs git in `dir`; its output, or what it said when it failed.
+pub fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run git ({e})"))?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
+/// The contents of files at commits (`<commit>:<path>`, `<commit>^:<path>`), from one
+/// `git cat-file --batch`; `None` for what git does not have.
+pub fn blobs(repository: &Path, specs: &[String]) -> Vec<Option<Vec<u8>>> {
+    use std::io::{BufRead, Read, Write};
+    let child = Command::new("git")
+        .arg("-C")
+        .arg(repository)
+        .args(["cat-file", "--batch"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        return vec![None; specs.len()];
+    };
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let requests: String = specs
+        .iter()
+        .filter(|s| !s.contains('\n'))
+        .map(|s| format!("{s}\n"))
+        .collect();
+    // Written beside the reading: git answers as it reads, and a full pipe would block both.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(requests.as_bytes());
+    });
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut blobs = Vec::with_capacity(specs.len());
+    for spec in specs {
+        if spec.contains('\n') {
+            blobs.push(None);
+            continue;
+        }
+        let mut header = String::new();
+        if out.read_line(&mut header).unwrap_or(0) == 0 {
+            blobs.push(None);
+            continue;
+        }
+        let size = header
+            .trim_end()
+            .rsplit(' ')
+            .next()
+            .and_then(|n| n.parse::<usize>().ok());
+        match size {
+            Some(size) if !header.trim_end().ends_with("missing") => {
+                let mut blob = vec![0; size + 1];
+                if out.read_exact(&mut blob).is_err() {
+                    blobs.push(None);
+                    continue;
+                }
+                blob.pop();
+                blobs.push(Some(blob));
+            }
+            _ => blobs.push(None),
+        }
+    }
+    let _ = writer.join();
+    let _ = child.wait();
+    blobs
 }
 
 /// A commit's entries from `--raw -z` output (`:100644 100644 <old blob> <new blob> M`, then

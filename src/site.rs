@@ -958,8 +958,9 @@ impl Site {
             }
         };
         let today = self.today;
-        // Reviews recorded in commits.
+        // Reviews recorded in commits replace what the front matter's date gave.
         let mut moved: std::collections::HashSet<String> = Default::default();
+        let mut found = Vec::new();
         for rb in &mut self.runbooks {
             let path = &self.sources[rb.document.source].path;
             let Some(review) = history.last_review(path) else {
@@ -976,7 +977,7 @@ impl Site {
                 .and_then(|i| i.after(review.date));
             moved.insert(path.clone());
             if let Some(due) = rb.meta.next_review.filter(|due| *due < today) {
-                self.diagnostics.push(
+                found.push(
                     Diagnostic::new(
                         Rule::ReviewOverdue,
                         path,
@@ -994,91 +995,46 @@ impl Site {
         if !moved.is_empty() {
             self.diagnostics.retain(|d| {
                 !(matches!(d.rule, Rule::ReviewOverdue | Rule::MissingLastReviewed)
-                    && moved.contains(&d.path)
-                    && !d.message.contains(" in commit "))
+                    && moved.contains(&d.path))
             });
         }
-        // Changes after the review, newest first; commits that only reformat or touch the
-        // front matter do not count, and one that changes the review date is the review.
-        let mut pending: Vec<(usize, Vec<&crate::history::Change>)> = Vec::new();
-        for (i, rb) in self.runbooks.iter().enumerate() {
-            let Some(reviewed) = rb.meta.reviewed_on else {
+        // Changes of the text after the review.
+        let reviewed: Vec<(usize, &str, NaiveDate)> = self
+            .runbooks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, rb)| {
+                let date = rb.meta.reviewed_on?.date;
+                Some((i, self.sources[rb.document.source].path.as_str(), date))
+            })
+            .collect();
+        let asked: Vec<(&str, NaiveDate)> = reviewed.iter().map(|&(_, p, d)| (p, d)).collect();
+        let changes = history.changed_after_review(&asked);
+        for (&(i, path, date), commit) in reviewed.iter().zip(changes) {
+            let Some(commit) = commit else {
                 continue;
             };
-            let path = &self.sources[rb.document.source].path;
-            let after: Vec<&crate::history::Change> = history
-                .changes(path)
-                .iter()
-                .filter(|c| {
-                    let commit = &history.commits[c.commit];
-                    !c.moved_only
-                        && c.before.is_some()
-                        && !commit.review
-                        && commit.date > reviewed.date
-                })
-                .collect();
-            if !after.is_empty() {
-                pending.push((i, after));
-            }
+            let offset = self.runbooks[i]
+                .meta
+                .last_reviewed
+                .as_ref()
+                .map_or(0, |l| l.offset);
+            found.push(
+                Diagnostic::new(
+                    Rule::ChangedSinceReview,
+                    path,
+                    offset,
+                    format!(
+                        "changed on {} by {} (commit {}) after its last review on {date}",
+                        commit.date,
+                        commit.author,
+                        short(&commit.id)
+                    ),
+                )
+                .with_help("check the runbook still holds, then update last_reviewed (or commit with a `Runbook-reviewed:` trailer)"),
+            );
         }
-        const ROUNDS: usize = 8;
-        for round in 0..ROUNDS {
-            pending.retain(|(_, after)| after.len() > round);
-            if pending.is_empty() {
-                break;
-            }
-            let specs: Vec<String> = pending
-                .iter()
-                .flat_map(|(_, after)| {
-                    let c = after[round];
-                    let id = &history.commits[c.commit].id;
-                    [
-                        format!("{id}:{}", c.path),
-                        format!("{id}^:{}", c.before.as_deref().unwrap_or(&c.path)),
-                    ]
-                })
-                .collect();
-            let blobs = history.blobs(&specs);
-            let mut decided = std::collections::HashSet::new();
-            for (k, (i, after)) in pending.iter().enumerate() {
-                let (Some(new), Some(old)) = (&blobs[2 * k], &blobs[2 * k + 1]) else {
-                    decided.insert(*i);
-                    continue;
-                };
-                let c = after[round];
-                match crate::history::edit(
-                    &String::from_utf8_lossy(old),
-                    &String::from_utf8_lossy(new),
-                ) {
-                    crate::history::Edit::Cosmetic => {}
-                    crate::history::Edit::Review => {
-                        decided.insert(*i);
-                    }
-                    crate::history::Edit::Content => {
-                        decided.insert(*i);
-                        let rb = &self.runbooks[*i];
-                        let commit = &history.commits[c.commit];
-                        let reviewed = rb.meta.reviewed_on.map(|r| r.date).unwrap_or_default();
-                        let offset = rb.meta.last_reviewed.as_ref().map_or(0, |l| l.offset);
-                        self.diagnostics.push(
-                            Diagnostic::new(
-                                Rule::ChangedSinceReview,
-                                &self.sources[rb.document.source].path,
-                                offset,
-                                format!(
-                                    "changed on {} by {} (commit {}) after its last review on {reviewed}",
-                                    commit.date,
-                                    commit.author,
-                                    short(&commit.id)
-                                ),
-                            )
-                            .with_help("check the runbook still holds, then update last_reviewed (or commit with a `Runbook-reviewed:` trailer)"),
-                        );
-                    }
-                }
-            }
-            pending.retain(|(i, _)| !decided.contains(i));
-        }
+        self.diagnostics.extend(found);
         self.history = Some(history);
     }
 
