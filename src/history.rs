@@ -9,7 +9,7 @@
 
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// One commit of the history.
@@ -32,6 +32,8 @@ pub struct Change {
     pub before: Option<String>,
     /// Only moved (a rename without edits): not a change of content.
     pub moved_only: bool,
+    /// The blobs before and after (git's ids; zeros for none).
+    pub blobs: (String, String),
 }
 
 /// Why there is no history to show.
@@ -68,6 +70,7 @@ pub struct History {
     /// The git work tree's root, and the site root's path in it (`docs/`).
     pub repository: std::path::PathBuf,
     prefix: String,
+    store: Store,
 }
 
 impl History {
@@ -76,16 +79,31 @@ impl History {
         let git = |dir: &Path, args: &[&str]| git(dir, args).map_err(Unknown::Failed);
         let root = crate::output::absolute(root);
         let content = crate::output::absolute(content);
-        let top =
-            git(&content, &["rev-parse", "--show-toplevel"]).map_err(|_| Unknown::NoRepository)?;
-        let repository = crate::output::absolute(Path::new(String::from_utf8_lossy(&top).trim()));
-        if git(&repository, &["rev-parse", "--is-shallow-repository"])?.starts_with(b"true") {
+        let found = git(
+            &content,
+            &[
+                "rev-parse",
+                "--show-toplevel",
+                "--git-common-dir",
+                "--is-shallow-repository",
+            ],
+        )
+        .map_err(|_| Unknown::NoRepository)?;
+        let found = String::from_utf8_lossy(&found);
+        let mut lines = found.lines();
+        let (Some(top), Some(common), Some(shallow)) = (lines.next(), lines.next(), lines.next())
+        else {
+            return Err(Unknown::NoRepository);
+        };
+        if shallow == "true" {
             return Err(Unknown::Shallow);
         }
+        let repository = crate::output::absolute(Path::new(top));
         // A repository with no commit yet has no history, and that is not an error.
-        if git(&repository, &["rev-parse", "--verify", "--quiet", "HEAD"]).is_err() {
+        let Ok(head) = git(&repository, &["rev-parse", "--verify", "--quiet", "HEAD"]) else {
             return Ok(History::default());
-        }
+        };
+        let head = String::from_utf8_lossy(&head).trim().to_string();
         let relative = |p: &Path| {
             p.strip_prefix(&repository)
                 .map(crate::diagnostics::display_path)
@@ -94,26 +112,11 @@ impl History {
         let Some(site_in_repo) = relative(&root) else {
             return Err(Unknown::NoRepository);
         };
-        // Raw entries carry blob ids, which pair a deletion and an addition of the same content
-        // into a move: git's own rename detection (-M) costs a third more at 20,000 commits. A
-        // pathspec of the whole repository costs more than reading every path (2.8 s against
-        // 1.3 s there): the content folder is named only when it is a folder of the repository.
-        let mut args = vec![
-            "-c",
-            "core.quotePath=false",
-            "log",
-            "-z",
-            "--raw",
-            "--no-renames",
-            "--no-abbrev",
-            "--no-color",
-            "--format=%x01%H%x02%at%x02%aN%x02%(trailers:key=Reviewed-by,key=Runbook-reviewed,valueonly,separator=%x03)",
-        ];
+        let store = Store {
+            dir: Some(content.join(common).join("opsbook")),
+        };
         let scope = relative(&content).unwrap_or_default();
-        if !scope.is_empty() {
-            args.extend(["--", scope.as_str()]);
-        }
-        let log = git(&repository, &args)?;
+        let log = store.log(&repository, &scope, &head)?;
         let prefix = if site_in_repo.is_empty() {
             String::new()
         } else {
@@ -122,6 +125,7 @@ impl History {
         let mut history = History::parse(&log, &prefix);
         history.repository = repository;
         history.prefix = prefix;
+        history.store = store;
         Ok(history)
     }
 
@@ -158,38 +162,32 @@ impl History {
                 author: author.to_string(),
                 review,
             });
-            for (kind, moved_only, old, new) in raw_entries(fields) {
-                let current = alias.get(&new).cloned().unwrap_or_else(|| new.clone());
+            for (kind, mut change) in raw_entries(fields) {
+                let current = alias
+                    .get(&change.path)
+                    .cloned()
+                    .unwrap_or_else(|| change.path.clone());
                 if kind == 'D' || born.contains(&current) {
                     continue;
                 }
-                let before = match kind {
-                    'A' | 'C' => None,
-                    'R' => old.clone(),
-                    _ => Some(new.clone()),
-                };
+                match kind {
+                    'A' | 'C' => {
+                        born.insert(current.clone());
+                    }
+                    'R' => {
+                        if let Some(old) = &change.before {
+                            alias.insert(old.clone(), current.clone());
+                        }
+                    }
+                    _ => {}
+                }
                 if let Some(rel) = current.strip_prefix(prefix) {
+                    change.commit = commit;
                     history
                         .files
                         .entry(rel.to_string())
                         .or_default()
-                        .push(Change {
-                            commit,
-                            path: new.clone(),
-                            before,
-                            moved_only,
-                        });
-                }
-                match kind {
-                    'A' | 'C' => {
-                        born.insert(current);
-                    }
-                    'R' => {
-                        if let Some(o) = old {
-                            alias.insert(o, current);
-                        }
-                    }
-                    _ => {}
+                        .push(change);
                 }
             }
         }
@@ -225,8 +223,9 @@ impl History {
     /// For each (file, review date), the newest commit after the review that changed what the
     /// file says: not one that only re-flows whitespace or touches the front matter, nor the
     /// one that added the file or carries a review trailer; and none when a commit before it
-    /// changed the review date (that commit was the review). The texts before and after come
-    /// from one `git cat-file --batch` per round, newest candidates first, at most 8 rounds.
+    /// changed the review date (that commit was the review). Each commit's blobs before and after
+    /// are compared once ever (the store keeps the answer); what is new is read with one
+    /// `git cat-file --batch` per round, newest candidates first, at most 8 rounds.
     pub fn changed_after_review(&self, reviews: &[(&str, NaiveDate)]) -> Vec<Option<&Commit>> {
         let mut found = vec![None; reviews.len()];
         let mut pending: Vec<(usize, Vec<&Change>)> = reviews
@@ -247,53 +246,284 @@ impl History {
                 (i, after)
             })
             .collect();
+        let mut known = self.store.edits();
+        let mut learnt = Vec::new();
         const ROUNDS: usize = 8;
         for round in 0..ROUNDS {
             pending.retain(|(_, after)| after.len() > round);
             if pending.is_empty() {
                 break;
             }
-            let specs: Vec<String> = pending
+            let blobs_of = |after: &[&Change]| after[round].blobs.clone();
+            let asked: Vec<(String, String)> = pending
                 .iter()
-                .flat_map(|(_, after)| {
-                    let c = after[round];
-                    let id = &self.commits[c.commit].id;
-                    [
-                        format!("{id}:{}", c.path),
-                        format!("{id}^:{}", c.before.as_deref().unwrap_or(&c.path)),
-                    ]
-                })
+                .map(|(_, after)| blobs_of(after))
+                .filter(|pair| !known.contains_key(pair))
                 .collect();
-            let texts = blobs(&self.repository, &specs);
-            let mut k = 0;
-            pending.retain(|(i, after)| {
-                let (new, old) = (&texts[2 * k], &texts[2 * k + 1]);
-                k += 1;
-                let (Some(new), Some(old)) = (new, old) else {
-                    return false;
-                };
-                match edit(&String::from_utf8_lossy(old), &String::from_utf8_lossy(new)) {
-                    Edit::Cosmetic => true,
-                    Edit::Review => false,
-                    Edit::Content => {
-                        found[*i] = Some(&self.commits[after[round].commit]);
-                        false
-                    }
+            let specs: Vec<String> = asked
+                .iter()
+                .flat_map(|(old, new)| [old.clone(), new.clone()])
+                .collect();
+            // Each pair compared as soon as both texts are in: one pair in memory at a time.
+            let (mut old, mut n) = (None, 0);
+            each_blob(&self.repository, &specs, |text| {
+                let pair = &asked[n / 2];
+                n += 1;
+                if n % 2 == 1 {
+                    old = text;
+                } else if let (Some(old), Some(new)) = (old.take(), text) {
+                    let decided = edit(
+                        &String::from_utf8_lossy(&old),
+                        &String::from_utf8_lossy(&new),
+                    );
+                    learnt.push((pair.clone(), decided));
+                    known.insert(pair.clone(), decided);
                 }
             });
+            pending.retain(|(i, after)| match known.get(&blobs_of(after)) {
+                Some(Edit::Cosmetic) => true,
+                Some(Edit::Content) => {
+                    found[*i] = Some(&self.commits[after[round].commit]);
+                    false
+                }
+                // A review, or blobs git does not have.
+                _ => false,
+            });
         }
+        self.store.learn_edits(&learnt);
         found
     }
 }
 
+/// What earlier builds learnt from the history, kept in the repository's git folder
+/// (`.git/opsbook/`, never published, gone with the clone): the log record of every commit walked
+/// and how each pair of blobs compares. Both are facts about objects that never change, so a
+/// build asks git only about commits made since the last one, and a build of an unchanged
+/// repository reads the history from one file. A store that cannot be read or written costs
+/// time, never a different result.
+#[derive(Debug, Default)]
+struct Store {
+    dir: Option<PathBuf>,
+}
+
+/// The log format the records are kept in: changing it must change the file they are kept in.
+const LOG_FORMAT: &str = "--format=%x01%H%x02%at%x02%aN%x02%(trailers:key=Reviewed-by,key=Runbook-reviewed,valueonly,separator=%x03)";
+
+/// Bumped whenever `edit` decides differently: the edits kept under another version are not read.
+const EDITS_VERSION: u32 = 1;
+
+impl Store {
+    fn file(&self, name: &str) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join(name))
+    }
+
+    /// The `git log -z --raw` records of the commits that touched `scope` (the content folder
+    /// in the repository, empty for all of it), newest first: kept for `head`, or made from the
+    /// kept records and those of the commits git lists as new.
+    fn log(&self, repository: &Path, scope: &str, head: &str) -> Result<Vec<u8>, Unknown> {
+        // Raw entries carry blob ids, which pair a deletion and an addition of the same content
+        // into a move: git's own rename detection (-M) costs a third more at 20,000 commits. A
+        // pathspec of the whole repository costs more than reading every path (2.8 s against
+        // 1.3 s there): the content folder is named only when it is a folder of the repository.
+        let args = |extra: &[&'static str]| {
+            let mut args: Vec<&str> = vec![
+                "-c",
+                "core.quotePath=false",
+                "log",
+                "-z",
+                "--raw",
+                "--no-renames",
+                "--no-abbrev",
+                "--no-color",
+                LOG_FORMAT,
+            ];
+            args.extend(extra);
+            if extra.is_empty() {
+                args.push(head);
+            }
+            if !scope.is_empty() {
+                args.extend(["--", scope]);
+            }
+            args
+        };
+        let git = |args: &[&str], input: &[u8]| {
+            git_with_input(repository, args, input).map_err(Unknown::Failed)
+        };
+        // Author names go through the work tree's .mailmap: records read with another are not
+        // kept under the same name.
+        let mailmap = std::fs::read(repository.join(".mailmap")).unwrap_or_default();
+        let file = self.file(&format!(
+            "log-{}",
+            &crate::report::fingerprint(&format!(
+                "{LOG_FORMAT}\0{scope}\0{}",
+                String::from_utf8_lossy(&mailmap)
+            ))[..16]
+        ));
+        let kept = file
+            .as_ref()
+            .and_then(|f| std::fs::read(f).ok())
+            .unwrap_or_default();
+        let (kept_head, kept) = match kept.iter().position(|&b| b == b'\n') {
+            Some(n) => (&kept[..n], &kept[n + 1..]),
+            None => (&[][..], &[][..]),
+        };
+        if kept_head == head.as_bytes() {
+            return Ok(kept.to_vec());
+        }
+        let log = if kept.is_empty() {
+            git(&args(&[]), b"")?
+        } else {
+            let mut rev_list = vec!["rev-list", head];
+            if !scope.is_empty() {
+                rev_list.extend(["--", scope]);
+            }
+            let order = git(&rev_list, b"")?;
+            let kept = records(kept);
+            let missing: Vec<u8> = order
+                .split(|&b| b == b'\n')
+                .filter(|id| !id.is_empty() && !kept.contains_key(id))
+                .flat_map(|id| id.iter().chain(b"\n"))
+                .copied()
+                .collect();
+            let fresh = if missing.is_empty() {
+                Vec::new()
+            } else {
+                git(&args(&["--no-walk=unsorted", "--stdin"]), &missing)?
+            };
+            let fresh = records(&fresh);
+            let mut log = Vec::with_capacity(kept.values().map(|r| r.len()).sum());
+            for id in order.split(|&b| b == b'\n').filter(|id| !id.is_empty()) {
+                match kept.get(id).or_else(|| fresh.get(id)) {
+                    Some(record) => log.extend_from_slice(record),
+                    // Not expected: git listed a commit it then did not show.
+                    None => return git(&args(&[]), b""),
+                }
+            }
+            log
+        };
+        if let Some(file) = file {
+            let mut text = Vec::with_capacity(head.len() + 1 + log.len());
+            text.extend(head.as_bytes());
+            text.push(b'\n');
+            text.extend(&log);
+            keep(&file, &text);
+        }
+        Ok(log)
+    }
+
+    /// The pairs of blobs (before, after) compared by earlier builds.
+    fn edits(&self) -> HashMap<(String, String), Edit> {
+        let Some(text) = self
+            .file(&format!("edits-{EDITS_VERSION}"))
+            .and_then(|f| std::fs::read_to_string(f).ok())
+        else {
+            return HashMap::new();
+        };
+        text.lines()
+            .filter_map(|line| {
+                let mut f = line.split(' ');
+                let (old, new, edit) = (f.next()?, f.next()?, f.next()?);
+                let edit = match edit {
+                    "review" => Edit::Review,
+                    "content" => Edit::Content,
+                    "cosmetic" => Edit::Cosmetic,
+                    _ => return None,
+                };
+                Some(((old.to_string(), new.to_string()), edit))
+            })
+            .collect()
+    }
+
+    /// Adds pairs of blobs compared in this build to those kept.
+    fn learn_edits(&self, learnt: &[((String, String), Edit)]) {
+        let Some(file) = self.file(&format!("edits-{EDITS_VERSION}")) else {
+            return;
+        };
+        if learnt.is_empty() {
+            return;
+        }
+        let mut text = std::fs::read(&file).unwrap_or_default();
+        if !text.is_empty() && !text.ends_with(b"\n") {
+            text.push(b'\n');
+        }
+        for ((old, new), edit) in learnt {
+            let edit = match edit {
+                Edit::Review => "review",
+                Edit::Content => "content",
+                Edit::Cosmetic => "cosmetic",
+            };
+            text.extend(format!("{old} {new} {edit}\n").bytes());
+        }
+        keep(&file, &text);
+    }
+}
+
+/// Writes a store file whole (written aside, then renamed, so that a build reading it beside
+/// another never sees half of it); a failure only means the next build reads git again.
+fn keep(file: &Path, text: &[u8]) {
+    let Some(dir) = file.parent() else {
+        return;
+    };
+    let aside = dir.join(format!(
+        ".{}.{}",
+        std::process::id(),
+        file.file_name()
+            .map_or("store".into(), |n| n.to_string_lossy())
+    ));
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&aside, text))
+        .and_then(|()| std::fs::rename(&aside, file));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&aside);
+    }
+}
+
+/// The records of `git log` output in `read`'s format, by commit id.
+fn records(log: &[u8]) -> HashMap<&[u8], &[u8]> {
+    let mut starts: Vec<usize> = log
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == 1)
+        .map(|(i, _)| i)
+        .collect();
+    starts.push(log.len());
+    starts
+        .windows(2)
+        .filter_map(|w| {
+            let record = &log[w[0]..w[1]];
+            let id = record[1..].split(|&b| b == 2).next()?;
+            Some((id, record))
+        })
+        .collect()
+}
+
 /// Runs git in `dir`; its output, or what it said when it failed.
 pub fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
-    let out = Command::new("git")
+    git_with_input(dir, args, b"")
+}
+
+/// Runs git in `dir` with `input` on its standard input.
+fn git_with_input(dir: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>, String> {
+    use std::io::Write;
+    let mut child = Command::new("git")
         .arg("-C")
         .arg(dir)
         .args(args)
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .map_err(|e| format!("cannot run git ({e})"))?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.to_vec();
+    // Written beside the reading: git answers as it reads, and a full pipe would block both.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("cannot run git ({e})"))?;
+    let _ = writer.join();
     if out.status.success() {
         Ok(out.stdout)
     } else {
@@ -301,9 +531,17 @@ pub fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
     }
 }
 
-/// The contents of files at commits (`<commit>:<path>`, `<commit>^:<path>`), from one
+/// The contents of objects (`<commit>:<path>`, `<commit>^:<path>`, or a blob's id), from one
 /// `git cat-file --batch`; `None` for what git does not have.
 pub fn blobs(repository: &Path, specs: &[String]) -> Vec<Option<Vec<u8>>> {
+    let mut blobs = Vec::with_capacity(specs.len());
+    each_blob(repository, specs, |blob| blobs.push(blob));
+    blobs
+}
+
+/// Gives `each` the contents of each object in turn, as `git cat-file --batch` reads them (one
+/// at a time in memory); `None` for what git does not have.
+fn each_blob(repository: &Path, specs: &[String], mut each: impl FnMut(Option<Vec<u8>>)) {
     use std::io::{BufRead, Read, Write};
     let child = Command::new("git")
         .arg("-C")
@@ -313,8 +551,9 @@ pub fn blobs(repository: &Path, specs: &[String]) -> Vec<Option<Vec<u8>>> {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn();
-    let Ok(mut child) = child else {
-        return vec![None; specs.len()];
+    let mut child = match child {
+        Ok(child) if !specs.is_empty() => child,
+        _ => return specs.iter().for_each(|_| each(None)),
     };
     let mut stdin = child.stdin.take().expect("piped stdin");
     let requests: String = specs
@@ -327,46 +566,40 @@ pub fn blobs(repository: &Path, specs: &[String]) -> Vec<Option<Vec<u8>>> {
         let _ = stdin.write_all(requests.as_bytes());
     });
     let mut out = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
-    let mut blobs = Vec::with_capacity(specs.len());
+    let mut header = String::new();
     for spec in specs {
-        if spec.contains('\n') {
-            blobs.push(None);
-            continue;
-        }
-        let mut header = String::new();
-        if out.read_line(&mut header).unwrap_or(0) == 0 {
-            blobs.push(None);
+        header.clear();
+        if spec.contains('\n') || out.read_line(&mut header).unwrap_or(0) == 0 {
+            each(None);
             continue;
         }
         let size = header
             .trim_end()
             .rsplit(' ')
             .next()
-            .and_then(|n| n.parse::<usize>().ok());
-        match size {
-            Some(size) if !header.trim_end().ends_with("missing") => {
-                let mut blob = vec![0; size + 1];
-                if out.read_exact(&mut blob).is_err() {
-                    blobs.push(None);
-                    continue;
-                }
-                blob.pop();
-                blobs.push(Some(blob));
-            }
-            _ => blobs.push(None),
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|_| !header.trim_end().ends_with("missing"));
+        let Some(size) = size else {
+            each(None);
+            continue;
+        };
+        let mut blob = vec![0; size + 1];
+        if out.read_exact(&mut blob).is_err() {
+            each(None);
+            continue;
         }
+        blob.pop();
+        each(Some(blob));
     }
     let _ = writer.join();
     let _ = child.wait();
-    blobs
 }
 
 /// A commit's entries from `--raw -z` output (`:100644 100644 <old blob> <new blob> M`, then
-/// the path): (status, only moved, path before a move, path). A file deleted and one added with
-/// the same blob are a move (`R`); a move with edits is a deletion and an addition.
-fn raw_entries<'a>(
-    fields: impl Iterator<Item = &'a [u8]>,
-) -> Vec<(char, bool, Option<String>, String)> {
+/// the path): each one's status (`A`, `C`, `D`, `M`, `R`...) and the change (its commit left to
+/// the caller). A file deleted and one added with the same blob are a move (`R`); a move with
+/// edits is a deletion and an addition.
+fn raw_entries<'a>(fields: impl Iterator<Item = &'a [u8]>) -> Vec<(char, Change)> {
     let mut raw: Vec<(char, String, String, String)> = Vec::new();
     let mut fields = fields.map(|f| {
         String::from_utf8_lossy(f)
@@ -395,17 +628,31 @@ fn raw_entries<'a>(
     }
     raw.into_iter()
         .filter(|(kind, _, _, path)| !(*kind == 'D' && moves.iter().any(|(o, _)| o == path)))
-        .map(
-            |(kind, _, _, path)| match moves.iter().find(|(_, n)| *n == path) {
-                Some((from, _)) => ('R', true, Some(from.clone()), path),
-                None => (kind, false, None, path),
-            },
-        )
+        .map(|(kind, old, new, path)| {
+            let moved_from = moves.iter().find(|(_, n)| *n == path).map(|(o, _)| o);
+            let (kind, before) = match (kind, moved_from) {
+                (_, Some(from)) => ('R', Some(from.clone())),
+                ('A' | 'C', None) => (kind, None),
+                _ => (kind, Some(path.clone())),
+            };
+            let change = Change {
+                commit: 0,
+                path,
+                before,
+                moved_only: kind == 'R',
+                blobs: if kind == 'R' {
+                    (new.clone(), new)
+                } else {
+                    (old, new)
+                },
+            };
+            (kind, change)
+        })
         .collect()
 }
 
 /// How a commit changed a runbook, from its text before and after.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Edit {
     /// The commit changed the review date: it is a review.
     Review,

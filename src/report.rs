@@ -300,7 +300,7 @@ pub fn gitlab(located: &[Located], prefix: &str) -> String {
 
 /// 128 bits of FNV-1a (two 64-bit passes with different offsets) as hex: stable across opsbook
 /// versions and platforms, which a `Hasher` is not promised to be.
-fn fingerprint(key: &str) -> String {
+pub(crate) fn fingerprint(key: &str) -> String {
     let pass = |offset: u64| {
         key.bytes().fold(offset, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)

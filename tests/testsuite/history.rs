@@ -434,3 +434,144 @@ fn serve_keeps_the_history_of_an_edited_runbook() {
     });
     assert!(server.body("/runbook.html").contains(banner));
 }
+
+/// The report on what earlier builds kept in `.git/opsbook/`, checked against one read afresh
+/// (the store moved aside, then put back as it was).
+fn report_kept_and_afresh(site: &Site) -> Value {
+    let kept = report(site);
+    let store = site.path().join(".git/opsbook");
+    let aside = site.path().join(".git/opsbook-aside");
+    std::fs::rename(&store, &aside).expect("the build kept what it read");
+    let afresh = report(site);
+    std::fs::remove_dir_all(&store).unwrap();
+    std::fs::rename(&aside, &store).unwrap();
+    assert_eq!(kept, afresh);
+    kept
+}
+
+fn last_change_of(r: &Value, path: &str) -> (String, String) {
+    last_change(r, path).unwrap_or_else(|| panic!("no last change for {path}"))
+}
+
+#[test]
+fn a_build_reads_only_new_commits_and_gets_what_a_fresh_read_gets() {
+    let site = repository();
+    report_kept_and_afresh(&site);
+    let store = site.path().join(".git/opsbook");
+    let kept: Vec<String> = std::fs::read_dir(&store)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(kept.iter().any(|n| n.starts_with("log-")), "{kept:?}");
+
+    // Branches whose commits interleave in time, merged.
+    git_at(
+        site.path(),
+        "Gus",
+        "2026-10-03",
+        &["checkout", "-qb", "topic"],
+    );
+    edit(&site, "content/drain.md", "Drain it.", "Drain it slowly.");
+    commit(&site, "Gus", "2026-10-03", "slowly");
+    git_at(
+        site.path(),
+        "Gus",
+        "2026-10-03",
+        &["checkout", "-q", "main"],
+    );
+    edit(
+        &site,
+        "content/runbook.md",
+        "Restart the service.",
+        "Restart the service twice.",
+    );
+    commit(&site, "Bob", "2026-10-02", "twice");
+    report_kept_and_afresh(&site);
+    edit(&site, "content/runbook.md", "twice.", "twice, then wait.");
+    commit(&site, "Bob", "2026-10-06", "wait");
+    git_at(
+        site.path(),
+        "Hal",
+        "2026-10-07",
+        &["merge", "-q", "--no-ff", "-m", "merge topic", "topic"],
+    );
+    let r = report_kept_and_afresh(&site);
+    assert_eq!(
+        last_change_of(&r, "content/drain.md"),
+        ("2026-10-03".into(), "Gus".into())
+    );
+    assert_eq!(
+        findings(&site, "changed-since-review").len(),
+        2,
+        "{:?}",
+        findings(&site, "changed-since-review")
+    );
+    // The comparisons of blobs were kept too.
+    assert!(
+        std::fs::read_to_string(store.join("edits-1"))
+            .unwrap()
+            .lines()
+            .any(|l| l.ends_with(" content"))
+    );
+
+    // A rename, and a review in a trailer.
+    git_at(
+        site.path(),
+        "Eve",
+        "2026-10-08",
+        &["mv", "content/drain.md", "content/drain-node.md"],
+    );
+    edit(
+        &site,
+        "content/runbook.md",
+        "drain.md#steps",
+        "drain-node.md#steps",
+    );
+    git_at(
+        site.path(),
+        "Eve",
+        "2026-10-08",
+        &["commit", "-qam", "rename", "-m", "Reviewed-by: Eve <e@x>"],
+    );
+    let r = report_kept_and_afresh(&site);
+    assert_eq!(
+        last_change_of(&r, "content/drain-node.md"),
+        ("2026-10-03".into(), "Gus".into())
+    );
+
+    // History rewritten: what was kept for commits no longer in it is not used.
+    git_at(
+        site.path(),
+        "Eve",
+        "2026-10-09",
+        &["reset", "-q", "--hard", "HEAD~1"],
+    );
+    let r = report_kept_and_afresh(&site);
+    assert!(last_change(&r, "content/drain-node.md").is_none());
+    assert_eq!(
+        last_change_of(&r, "content/drain.md"),
+        ("2026-10-03".into(), "Gus".into())
+    );
+
+    // A .mailmap in the work tree renames authors at once.
+    site.write(
+        ".mailmap",
+        "Gus Grant <dev@example.com> Gus <dev@example.com>\n",
+    );
+    let r = report_kept_and_afresh(&site);
+    assert_eq!(
+        last_change_of(&r, "content/drain.md"),
+        ("2026-10-03".into(), "Gus Grant".into())
+    );
+
+    // A store that is not ours to read is read afresh over, never trusted.
+    for entry in std::fs::read_dir(&store).unwrap() {
+        std::fs::write(entry.unwrap().path(), "not a store\n\u{1}junk\0").unwrap();
+    }
+    assert_eq!(report(&site), r);
+    // Nothing of it is in the work tree.
+    assert_eq!(
+        crate::helpers::git(site.path(), &["status", "--porcelain", "--ignored"]),
+        "?? .mailmap"
+    );
+}
