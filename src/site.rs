@@ -921,8 +921,10 @@ impl Site {
         crate::links::resolve(&mut site);
         timer.lap("links");
         if let Some(reading) = history {
-            site.apply_history(reading.join().expect("history thread"));
-            timer.lap("history");
+            let read = reading.join().expect("history thread");
+            timer.lap("history: git");
+            site.apply_history(read);
+            timer.lap("history: reviews");
         }
         // Independent: the pages' places and the duplicate titles. Without HTML (`check`) the
         // plan matters only for the aliases' findings and the alert rules' page check.
