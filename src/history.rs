@@ -1,11 +1,13 @@
 //! The repository's history, read once per build: for each source file, the commits that changed
 //! its content (newest first), renames followed, and the commits that reviewed it.
 //!
-//! One `git log --name-status` over the content folder gives every commit with the files it
-//! touched; walking it from the newest, a rename points the older name's history at the current
-//! name and an addition ends a file's history (what was at that path before was another file).
-//! A shallow clone is not read: its oldest commit looks as if it added every file, and dates from
-//! it would be wrong.
+//! One `git log --raw` over the content folder gives every commit with the files it touched and
+//! their blobs; walking it from the newest, a file deleted and added with the same blob is a move
+//! (the older name's history becomes the current name's) and an addition ends a file's history
+//! (what was at that path before was another file). Whether an edit changed what a runbook says
+//! is decided from the two blobs. What was read is kept in `.git/opsbook/` (see `Store`), so a
+//! build asks git only about what is new. A shallow clone is not read: its oldest commit looks
+//! as if it added every file, and dates from it would be wrong.
 
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
