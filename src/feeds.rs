@@ -14,8 +14,8 @@ pub const CALENDAR: &str = "review-calendar.ics";
 /// Where the runbooks' data for other programs goes.
 pub const API: &str = "api/runbooks.json";
 
-/// The feed beside an owner's page: `owners/platform.html` -> `owners/platform.ics`.
-pub fn owner_feed(page: &str) -> String {
+/// The feed beside an owner's or a team's page: `owners/platform.html` -> `owners/platform.ics`.
+pub fn feed_beside(page: &str) -> String {
     let stem = page
         .strip_suffix("/index.html")
         .or_else(|| page.strip_suffix(".html"))
@@ -262,9 +262,9 @@ mod tests {
         let unfolded = out.replace("\r\n ", "");
         assert_eq!(unfolded, format!("SUMMARY:{}\r\n", "é".repeat(50)));
         assert_eq!(text("a;b,c\\d\ne"), "a\\;b\\,c\\\\d\\ne");
-        assert_eq!(owner_feed("owners/platform.html"), "owners/platform.ics");
+        assert_eq!(feed_beside("owners/platform.html"), "owners/platform.ics");
         assert_eq!(
-            owner_feed("owners/platform/index.html"),
+            feed_beside("owners/platform/index.html"),
             "owners/platform.ics"
         );
     }

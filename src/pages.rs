@@ -50,6 +50,11 @@ impl Facet {
         }
     }
 
+    /// Owners and teams keep runbooks current: their pages have a feed of the review dates.
+    pub fn has_review_feed(self) -> bool {
+        matches!(self, Facet::Owner | Facet::Team)
+    }
+
     pub fn singular(self) -> &'static str {
         match self {
             Facet::Owner => "Owner",

@@ -767,8 +767,10 @@ impl<'a> Builder<'a> {
                 }],
                 title,
                 intro: None,
-                feed: (pages.facet == crate::pages::Facet::Owner)
-                    .then(|| self.url(from, &crate::feeds::owner_feed(&value.output))),
+                feed: pages
+                    .facet
+                    .has_review_feed()
+                    .then(|| self.url(from, &crate::feeds::feed_beside(&value.output))),
             },
         );
         Ok((value.output.clone(), c))

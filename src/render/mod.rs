@@ -453,12 +453,12 @@ pub fn other_files(site: &Site, theme: &Theme, findings: &FindingsByPath) -> Vec
         ),
     ];
     for pages in &site.pages.facets {
-        if pages.facet != crate::pages::Facet::Owner {
+        if !pages.facet.has_review_feed() {
             continue;
         }
         for value in &pages.values {
             feeds.push((
-                crate::feeds::owner_feed(&value.output),
+                crate::feeds::feed_beside(&value.output),
                 crate::feeds::calendar(
                     site,
                     &format!("{title}: reviews for {}", value.name),

@@ -339,7 +339,7 @@ fn review_feeds_parse_as_icalendar_and_the_api_lists_every_runbook() {
         "content/drain.md",
         site.read("content/drain.md").replace(
             "title: Drain a node",
-            "title: \"Drain a node; carefully, please\"",
+            "title: \"Drain a node; carefully, please\"\nteam: SRE Europe",
         ),
     );
     commit(&site, "Bob", "2026-10-05", "title");
@@ -391,6 +391,13 @@ fn review_feeds_parse_as_icalendar_and_the_api_lists_every_runbook() {
     let owner = site.read("public/owners/platform-team.ics");
     assert_eq!(owner.matches("BEGIN:VEVENT").count(), 2);
     assert!(site.read("public/owners/platform-team.html").contains("<a href=\"../owners/platform-team.ics\" type=\"text/calendar\">Subscribe to these review dates</a>"));
+    // And one per team, for the runbooks it looks after.
+    let team = site.read("public/teams/sre-europe.ics");
+    assert_eq!(team.matches("BEGIN:VEVENT").count(), 1);
+    assert!(team.contains("UID:review.drain@runbooks.example.com"));
+    assert!(team.contains("X-WR-CALNAME:"), "{team}");
+    assert!(team.contains("reviews for SRE Europe"), "{team}");
+    assert!(site.read("public/teams/sre-europe.html").contains("<a href=\"../teams/sre-europe.ics\" type=\"text/calendar\">Subscribe to these review dates</a>"));
     assert!(
         site.read("public/review-calendar.html")
             .contains("<a href=\"./review-calendar.ics\" type=\"text/calendar\">")
