@@ -139,6 +139,11 @@ pub struct CheckArgs {
     /// Treat warnings as errors for the exit code.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Also report the reviews falling due from today to this many days ahead
+    /// (`review-due-soon`, a warning unless [rules] says otherwise): for a scheduled job that
+    /// reminds owners before their reviews are overdue.
+    #[arg(long, value_name = "DAYS")]
+    pub due_within: Option<u32>,
     /// The date review rules compare against (YYYY-MM-DD), for reproducible CI results.
     #[arg(long, env = "OPSBOOK_TODAY", value_parser = parse_date)]
     pub today: Option<NaiveDate>,

@@ -140,10 +140,19 @@ pub fn check(args: &CheckArgs) -> u8 {
         }
         (root, files) => (root_or_cwd(root.clone()), files),
     };
-    let project = match Project::detect(&root) {
+    let mut project = match Project::detect(&root) {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
+    // Asked for on the command line: on, whatever the configuration's default.
+    if args.due_within.is_some()
+        && project.config.setting(diagnostics::Rule::ReviewDueSoon) == diagnostics::Setting::Off
+    {
+        project.config.rules.insert(
+            diagnostics::Rule::ReviewDueSoon.code().to_string(),
+            crate::config::RuleSetting::Level(crate::config::LevelName::Warning),
+        );
+    }
     let mut changes = crate::changes::Changes::of_files(files);
     // Asking git runs beside reading the site, so that checking a change costs no more than
     // checking everything.
@@ -174,6 +183,7 @@ pub fn check(args: &CheckArgs) -> u8 {
         render_html: false,
         keep: Keep::ForFindings,
         cache: None,
+        due_within: args.due_within,
     };
     let mut site = match load(project, &options) {
         Ok(s) => s,
@@ -335,6 +345,7 @@ pub fn build(args: &BuildArgs) -> u8 {
         render_html: true,
         keep: Keep::Nothing,
         cache: None,
+        due_within: None,
     };
     let mut site = match load(project, &options) {
         Ok(s) => s,

@@ -91,6 +91,7 @@ rules! {
     MissingLastReviewed = "missing-last-reviewed", Warning, "an interval cadence but no last_reviewed";
     ReviewOverdue = "review-overdue", Warning, "the next review date is before today";
     ChangedSinceReview = "changed-since-review", Warning, "the runbook's text changed in a commit after its last review";
+    ReviewDueSoon = "review-due-soon", Off, "the next review falls due within the coming days (`check --due-within DAYS`; 30 days when turned on in [rules])";
     EmptySection = "empty-section", Warning, "a heading with nothing under it";
     InvalidVariable = "invalid-variable", Error, "a declared variable with a bad name, an invalid pattern, or a default that fails its pattern";
     UnusedVariable = "unused-variable", Warning, "a declared variable that no code block, inline code or link URL references";
@@ -949,6 +950,6 @@ mod tests {
         for rule in Rule::ALL {
             assert_eq!(Rule::from_code(rule.code()), Some(*rule));
         }
-        assert_eq!(Rule::ALL.len(), 37);
+        assert_eq!(Rule::ALL.len(), 38);
     }
 }

@@ -41,6 +41,8 @@ pub struct LoadOptions {
     pub keep: Keep,
     /// Parsed files from the previous build (`serve`), reused when unchanged.
     pub cache: Option<std::sync::Arc<ParseCache>>,
+    /// Days ahead in which a review falling due is a finding (`check --due-within`).
+    pub due_within: Option<u32>,
 }
 
 /// How much of each source's text a load keeps after parsing it. A finding whose line was not
@@ -926,6 +928,7 @@ impl Site {
             site.apply_history(read);
             timer.lap("history: reviews");
         }
+        site.reviews_due_soon(options.due_within);
         // Independent: the pages' places and the duplicate titles. Without HTML (`check`) the
         // plan matters only for the aliases' findings and the alert rules' page check.
         let plan_needed = options.render_html
@@ -1038,6 +1041,50 @@ impl Site {
         }
         self.diagnostics.extend(found);
         self.history = Some(history);
+    }
+
+    /// `review-due-soon`: the runbooks whose next review falls due from today to `days` ahead
+    /// (30 when the rule is turned on in the configuration and no window is given), so owners
+    /// hear of a review before it is overdue. Off unless asked for.
+    fn reviews_due_soon(&mut self, days: Option<u32>) {
+        let days = match days {
+            Some(days) => days,
+            None if self.project.config.setting(Rule::ReviewDueSoon)
+                != crate::diagnostics::Setting::Off =>
+            {
+                30
+            }
+            None => return,
+        };
+        let today = self.today;
+        let until = today
+            .checked_add_days(chrono::Days::new(u64::from(days)))
+            .unwrap_or(NaiveDate::MAX);
+        for rb in &self.runbooks {
+            let Some(due) = rb.meta.next_review.filter(|d| (today..=until).contains(d)) else {
+                continue;
+            };
+            let when = match (due - today).num_days() {
+                0 => "today".to_string(),
+                1 => "tomorrow".to_string(),
+                n => format!("in {n} days"),
+            };
+            let last = rb
+                .meta
+                .reviewed_on
+                .map(|r| format!(" (last reviewed {})", r.date))
+                .unwrap_or_default();
+            let offset = rb.meta.last_reviewed.as_ref().map_or(0, |l| l.offset);
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Rule::ReviewDueSoon,
+                    &self.sources[rb.document.source].path,
+                    offset,
+                    format!("review falls due on {due}, {when}{last}"),
+                )
+                .with_help("review the runbook before then, and update last_reviewed (or commit with a `Runbook-reviewed:` trailer)"),
+            );
+        }
     }
 
     fn build_sections(&mut self, mut docs: BTreeMap<String, Document>) {

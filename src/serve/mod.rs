@@ -351,6 +351,7 @@ pub fn build(settings: &BuildSettings, version: u64) -> (Snapshot, Vec<Located>,
         render_html: true,
         keep: crate::site::Keep::Everything,
         cache: Some(settings.cache.clone()),
+        due_within: None,
     };
     let site = Site::load(project, &options);
     if let Some(e) = site.errors.first() {

@@ -206,6 +206,53 @@ fn review_dates_follow_the_cadence() {
 }
 
 #[test]
+fn reviews_falling_due_soon_are_reported_when_asked_for() {
+    // Reviewed 2026-10-01, quarterly: due 2027-01-01.
+    let site = Site::fixture("rules/broken-anchor/clean");
+    let due = "content/drain.md:5:16: warning[review-due-soon]: review falls due on 2027-01-01";
+    // Off unless asked for.
+    let run = site.run(&["check", "--today", "2026-12-03"]);
+    run.expect_code(0).stdout_has("0 warnings");
+    // 29 days ahead: inside a window of 29, not of 28; a warning, so the exit code stays 0.
+    site.run(&["check", "--today", "2026-12-03", "--due-within", "29"])
+        .expect_code(0)
+        .stdout_has(&format!("{due}, in 29 days (last reviewed 2026-10-01)"))
+        .stdout_has("2 warnings");
+    site.run(&["check", "--today", "2026-12-03", "--due-within", "28"])
+        .expect_code(0)
+        .stdout_has("0 warnings");
+    site.run(&["check", "--today", "2027-01-01", "--due-within", "7"])
+        .stdout_has(&format!("{due}, today (last reviewed 2026-10-01)"));
+    site.run(&["check", "--today", "2026-12-31", "--due-within", "7"])
+        .stdout_has(&format!("{due}, tomorrow"));
+    // Once overdue it is review-overdue, not both.
+    let late = site.run(&["check", "--today", "2027-01-02", "--due-within", "7"]);
+    assert!(!late.stdout.contains("review-due-soon"), "{}", late.stdout);
+    late.stdout_has("warning[review-overdue]");
+    // Turned on in the configuration: 30 days, at the level it says.
+    site.write("opsbook.toml", "[rules]\nreview-due-soon = \"error\"\n");
+    site.run(&["check", "--today", "2026-12-03"])
+        .expect_code(1)
+        .stdout_has("content/drain.md:5:16: error[review-due-soon]");
+    // Turned off there, asked for on the command line: the command line wins.
+    site.write("opsbook.toml", "[rules]\nreview-due-soon = \"off\"\n");
+    site.run(&["check", "--today", "2026-12-03", "--due-within", "30"])
+        .stdout_has(due);
+    // For scheduled reminders: the summary's by-owner table says whose reviews are due.
+    let summary = site.run(&[
+        "check",
+        "--today",
+        "2026-12-03",
+        "--due-within",
+        "30",
+        "--format",
+        "markdown",
+    ]);
+    summary.stdout_has("| `review-due-soon` | 0 | 2 |");
+    summary.stdout_has("| platform-team | 2 | 0 | 2 |");
+}
+
+#[test]
 fn colour_is_on_request_and_never_when_piped() {
     let site = Site::fixture("rules/missing-owner/bad");
     let plain = site.run(&["check"]);

@@ -157,6 +157,10 @@ fn a_review_trailer_moves_the_review_date_forward() {
         .find(|r| r["path"] == "content/runbook.md")
         .unwrap();
     assert_eq!(rb["next_review"], "2027-02-25");
+    // Reminders count from the review the commit recorded.
+    site.run(&["check", "--today", "2027-02-20", "--due-within", "7"]).stdout_has(
+        "warning[review-due-soon]: review falls due on 2027-02-25, in 5 days (last reviewed 2026-11-25)",
+    );
     // With a date today passes, the overdue review says where the review was recorded.
     let run = site.run(&["check", "--today", "2027-03-10"]);
     run.stdout_has("review was due on 2027-02-25 (last reviewed 2026-11-25 in commit ");

@@ -214,6 +214,7 @@ fn load_check_render(dir: &std::path::Path) -> Vec<String> {
         render_html,
         keep,
         cache: None,
+        due_within: None,
     };
     let checked = Site::load(project.clone(), &options(false, Keep::ForFindings));
     let located = opsbook::diagnostics::locate(checked.diagnostics.clone(), &checked);
