@@ -223,6 +223,9 @@ pub struct Site {
     pub history: Option<crate::history::History>,
     /// Why there is none, when the user should know (a shallow clone).
     pub history_note: Option<String>,
+    /// Days ahead in which a review falling due is a finding (`review-due-soon`), when asked for:
+    /// `check --due-within`, else 30 when the rule is on.
+    review_window: Option<u32>,
     source_by_path: FastMap<String, usize>,
     /// Whether Markdown is rendered to HTML (false for `check`).
     pub render_html: bool,
@@ -730,6 +733,7 @@ impl Site {
             backlinks: Vec::new(),
             history: None,
             history_note: None,
+            review_window: None,
             drafts: Default::default(),
             title_refs: Vec::new(),
             pages: Default::default(),
@@ -928,7 +932,17 @@ impl Site {
             site.apply_history(read);
             timer.lap("history: reviews");
         }
-        site.reviews_due_soon(options.due_within);
+        // After the history, which can move a review forward.
+        site.review_window = options.due_within.or_else(|| {
+            (site.project.config.setting(Rule::ReviewDueSoon) != crate::diagnostics::Setting::Off)
+                .then_some(30)
+        });
+        let due: Vec<Diagnostic> = site
+            .runbooks
+            .iter()
+            .filter_map(|rb| site.due_soon(rb))
+            .collect();
+        site.diagnostics.extend(due);
         // Independent: the pages' places and the duplicate titles. Without HTML (`check`) the
         // plan matters only for the aliases' findings and the alert rules' page check.
         let plan_needed = options.render_html
@@ -1043,48 +1057,37 @@ impl Site {
         self.history = Some(history);
     }
 
-    /// `review-due-soon`: the runbooks whose next review falls due from today to `days` ahead
-    /// (30 when the rule is turned on in the configuration and no window is given), so owners
-    /// hear of a review before it is overdue. Off unless asked for.
-    fn reviews_due_soon(&mut self, days: Option<u32>) {
-        let days = match days {
-            Some(days) => days,
-            None if self.project.config.setting(Rule::ReviewDueSoon)
-                != crate::diagnostics::Setting::Off =>
-            {
-                30
-            }
-            None => return,
-        };
+    /// `review-due-soon` for a runbook whose next review falls due from today to
+    /// `review_window` days ahead, so its owner hears of it before it is overdue.
+    fn due_soon(&self, rb: &RunbookPage) -> Option<Diagnostic> {
         let today = self.today;
         let until = today
-            .checked_add_days(chrono::Days::new(u64::from(days)))
+            .checked_add_days(chrono::Days::new(u64::from(self.review_window?)))
             .unwrap_or(NaiveDate::MAX);
-        for rb in &self.runbooks {
-            let Some(due) = rb.meta.next_review.filter(|d| (today..=until).contains(d)) else {
-                continue;
-            };
-            let when = match (due - today).num_days() {
-                0 => "today".to_string(),
-                1 => "tomorrow".to_string(),
-                n => format!("in {n} days"),
-            };
-            let last = rb
-                .meta
-                .reviewed_on
-                .map(|r| format!(" (last reviewed {})", r.date))
-                .unwrap_or_default();
-            let offset = rb.meta.last_reviewed.as_ref().map_or(0, |l| l.offset);
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Rule::ReviewDueSoon,
-                    &self.sources[rb.document.source].path,
-                    offset,
-                    format!("review falls due on {due}, {when}{last}"),
-                )
-                .with_help("review the runbook before then, and update last_reviewed (or commit with a `Runbook-reviewed:` trailer)"),
-            );
-        }
+        let due = rb
+            .meta
+            .next_review
+            .filter(|d| (today..=until).contains(d))?;
+        let when = match (due - today).num_days() {
+            0 => "today".to_string(),
+            1 => "tomorrow".to_string(),
+            n => format!("in {n} days"),
+        };
+        let last = rb
+            .meta
+            .reviewed_on
+            .map(|r| format!(" (last reviewed {})", r.date))
+            .unwrap_or_default();
+        let offset = rb.meta.last_reviewed.as_ref().map_or(0, |l| l.offset);
+        Some(
+            Diagnostic::new(
+                Rule::ReviewDueSoon,
+                &self.sources[rb.document.source].path,
+                offset,
+                format!("review falls due on {due}, {when}{last}"),
+            )
+            .with_help("review the runbook before then, and update last_reviewed (or commit with a `Runbook-reviewed:` trailer)"),
+        )
     }
 
     fn build_sections(&mut self, mut docs: BTreeMap<String, Document>) {
@@ -1543,6 +1546,7 @@ impl Site {
         let suppressions = Suppressions::new(&page.document.doc.directives, Some(&source.index));
         let mut local: Vec<Diagnostic> = outcome.diagnostics;
         local.extend(schema_findings);
+        local.extend(self.due_soon(&page));
         local.extend(links.diagnostics);
         local.extend(related_findings);
         local.retain_mut(|d| {

@@ -385,6 +385,28 @@ fn name_no_runbook_in_related(site: &Site) -> String {
 }
 
 #[test]
+fn a_review_falling_due_soon_stays_on_a_patched_page() {
+    let site = site();
+    site.write("opsbook.toml", "[rules]\nreview-due-soon = \"warning\"\n");
+    // Quarterly from 2026-09-15: due 2026-12-15, within 30 days of 2026-11-23.
+    let text = site
+        .read("content/drain.md")
+        .replace("last_reviewed: 2026-10-01", "last_reviewed: 2026-09-15");
+    site.write("content/drain.md", &text);
+    let server = Server::start(&site, &[]);
+    let due = "review falls due on 2026-12-15, in 22 days";
+    assert!(server.body("/drain.html").contains(due));
+    site.write(
+        "content/drain.md",
+        text.replace("Drain it.", "Drain it slowly."),
+    );
+    server.wait_for("/drain.html", "the edit", |_, b| b.contains("slowly"));
+    assert_eq!(update(&server), "patch");
+    assert!(server.body("/drain.html").contains(due));
+    same_as_a_fresh_server(&site, &server, &["/drain.html", "/__opsbook/status"]);
+}
+
+#[test]
 fn related_entries_are_patched() {
     let site = site();
     let original = name_no_runbook_in_related(&site);
